@@ -1,0 +1,62 @@
+/**
+ * A bucketed pool of storage buffers. Sizes are rounded up to one of four steps per power of two
+ * (1, 1.25, 1.5, 1.75 × 2^k), so a freed buffer is reused by any later request of the same bucket
+ * while wasting at most 25%. Tracks live and peak bytes, the numbers benchmarks report as GPU memory.
+ */
+const USAGE_STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST (GPUBufferUsage values)
+
+export function bucketSize(bytes: number): number {
+  const min = 256;
+  if (bytes <= min) return min;
+  const p = 2 ** Math.floor(Math.log2(bytes));
+  for (const f of [1, 1.25, 1.5, 1.75, 2]) {
+    const s = Math.ceil((p * f) / 16) * 16;
+    if (s >= bytes) return s;
+  }
+  return 2 * p;
+}
+
+export class BufferPool {
+  private free = new Map<number, GPUBuffer[]>();
+  private freeSet = new Set<GPUBuffer>();
+  /** Bytes of all buffers the pool has created and not destroyed (in use or free). */
+  allocatedBytes = 0;
+  peakAllocatedBytes = 0;
+
+  constructor(private device: GPUDevice) {}
+
+  acquire(bytes: number, label: string): GPUBuffer {
+    const size = bucketSize(bytes);
+    const reuse = this.free.get(size)?.pop();
+    if (reuse) {
+      this.freeSet.delete(reuse);
+      reuse.label = label;
+      return reuse;
+    }
+    const buffer = this.device.createBuffer({ size, usage: USAGE_STORAGE, label });
+    this.allocatedBytes += size;
+    this.peakAllocatedBytes = Math.max(this.peakAllocatedBytes, this.allocatedBytes);
+    return buffer;
+  }
+
+  /** Returns a buffer for reuse; releasing one that is already free does nothing. */
+  release(buffer: GPUBuffer): void {
+    if (this.freeSet.has(buffer)) return;
+    this.freeSet.add(buffer);
+    const list = this.free.get(buffer.size);
+    if (list) list.push(buffer);
+    else this.free.set(buffer.size, [buffer]);
+  }
+
+  /** Destroys every free buffer (the ones in use stay). */
+  trim(): void {
+    for (const list of this.free.values()) {
+      for (const b of list) {
+        this.allocatedBytes -= b.size;
+        b.destroy();
+      }
+    }
+    this.free.clear();
+    this.freeSet.clear();
+  }
+}

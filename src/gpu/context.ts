@@ -1,0 +1,272 @@
+/**
+ * GpuContext: the one object kernels talk to. It owns (or borrows) the device and holds the
+ * pipeline cache, the buffer pool, command batching and readback.
+ *
+ * Dispatches are recorded into one command encoder and submitted every FLUSH_EVERY dispatches (or
+ * at a readback). Each submitted batch runs inside a validation and an out-of-memory error scope;
+ * a captured error is raised at the next readback, naming the kernels of the failing batch, so
+ * errors surface as exceptions without a GPU round trip per dispatch.
+ */
+import { XaiError } from '../errors.js';
+import { numel, type HostTensor } from '../io/tensor.js';
+import { acquireBrowserDevice, acquireNodeDevice, type AcquiredDevice } from './acquire.js';
+import { BufferPool } from './buffer-pool.js';
+import { PipelineCache, pipelineLabel, type PipelineKey } from './pipelines.js';
+import { TimestampProfiler, type KernelTime } from './profiler.js';
+import type { GpuTensor } from './tensor.js';
+
+const FLUSH_EVERY = 16;
+const UNIFORM_BYTES = 256;
+
+export interface Dispatch {
+  pipeline: PipelineKey;
+  /** Storage buffers, bound at 0..n-1 in order. */
+  buffers: (GpuTensor | GPUBuffer)[];
+  /** Uniform block, bound at n (after the buffers); at most 256 bytes. */
+  params?: ArrayBufferView;
+  workgroups: [number, number?, number?];
+  /** Shown in errors and profiles; defaults to the pipeline's label. */
+  label?: string;
+}
+
+export class GpuContext {
+  readonly device: GPUDevice;
+  readonly adapterInfo: string;
+  readonly limits: GPUSupportedLimits;
+  readonly pool: BufferPool;
+  private pipelines: PipelineCache;
+  private keepAlive: unknown;
+  private owned: boolean;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private batchLabels: string[] = [];
+  private uniforms: GPUBuffer[] = [];
+  private uniformsUsed = 0;
+  private errorChecks: Promise<void>[] = [];
+  private lost: string | null = null;
+  private closed = false;
+  private profiler: TimestampProfiler | null = null;
+  private dummy: GPUBuffer | null = null;
+  /**
+   * Workgroups per grid dimension before kernels fold a 1-D range into a second dimension: the
+   * adapter's limit; tests lower it to exercise the folding on small tensors.
+   */
+  maxWorkgroupsPerDim: number;
+
+  private constructor(acquired: AcquiredDevice) {
+    this.device = acquired.device;
+    this.adapterInfo = acquired.adapterInfo;
+    this.keepAlive = acquired.keepAlive;
+    this.owned = acquired.owned;
+    this.limits = this.device.limits;
+    this.maxWorkgroupsPerDim = this.limits.maxComputeWorkgroupsPerDimension;
+    this.pool = new BufferPool(this.device);
+    this.pipelines = new PipelineCache(this.device);
+    this.device.lost.then((info) => {
+      if (!this.closed) this.lost = `${info.reason}: ${info.message}`;
+    });
+  }
+
+  /** Dawn in Node (see acquireNodeDevice for WEBGPU_XAI_DAWN_FLAGS). */
+  static async node(dawnFlags?: string[]): Promise<GpuContext> {
+    return new GpuContext(await acquireNodeDevice(dawnFlags));
+  }
+
+  static async browser(options?: GPURequestAdapterOptions): Promise<GpuContext> {
+    return new GpuContext(await acquireBrowserDevice(options));
+  }
+
+  /** Node when running in Node, else navigator.gpu. */
+  static async create(): Promise<GpuContext> {
+    const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+    return isNode ? GpuContext.node() : GpuContext.browser();
+  }
+
+  /**
+   * A device the host application owns. It must have been created with limits large enough for
+   * the model (maxStorageBufferBindingSize); close() does not destroy it.
+   */
+  static fromDevice(device: GPUDevice): GpuContext {
+    return new GpuContext({ device, adapterInfo: 'host device', owned: false });
+  }
+
+  // ---- tensors ------------------------------------------------------------------------------
+
+  tensor(shape: number[], label = 'tensor'): GpuTensor {
+    this.assertAlive();
+    const bytes = 4 * numel(shape);
+    const max = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
+    if (bytes > max) {
+      throw new XaiError(
+        `${label}: a tensor of shape [${shape}] needs ${(bytes / 2 ** 20).toFixed(1)} MiB, more than this adapter binds at once (${(max / 2 ** 20).toFixed(0)} MiB); use a smaller batch or input`,
+      );
+    }
+    return { buffer: this.pool.acquire(bytes, label), shape, bytes };
+  }
+
+  upload(t: HostTensor, label = 'upload'): GpuTensor {
+    const g = this.tensor(t.shape, label);
+    this.device.queue.writeBuffer(g.buffer, 0, t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    return g;
+  }
+
+  release(...tensors: (GpuTensor | undefined)[]): void {
+    for (const t of tensors) if (t) this.pool.release(t.buffer);
+  }
+
+  /** A small buffer for a binding that a pipeline variant never reads. */
+  get dummyBuffer(): GPUBuffer {
+    this.dummy ??= this.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'unused' });
+    return this.dummy;
+  }
+
+  // ---- dispatch -----------------------------------------------------------------------------
+
+  dispatch(d: Dispatch): void {
+    this.assertAlive();
+    const label = d.label ?? pipelineLabel(d.pipeline);
+    if (!this.encoder) {
+      this.device.pushErrorScope('out-of-memory');
+      this.device.pushErrorScope('validation');
+      this.encoder = this.device.createCommandEncoder({ label: 'batch' });
+    }
+    const pipeline = this.pipelines.get(d.pipeline);
+    const entries: GPUBindGroupEntry[] = d.buffers.map((b, i) =>
+      'buffer' in b ? { binding: i, resource: { buffer: b.buffer, size: b.bytes } } : { binding: i, resource: { buffer: b } },
+    );
+    if (d.params) {
+      if (d.params.byteLength > UNIFORM_BYTES) throw new Error(`${label}: uniform block too large`);
+      const u = this.uniformBuffer();
+      this.device.queue.writeBuffer(u, 0, d.params.buffer, d.params.byteOffset, d.params.byteLength);
+      entries.push({ binding: d.buffers.length, resource: { buffer: u } });
+    }
+    const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
+    let pass = this.pass;
+    if (this.profiler) {
+      pass = this.encoder.beginComputePass({ label, timestampWrites: this.profiler.next(label) });
+    } else if (!pass) {
+      pass = this.pass = this.encoder.beginComputePass({ label: 'batch' });
+    }
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    const [x, y = 1, z = 1] = d.workgroups;
+    const maxWg = this.limits.maxComputeWorkgroupsPerDimension;
+    if (x > maxWg || y > maxWg || z > maxWg) throw new Error(`${label}: dispatch ${x}x${y}x${z} exceeds ${maxWg} workgroups per dimension`);
+    pass.dispatchWorkgroups(x, y, z);
+    if (this.profiler) pass.end();
+    this.batchLabels.push(label);
+    if (this.batchLabels.length >= FLUSH_EVERY) this.flush();
+  }
+
+  /** Submits the recorded dispatches. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.pass?.end();
+    this.pass = null;
+    this.profiler?.resolve(this.encoder);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    const labels = this.batchLabels;
+    this.batchLabels = [];
+    this.uniformsUsed = 0; // writes for the next batch are queued after this submit
+    const validation = this.device.popErrorScope();
+    const oom = this.device.popErrorScope();
+    this.errorChecks.push(
+      Promise.all([validation, oom]).then(([v, o]) => {
+        const err = v ?? o;
+        if (err) {
+          const kernels = [...new Set(labels)].join(', ');
+          const kind = o && !v ? 'out of GPU memory' : 'GPU error';
+          throw new XaiError(`${kind} in kernels [${kernels}]: ${err.message.split('\n')[0]}`);
+        }
+      }),
+    );
+  }
+
+  /** Waits for all submitted work and raises any error it produced. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.checkErrors();
+  }
+
+  private async checkErrors(): Promise<void> {
+    const checks = this.errorChecks;
+    this.errorChecks = [];
+    await Promise.all(checks);
+    this.assertAlive();
+  }
+
+  private uniformBuffer(): GPUBuffer {
+    if (this.uniformsUsed === this.uniforms.length) {
+      this.uniforms.push(this.device.createBuffer({ size: UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'params' }));
+    }
+    return this.uniforms[this.uniformsUsed++];
+  }
+
+  // ---- readback -----------------------------------------------------------------------------
+
+  /** Copies a tensor back to the host (flushing pending work first). */
+  async read(t: GpuTensor): Promise<HostTensor> {
+    this.assertAlive();
+    this.flush();
+    const staging = this.device.createBuffer({ size: t.bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+    const enc = this.device.createCommandEncoder({ label: 'readback' });
+    enc.copyBufferToBuffer(t.buffer, 0, staging, 0, t.bytes);
+    this.device.queue.submit([enc.finish()]);
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      await this.checkErrors();
+      throw new XaiError(`GPU readback failed: ${(e as Error).message}`);
+    }
+    const data = new Float32Array(staging.getMappedRange().slice(0));
+    staging.destroy();
+    await this.checkErrors();
+    return { shape: [...t.shape], data };
+  }
+
+  // ---- profiling ----------------------------------------------------------------------------
+
+  /** Starts timing each dispatch (false where the adapter has no timestamp queries). */
+  startProfiling(): boolean {
+    if (!TimestampProfiler.supported(this.device)) return false;
+    this.flush();
+    this.profiler ??= new TimestampProfiler(this.device);
+    return true;
+  }
+
+  async stopProfiling(): Promise<KernelTime[]> {
+    if (!this.profiler) return [];
+    this.flush();
+    const times = await this.profiler.collect();
+    this.profiler.destroy();
+    this.profiler = null;
+    return times;
+  }
+
+  // ---- lifetime -----------------------------------------------------------------------------
+
+  private assertAlive(): void {
+    if (this.lost) throw new XaiError(`GPU device lost (${this.lost})`);
+    if (this.closed) throw new Error('GpuContext used after close()');
+  }
+
+  /**
+   * Ends the context. An owned device is destroyed and the Dawn instance released, after which a
+   * Node process exits by itself; a host's device is left as it was (our buffers are freed).
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (!this.lost) await this.sync();
+    } finally {
+      this.closed = true;
+      this.pool.trim();
+      for (const u of this.uniforms) u.destroy();
+      this.dummy?.destroy();
+      if (this.owned) this.device.destroy();
+      this.keepAlive = null;
+    }
+  }
+}

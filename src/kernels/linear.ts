@@ -1,0 +1,25 @@
+/** linear dispatcher (shaders/linear.wgsl): [n, in] × W[out, in]ᵀ + b → [n, out]. */
+import type { GpuContext } from '../gpu/context.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import { u32Params } from './grid.js';
+
+export interface LinearParams {
+  weight: GpuTensor;
+  bias: GpuTensor;
+  inFeatures: number;
+  outFeatures: number;
+}
+
+export function linear(ctx: GpuContext, x: GpuTensor, fc: LinearParams, label = 'fc'): GpuTensor {
+  const [n, inF] = x.shape;
+  if (inF !== fc.inFeatures) throw new Error(`linear ${label}: input has ${inF} features, weights expect ${fc.inFeatures}`);
+  const y = ctx.tensor([n, fc.outFeatures], label);
+  ctx.dispatch({
+    pipeline: { shader: 'linear' },
+    buffers: [x, fc.weight, fc.bias, y],
+    params: u32Params(n, inF, fc.outFeatures),
+    workgroups: [Math.ceil(fc.outFeatures / 64), n],
+    label,
+  });
+  return y;
+}

@@ -1,0 +1,34 @@
+/** Pooling dispatchers (shaders/pool.wgsl): max-pool K×K/S/P and global average pool. */
+import type { GpuContext } from '../gpu/context.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import { convOutSize } from './conv2d.js';
+import { grid1d, u32Params } from './grid.js';
+
+export function maxPool2d(ctx: GpuContext, x: GpuTensor, k = 3, stride = 2, pad = 1, label = 'maxpool'): GpuTensor {
+  const [n, c, h, w] = x.shape;
+  const ho = convOutSize(h, k, stride, pad);
+  const wo = convOutSize(w, k, stride, pad);
+  const y = ctx.tensor([n, c, ho, wo], label);
+  ctx.dispatch({
+    pipeline: { shader: 'pool', entryPoint: 'maxpool', constants: { K: k, S: stride, P: pad } },
+    buffers: [x, y],
+    params: u32Params(n * c, h, w, ho, wo),
+    workgroups: grid1d(n * c * ho * wo, 64, ctx.maxWorkgroupsPerDim),
+    label,
+  });
+  return y;
+}
+
+/** [n, c, h, w] → [n, c] */
+export function globalAvgPool(ctx: GpuContext, x: GpuTensor, label = 'avgpool'): GpuTensor {
+  const [n, c, h, w] = x.shape;
+  const y = ctx.tensor([n, c], label);
+  ctx.dispatch({
+    pipeline: { shader: 'pool', entryPoint: 'avgpool' },
+    buffers: [x, y],
+    params: u32Params(n * c, h, w, 1, 1),
+    workgroups: [Math.ceil((n * c) / 64)],
+    label,
+  });
+  return y;
+}

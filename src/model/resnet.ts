@@ -1,0 +1,270 @@
+/**
+ * A torchvision ResNet on the GPU: weights uploaded once, forward with named taps.
+ *
+ * Each conv runs with its BatchNorm, the residual add and the ReLU fused into the conv kernel's
+ * epilogue. Where a tap asks for a value that fusion skips over (a conv's raw output, or the last
+ * BatchNorm's output before the residual add) that unit is split: the conv runs with a pass-through
+ * epilogue, the tap is kept, and channel_affine applies the rest.
+ *
+ * Tap names are torchvision module names and their values that module's output: `conv1`, `bn1`,
+ * `relu`, `maxpool`, `layer1`…`layer4`, `layerX.Y`, `layerX.Y.convK`, `layerX.Y.bnK`,
+ * `layerX.Y.downsample` (= `.downsample.1`), `layerX.Y.downsample.0`, `avgpool` ([n, c]), `fc`.
+ */
+import { XaiError } from '../errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import type { HostTensor } from '../io/tensor.js';
+import { conv2d, convOutSize, packScaleShift, uploadConv, type ConvParams } from '../kernels/conv2d.js';
+import { channelAffine } from '../kernels/channel-affine.js';
+import { linear, type LinearParams } from '../kernels/linear.js';
+import { globalAvgPool, maxPool2d } from '../kernels/pool.js';
+import { softmax } from '../kernels/softmax.js';
+import { parseResNet, type ConvBnSpec, type ResNetSpec } from './resnet-spec.js';
+
+interface ConvUnit {
+  spec: ConvBnSpec;
+  /** conv with BatchNorm fused. */
+  fused: ConvParams;
+  /** conv alone (scale 1, shift = conv bias), made on first use by a conv tap. */
+  raw?: ConvParams;
+  bn: GpuTensor; // packed scale/shift for channel_affine
+}
+
+export interface ForwardResult {
+  logits: GpuTensor;
+  /**
+   * The requested taps, now the caller's to release (ctx.release). A tensor may stand under two
+   * names (`layer4` and `layer4.1`; `fc` is `logits` itself): releasing it twice is harmless.
+   */
+  taps: Map<string, GpuTensor>;
+}
+
+export class ResNet {
+  private units = new Map<string, ConvUnit>();
+  private fc: LinearParams;
+  private identity = new Map<number, GpuTensor>();
+  readonly tapNames: readonly string[];
+
+  private constructor(readonly ctx: GpuContext, readonly spec: ResNetSpec) {
+    const add = (s: ConvBnSpec) => {
+      const shift = s.bias ? s.shift.map((v, i) => v + s.bias![i] * s.scale[i]) : s.shift;
+      const fused = uploadConv(ctx, s.weight, s.scale, shift, s, s.convName);
+      const bnSS = packScaleShift(s.scale, s.shift);
+      this.units.set(s.convName, { spec: s, fused, bn: ctx.upload({ shape: [bnSS.length], data: bnSS }, `${s.bnName}.affine`) });
+    };
+    add(spec.stem);
+    for (const b of spec.blocks) {
+      b.convs.forEach(add);
+      if (b.downsample) add(b.downsample);
+    }
+    this.fc = {
+      weight: ctx.upload(spec.fc.weight, 'fc.weight'),
+      bias: ctx.upload({ shape: [spec.numClasses], data: spec.fc.bias }, 'fc.bias'),
+      inFeatures: spec.featureChannels,
+      outFeatures: spec.numClasses,
+    };
+    this.tapNames = tapNamesOf(spec);
+  }
+
+  static fromStateDict(ctx: GpuContext, sd: Map<string, HostTensor>, source?: string): ResNet {
+    return new ResNet(ctx, parseResNet(sd, source));
+  }
+
+  get numClasses(): number {
+    return this.spec.numClasses;
+  }
+
+  /** Checks an input shape [n, c, h, w] against the model; throws a one-line XaiError. */
+  checkInput(shape: readonly number[], source = 'input'): void {
+    if (shape.length !== 4) throw new XaiError(`${source} has shape [${shape}]: expected [batch, ${this.spec.inChannels}, height, width]`);
+    const [n, c, h, w] = shape;
+    if (c !== this.spec.inChannels) throw new XaiError(`${source} has ${c} channels, the model takes ${this.spec.inChannels}`);
+    if (n < 1 || h < 1 || w < 1) throw new XaiError(`${source} has an empty shape [${shape}]`);
+  }
+
+  checkTaps(taps: readonly string[]): void {
+    for (const t of taps) {
+      if (!this.tapNames.includes(t)) {
+        throw new XaiError(`unknown layer "${t}"; valid names: ${summarizeTaps(this.tapNames)}`);
+      }
+    }
+  }
+
+  /** Runs the network on x ([n, c, h, w], ImageNet-normalised). x stays the caller's. */
+  forward(x: GpuTensor, tapNames: readonly string[] = []): ForwardResult {
+    this.checkInput(x.shape);
+    this.checkTaps(tapNames);
+    const ctx = this.ctx;
+    const sink = new TapSink(ctx, new Set(tapNames), x);
+    let h = this.convUnit(x, 'conv1', { relu: true }, sink);
+    sink.keep('relu', h);
+    h = sink.replace(h, maxPool2d(ctx, h, 3, 2, 1, 'maxpool'));
+    sink.keep('maxpool', h);
+    for (const b of this.spec.blocks) {
+      const input = h;
+      let residual = input;
+      if (b.downsample) {
+        residual = this.convUnit(input, b.downsample.convName, {}, sink);
+        sink.keep(`${b.name}.downsample`, residual);
+      }
+      let t = input;
+      b.convs.forEach((c, i) => {
+        const last = i === b.convs.length - 1;
+        const next = this.convUnit(t, c.convName, { relu: true, residual: last ? residual : undefined }, sink);
+        if (t !== input) sink.drop(t);
+        t = next;
+      });
+      if (residual !== input) sink.drop(residual);
+      sink.drop(input);
+      h = t;
+      sink.keep(b.name, h);
+      const [stage, index] = b.name.split('.');
+      if (Number(index) === this.spec.stageDepths[Number(stage.slice(5)) - 1] - 1) sink.keep(stage, h);
+    }
+    const feat = sink.replace(h, globalAvgPool(ctx, h, 'avgpool'));
+    sink.keep('avgpool', feat);
+    const logits = sink.replace(feat, linear(ctx, feat, this.fc, 'fc'));
+    sink.keep('fc', logits);
+    return { logits, taps: sink.taps };
+  }
+
+  /**
+   * Logits for a host batch, split into chunks that fit the adapter's binding size. One readback
+   * per chunk.
+   */
+  async predict(input: HostTensor, opts: { softmax?: boolean } = {}): Promise<HostTensor> {
+    this.checkInput(input.shape);
+    const [n, c, hh, ww] = input.shape;
+    const chunk = this.maxBatch(hh, ww);
+    const out = new Float32Array(n * this.numClasses);
+    const per = c * hh * ww;
+    for (let i = 0; i < n; i += chunk) {
+      const m = Math.min(chunk, n - i);
+      const x = this.ctx.upload({ shape: [m, c, hh, ww], data: input.data.subarray(i * per, (i + m) * per) }, 'input');
+      const { logits } = this.forward(x);
+      const result = opts.softmax ? softmax(this.ctx, logits) : logits;
+      const host = await this.ctx.read(result);
+      this.ctx.release(x, logits, result === logits ? undefined : result);
+      out.set(host.data, i * this.numClasses);
+    }
+    return { shape: [n, this.numClasses], data: out };
+  }
+
+  /** The largest batch whose biggest activation fits one storage binding. */
+  maxBatch(h: number, w: number): number {
+    const perImage = 4 * this.largestActivation(h, w);
+    const limit = Math.min(this.ctx.limits.maxStorageBufferBindingSize, this.ctx.limits.maxBufferSize);
+    const b = Math.floor(limit / perImage);
+    if (b < 1) throw new XaiError(`an input of ${h}x${w} needs ${(perImage / 2 ** 20).toFixed(0)} MiB per activation, more than this adapter binds (${(limit / 2 ** 20).toFixed(0)} MiB)`);
+    return b;
+  }
+
+  /** Elements of the largest activation of one image. */
+  largestActivation(h: number, w: number): number {
+    const s = this.spec;
+    let H = convOutSize(h, s.stem.weight.shape[2], 2, s.stem.pad);
+    let W = convOutSize(w, s.stem.weight.shape[3], 2, s.stem.pad);
+    let largest = s.stem.weight.shape[0] * H * W;
+    H = convOutSize(H, 3, 2, 1);
+    W = convOutSize(W, 3, 2, 1);
+    for (const b of s.blocks) {
+      for (const c of b.convs) {
+        H = convOutSize(H, c.weight.shape[2], c.stride, c.pad);
+        W = convOutSize(W, c.weight.shape[3], c.stride, c.pad);
+        largest = Math.max(largest, c.weight.shape[0] * H * W);
+      }
+    }
+    return largest;
+  }
+
+  /** One conv + BatchNorm (+ residual) (+ ReLU), split where taps need the inner values. */
+  private convUnit(x: GpuTensor, convName: string, post: { relu?: boolean; residual?: GpuTensor }, sink: TapSink): GpuTensor {
+    const ctx = this.ctx;
+    const u = this.units.get(convName)!;
+    const bnName = u.spec.bnName;
+    const wantConv = sink.wants(convName);
+    const wantBn = sink.wants(bnName);
+    const hasPost = !!post.relu || !!post.residual;
+    if (!wantConv && (!wantBn || !hasPost)) {
+      const y = conv2d(ctx, x, u.fused, { ...post, label: convName });
+      sink.keep(bnName, y);
+      return y;
+    }
+    let bnOut: GpuTensor;
+    if (wantConv) {
+      u.raw ??= this.rawConv(u);
+      const c = conv2d(ctx, x, u.raw, { label: convName });
+      sink.keep(convName, c);
+      if (!wantBn) return channelAffine(ctx, c, u.bn, { ...post, label: bnName });
+      bnOut = channelAffine(ctx, c, u.bn, { label: bnName });
+    } else {
+      bnOut = conv2d(ctx, x, u.fused, { label: convName });
+    }
+    sink.keep(bnName, bnOut);
+    if (!hasPost) return bnOut;
+    return channelAffine(ctx, bnOut, this.identityAffine(bnOut.shape[1]), { ...post, label: `${bnName}+post` });
+  }
+
+  private rawConv(u: ConvUnit): ConvParams {
+    const co = u.spec.weight.shape[0];
+    return uploadConv(this.ctx, u.spec.weight, new Float32Array(co).fill(1), u.spec.bias ?? new Float32Array(co), u.spec, `${u.spec.convName}.raw`);
+  }
+
+  private identityAffine(channels: number): GpuTensor {
+    let t = this.identity.get(channels);
+    if (!t) {
+      const ss = packScaleShift(new Float32Array(channels).fill(1), new Float32Array(channels));
+      t = this.ctx.upload({ shape: [ss.length], data: ss }, 'identity.affine');
+      this.identity.set(channels, t);
+    }
+    return t;
+  }
+}
+
+/** Collects the wanted taps of one forward and frees every other intermediate. */
+class TapSink {
+  readonly taps = new Map<string, GpuTensor>();
+  private kept = new Set<GpuTensor>();
+
+  constructor(private ctx: GpuContext, private want: Set<string>, private input: GpuTensor) {}
+
+  wants(name: string): boolean {
+    return this.want.has(name);
+  }
+
+  keep(name: string, t: GpuTensor): void {
+    if (!this.want.has(name)) return;
+    this.taps.set(name, t);
+    this.kept.add(t);
+  }
+
+  /** Frees t unless it is the caller's input or a tap. */
+  drop(t: GpuTensor): void {
+    if (t !== this.input && !this.kept.has(t)) this.ctx.release(t);
+  }
+
+  /** drop(old), return next: for a stage whose input is no longer needed. */
+  replace(old: GpuTensor, next: GpuTensor): GpuTensor {
+    this.drop(old);
+    return next;
+  }
+}
+
+function tapNamesOf(spec: ResNetSpec): string[] {
+  const names = ['conv1', 'bn1', 'relu', 'maxpool'];
+  for (let l = 1; l <= 4; l++) {
+    names.push(`layer${l}`);
+    for (const b of spec.blocks.filter((x) => x.name.startsWith(`layer${l}.`))) {
+      names.push(b.name);
+      b.convs.forEach((c) => names.push(c.convName, c.bnName));
+      if (b.downsample) names.push(`${b.name}.downsample`, `${b.name}.downsample.0`, `${b.name}.downsample.1`);
+    }
+  }
+  names.push('avgpool', 'fc');
+  return names;
+}
+
+function summarizeTaps(names: readonly string[]): string {
+  const top = names.filter((n) => !n.includes('.') || /^layer\d\.\d+$/.test(n));
+  return `${top.join(', ')} (and layerX.Y.convK / .bnK / .downsample inside each block)`;
+}

@@ -1,0 +1,60 @@
+/**
+ * Shared test helpers: a seeded random source (fresh seed per run, printed, reproducible with
+ * TEST_SEED=...), the tolerance check |got − ref| ≤ abs + rel·|ref|, and one GPU context per file.
+ */
+import * as assert from 'uvu/assert';
+import { GpuContext } from '../src/gpu/context.js';
+
+export const SEED = Number(process.env.TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+
+/** mulberry32: small, fast, good enough for test data. */
+export function rng(seed = SEED): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform values in [lo, hi). */
+export function randomArray(n: number, rand: () => number, lo = -1, hi = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rand();
+  return a;
+}
+
+/** Asserts every |got[i] − ref[i]| ≤ abs + rel·|ref[i]|, reporting the worst element. */
+export function assertClose(got: ArrayLike<number>, ref: ArrayLike<number>, abs: number, rel: number, what: string): void {
+  assert.is(got.length, ref.length, `${what}: length`);
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const err = Math.abs(got[i] - ref[i]);
+    const excess = err - (abs + rel * Math.abs(ref[i]));
+    if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
+      worst = i;
+      worstExcess = excess;
+    }
+  }
+  if (worst >= 0) {
+    assert.unreachable(
+      `${what}: element ${worst} got ${got[worst]}, want ${ref[worst]} (abs ${abs}, rel ${rel}; TEST_SEED=${SEED})`,
+    );
+  }
+}
+
+let shared: Promise<GpuContext> | null = null;
+
+/** One context per test file; call closeGpu() in the file's last test (uvu's test.after). */
+export function gpu(): Promise<GpuContext> {
+  shared ??= GpuContext.node();
+  return shared;
+}
+
+export async function closeGpu(): Promise<void> {
+  if (shared) await (await shared).close();
+  shared = null;
+}

@@ -1,0 +1,79 @@
+/** float64 CPU references for the forward kernels (the definitions the tests hold the GPU to). */
+
+export interface Conv2dRef {
+  x: ArrayLike<number>; xShape: number[]; // [n, ci, h, w]
+  w: ArrayLike<number>; wShape: number[]; // [co, ci, kh, kw]
+  scale: ArrayLike<number>; shift: ArrayLike<number>;
+  stride: number; pad: number;
+  residual?: ArrayLike<number>; relu?: boolean;
+}
+
+export function conv2dRef(a: Conv2dRef): { data: Float64Array; shape: number[] } {
+  const [n, ci, h, w] = a.xShape;
+  const [co, , kh, kw] = a.wShape;
+  const ho = Math.floor((h + 2 * a.pad - kh) / a.stride) + 1;
+  const wo = Math.floor((w + 2 * a.pad - kw) / a.stride) + 1;
+  const out = new Float64Array(n * co * ho * wo);
+  for (let b = 0; b < n; b++) for (let o = 0; o < co; o++) for (let oy = 0; oy < ho; oy++) for (let ox = 0; ox < wo; ox++) {
+    let s = 0;
+    for (let i = 0; i < ci; i++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+      const iy = oy * a.stride - a.pad + ky;
+      const ix = ox * a.stride - a.pad + kx;
+      if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+      s += a.w[((o * ci + i) * kh + ky) * kw + kx] * a.x[((b * ci + i) * h + iy) * w + ix];
+    }
+    const idx = ((b * co + o) * ho + oy) * wo + ox;
+    let v = s * a.scale[o] + a.shift[o];
+    if (a.residual) v += a.residual[idx];
+    out[idx] = a.relu ? Math.max(v, 0) : v;
+  }
+  return { data: out, shape: [n, co, ho, wo] };
+}
+
+export function maxPoolRef(x: ArrayLike<number>, [n, c, h, w]: number[], k: number, s: number, p: number): Float64Array {
+  const ho = Math.floor((h + 2 * p - k) / s) + 1;
+  const wo = Math.floor((w + 2 * p - k) / s) + 1;
+  const out = new Float64Array(n * c * ho * wo);
+  for (let pl = 0; pl < n * c; pl++) for (let oy = 0; oy < ho; oy++) for (let ox = 0; ox < wo; ox++) {
+    let m = -Infinity;
+    for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+      const iy = oy * s - p + ky;
+      const ix = ox * s - p + kx;
+      if (iy >= 0 && iy < h && ix >= 0 && ix < w) m = Math.max(m, x[(pl * h + iy) * w + ix]);
+    }
+    out[(pl * ho + oy) * wo + ox] = m;
+  }
+  return out;
+}
+
+export function avgPoolRef(x: ArrayLike<number>, [n, c, h, w]: number[]): Float64Array {
+  const out = new Float64Array(n * c);
+  for (let pl = 0; pl < n * c; pl++) {
+    let s = 0;
+    for (let i = 0; i < h * w; i++) s += x[pl * h * w + i];
+    out[pl] = s / (h * w);
+  }
+  return out;
+}
+
+export function linearRef(x: ArrayLike<number>, n: number, inF: number, w: ArrayLike<number>, b: ArrayLike<number>, outF: number): Float64Array {
+  const out = new Float64Array(n * outF);
+  for (let r = 0; r < n; r++) for (let o = 0; o < outF; o++) {
+    let s = b[o];
+    for (let i = 0; i < inF; i++) s += x[r * inF + i] * w[o * inF + i];
+    out[r * outF + o] = s;
+  }
+  return out;
+}
+
+export function softmaxRef(x: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    let m = -Infinity;
+    for (let i = 0; i < cols; i++) m = Math.max(m, x[r * cols + i]);
+    let s = 0;
+    for (let i = 0; i < cols; i++) s += Math.exp(x[r * cols + i] - m);
+    for (let i = 0; i < cols; i++) out[r * cols + i] = Math.exp(x[r * cols + i] - m) / s;
+  }
+  return out;
+}

@@ -1,0 +1,348 @@
+// The no-Python loaders (.pth, .safetensors, .npy) against files written by PyTorch and numpy
+// (scripts/fixtures/io_fixtures.py), the .npy writer against numpy's own bytes, and broken or
+// hostile files, each of which must give an XaiError with a message that says what is wrong.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { XaiError } from '../src/errors.js';
+import { halfToFloat } from '../src/io/dtype.js';
+import { loadNpyFile, loadWeightsFile, readFileBytes, saveNpyFile } from '../src/io/files.js';
+import { encodeNpy, parseNpy } from '../src/io/npy.js';
+import { PyGlobal, unpickle } from '../src/io/pickle.js';
+import { parsePth } from '../src/io/pth.js';
+import { parseSafetensors } from '../src/io/safetensors.js';
+import { parseWeights } from '../src/io/state-dict.js';
+import type { HostTensor } from '../src/io/tensor.js';
+import { crc32, ZipArchive } from '../src/io/zip.js';
+
+const DIR = fileURLToPath(new URL('../../test/fixtures/io/', import.meta.url));
+const fixture = (f: string) => new Uint8Array(readFileSync(join(DIR, f)));
+
+interface Expected { shape: number[]; values: number[] }
+const EXPECTED = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as {
+  state_dict: Record<string, Expected>;
+  safetensors: Record<string, Expected>;
+  npy: Record<string, Expected>;
+  pickles: { protocol: number; hex: string; value: unknown }[];
+};
+
+function assertTensor(got: HostTensor | undefined, want: Expected, what: string): void {
+  assert.ok(got, `${what}: missing`);
+  assert.equal(got.shape, want.shape, `${what}: shape`);
+  assert.is(got.data.length, want.values.length, `${what}: length`);
+  for (let i = 0; i < want.values.length; i++) {
+    if (got.data[i] !== want.values[i]) assert.unreachable(`${what}[${i}] = ${got.data[i]}, expected ${want.values[i]}`);
+  }
+}
+
+function assertStateDict(got: Map<string, HostTensor>, want: Record<string, Expected>, what: string): void {
+  assert.equal([...got.keys()].sort(), Object.keys(want).sort(), `${what}: keys`);
+  for (const [k, e] of Object.entries(want)) assertTensor(got.get(k), e, `${what} ${k}`);
+}
+
+/** Asserts that `f` throws an XaiError whose message matches `re`. */
+function throwsXai(f: () => unknown, re: RegExp): void {
+  try {
+    f();
+  } catch (e) {
+    assert.instance(e, XaiError, `expected an XaiError, got ${String(e)}`);
+    assert.match((e as Error).message, re);
+    assert.not.match((e as Error).message, /\n/, 'message is one line');
+    return;
+  }
+  assert.unreachable(`no error thrown (expected ${re})`);
+}
+
+/** A zip of stored entries without zip64 records or alignment (unlike torch's), for crafted archives. */
+function makeZip(files: [string, Uint8Array][], method = 0): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const central: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, data] of files) {
+    const nb = new TextEncoder().encode(name);
+    const crc = crc32(data);
+    const local = new Uint8Array(30 + nb.length);
+    const l = new DataView(local.buffer);
+    l.setUint32(0, 0x04034b50, true);
+    l.setUint16(8, method, true);
+    l.setUint32(14, crc, true);
+    l.setUint32(18, data.length, true);
+    l.setUint32(22, data.length, true);
+    l.setUint16(26, nb.length, true);
+    local.set(nb, 30);
+    const entry = new Uint8Array(46 + nb.length);
+    const c = new DataView(entry.buffer);
+    c.setUint32(0, 0x02014b50, true);
+    c.setUint16(10, method, true);
+    c.setUint32(16, crc, true);
+    c.setUint32(20, data.length, true);
+    c.setUint32(24, data.length, true);
+    c.setUint16(28, nb.length, true);
+    c.setUint32(42, offset, true);
+    entry.set(nb, 46);
+    parts.push(local, data);
+    central.push(entry);
+    offset += local.length + data.length;
+  }
+  const cdSize = central.reduce((a, b) => a + b.length, 0);
+  const end = new Uint8Array(22);
+  const e = new DataView(end.buffer);
+  e.setUint32(0, 0x06054b50, true);
+  e.setUint16(8, files.length, true);
+  e.setUint16(10, files.length, true);
+  e.setUint32(12, cdSize, true);
+  e.setUint32(16, offset, true);
+  const out = new Uint8Array(offset + cdSize + 22);
+  let p = 0;
+  for (const b of [...parts, ...central, end]) { out.set(b, p); p += b.length; }
+  return out;
+}
+
+/** The entries of sd.pth, with data.pkl replaced by `edit(data.pkl)`. */
+function sdEntries(edit: (pkl: Uint8Array) => Uint8Array = (b) => b): [string, Uint8Array][] {
+  const zip = new ZipArchive(fixture('sd.pth'), 'sd.pth');
+  return [...zip.entries.keys()].map((n) => [n, n.endsWith('data.pkl') ? edit(zip.read(n).slice()) : zip.read(n)]);
+}
+
+const ascii = (s: string) => [...s].map((ch) => ch.charCodeAt(0));
+
+// ---- formats that load ----
+
+test('.pth state_dict (fp32, fp16, bf16, fp64, int64, transposed, offset views, 0-d) matches torch', () => {
+  assertStateDict(parsePth(fixture('sd.pth'), 'sd.pth'), EXPECTED.state_dict, 'sd.pth');
+  const sd = loadWeightsFile(join(DIR, 'sd.pth'));
+  assertStateDict(sd, EXPECTED.state_dict, 'loadWeightsFile');
+  assert.equal(sd.get('fc.weight')!.shape, [6, 5]);
+  assert.equal(sd.get('scalar')!.shape, []);
+});
+
+test('checkpoint dict {epoch, state_dict, optimizer, ...} is unwrapped', () => {
+  assertStateDict(parseWeights(fixture('ckpt.pth'), 'ckpt.pth'), EXPECTED.state_dict, 'ckpt.pth');
+});
+
+test('"module." prefix (DataParallel) is stripped; an nn.Parameter value loads', () => {
+  assertStateDict(parseWeights(fixture('module.pth'), 'module.pth'), EXPECTED.state_dict, 'module.pth');
+});
+
+test('a plain zip (no zip64 records, unaligned storages) loads the same', () => {
+  assertStateDict(parseWeights(makeZip(sdEntries()), 'plain.zip'), EXPECTED.state_dict, 'plain zip');
+});
+
+test('.safetensors F32/F16/BF16/F64/I64 matches torch, "model." prefix stripped', () => {
+  assertStateDict(loadWeightsFile(join(DIR, 'model.safetensors')), EXPECTED.safetensors, 'model.safetensors');
+  const raw = parseSafetensors(fixture('model.safetensors'), 'model.safetensors');
+  assert.ok(raw.has('model.conv.weight'), 'parseSafetensors keeps the keys as written');
+});
+
+test('.npy f8 (N,1,H,W) masks, f4, f2, u1 and 0-d arrays match numpy', () => {
+  for (const [f, e] of Object.entries(EXPECTED.npy)) assertTensor(loadNpyFile(join(DIR, f)), e, f);
+});
+
+test('encodeNpy writes exactly what numpy.save writes, and round-trips', () => {
+  for (const f of ['numpy_0d.npy', 'numpy_1d.npy', 'numpy_4d.npy']) {
+    const bytes = fixture(f);
+    const t = parseNpy(bytes, f);
+    assert.equal(encodeNpy(t), bytes, `${f}: bytes`);
+    assert.equal(parseNpy(encodeNpy(t), f), t, `${f}: round trip`);
+  }
+});
+
+test('saveNpyFile creates parent folders; loadNpyFile reads it back', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xai-io-'));
+  try {
+    const t = { shape: [2, 3], data: new Float32Array([1, -2, 3.5, 1e-30, -0, 7]) };
+    const path = join(dir, 'a', 'b', 'sal.npy');
+    saveNpyFile(path, t);
+    assert.equal(loadNpyFile(path), t);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('unpickler reads plain data written by Python with protocols 2-5', () => {
+  const canon = (v: unknown): unknown => {
+    if (v instanceof Map) return { $dict: [...v].map(([k, x]) => [canon(k), canon(x)]) };
+    if (Array.isArray(v)) return v.map(canon);
+    if (v instanceof Uint8Array) return { $bytes: [...v] };
+    if (typeof v === 'bigint') return { $int: v.toString() };
+    return v;
+  };
+  for (const p of EXPECTED.pickles) {
+    const bytes = Uint8Array.from(p.hex.match(/../g)!.map((h) => parseInt(h, 16)));
+    assert.equal(canon(unpickle(bytes, `protocol ${p.protocol}`, { globals: new Map() })), p.value, `protocol ${p.protocol}`);
+  }
+});
+
+test('halfToFloat: subnormals, largest, infinities, NaN, signed zero', () => {
+  assert.is(halfToFloat(0x0001), 2 ** -24);
+  assert.is(halfToFloat(0x03ff), 1023 * 2 ** -24);
+  assert.is(halfToFloat(0x3c00), 1);
+  assert.is(halfToFloat(0xc000), -2);
+  assert.is(halfToFloat(0x7bff), 65504);
+  assert.is(halfToFloat(0x7c00), Infinity);
+  assert.is(halfToFloat(0xfc00), -Infinity);
+  assert.ok(Number.isNaN(halfToFloat(0x7e00)));
+  assert.ok(Object.is(halfToFloat(0x8000), -0));
+});
+
+// ---- broken and hostile files ----
+
+test('truncated .pth: every cut gives an XaiError, never a RangeError', () => {
+  const bytes = fixture('sd.pth');
+  throwsXai(() => parseWeights(bytes.subarray(0, 3000), 'best_model.pth'), /^best_model\.pth: truncated zip archive \(central directory not found\)$/);
+  for (let n = 4; n < bytes.length; n += 7) {
+    throwsXai(() => parseWeights(bytes.subarray(0, n), 'cut.pth'), /^cut\.pth: truncated zip archive/);
+  }
+  // A chunk missing from the middle: the end records are intact but point past the data.
+  for (let a = 4; a < bytes.length - 200; a += 50) {
+    const holed = new Uint8Array([...bytes.subarray(0, a), ...bytes.subarray(a + 100)]);
+    throwsXai(() => parseWeights(holed, 'holed.pth'), /^holed\.pth: .*(truncated|corrupt|CRC)/);
+  }
+});
+
+test('random byte damage to a .pth loads or gives an XaiError, never another error', () => {
+  const good = fixture('sd.pth');
+  let seed = 12345;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  let refused = 0;
+  for (let trial = 0; trial < 300; trial++) {
+    const bytes = good.slice();
+    for (let k = 0; k < 3; k++) bytes[Math.floor(rand() * bytes.length)] = Math.floor(rand() * 256);
+    try {
+      parseWeights(bytes, 'damaged.pth');
+    } catch (e) {
+      assert.instance(e, XaiError, `trial ${trial}: ${String(e)}`);
+      refused++;
+    }
+  }
+  assert.ok(refused > 100, `only ${refused} of 300 damaged files refused`);
+});
+
+test('random damage to data.pkl (re-zipped, CRC valid) loads or gives a one-line XaiError', () => {
+  const pkl = sdEntries().find(([n]) => n === 'sd/data.pkl')![1];
+  let seed = 999;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  let refused = 0;
+  for (let trial = 0; trial < 300; trial++) {
+    const edit = (p: Uint8Array) => {
+      for (let k = 0; k < 2; k++) p[Math.floor(rand() * p.length)] = Math.floor(rand() * 256);
+      return p;
+    };
+    try {
+      parseWeights(makeZip(sdEntries(edit)), 'damaged.pth');
+    } catch (e) {
+      assert.instance(e, XaiError, `trial ${trial}: ${String(e)}`);
+      assert.not.match((e as Error).message, /[\x00-\x1f]/, `trial ${trial}: control characters in the message`);
+      refused++;
+    }
+  }
+  assert.ok(refused > 250, `only ${refused} of 300 damaged pickles refused`);
+  assert.ok(pkl.length > 1000);
+});
+
+test('corrupted data.pkl bytes: CRC mismatch; re-zipped: a pickle error naming opcode and offset', () => {
+  const bytes = fixture('sd.pth');
+  const zip = new ZipArchive(bytes, 'sd.pth');
+  const pkl = zip.read('sd/data.pkl');
+  const damaged = bytes.slice();
+  damaged[pkl.byteOffset + 40] ^= 0xff;
+  throwsXai(() => parseWeights(damaged, 'sd.pth'), /^sd\.pth: corrupt zip archive \(sd\/data\.pkl: CRC-32 mismatch\)$/);
+
+  const badOpcode = makeZip(sdEntries((p) => { p[2] = 0xff; return p; }));
+  throwsXai(() => parseWeights(badOpcode, 'x.pth'), /^x\.pth: sd\/data\.pkl: unsupported pickle opcode 0xff at offset 2$/);
+  const cut = makeZip(sdEntries((p) => p.subarray(0, 600)));
+  throwsXai(() => parseWeights(cut, 'x.pth'), /^x\.pth: sd\/data\.pkl: truncated pickle/);
+  const noStorage = makeZip(sdEntries().filter(([n]) => n !== 'sd/data/3'));
+  throwsXai(() => parseWeights(noStorage, 'x.pth'), /^x\.pth: zip archive has no entry sd\/data\/3$/);
+});
+
+test('a pickle that calls os.system is refused, naming the global', () => {
+  const evil = Uint8Array.from([
+    0x80, 2, 0x63, ...ascii('os\nsystem\n'), 0x58, 4, 0, 0, 0, ...ascii('ls /'), 0x85, 0x52, 0x2e,
+  ]);
+  throwsXai(() => parseWeights(makeZip([['evil/data.pkl', evil]]), 'evil.pth'),
+    /^evil\.pth: evil\/data\.pkl: refusing to load the global os\.system /);
+  // Protocol 4 spells it with STACK_GLOBAL.
+  const evil4 = Uint8Array.from([
+    0x80, 4, 0x8c, 8, ...ascii('builtins'), 0x8c, 4, ...ascii('eval'), 0x93, 0x8c, 1, ...ascii('1'), 0x85, 0x52, 0x2e,
+  ]);
+  throwsXai(() => parseWeights(makeZip([['a/data.pkl', evil4]]), 'evil4.pth'), /refusing to load the global builtins\.eval /);
+  // An allowed global that is only a marker cannot be called.
+  const callStorage = Uint8Array.from([0x80, 2, 0x63, ...ascii('torch\nFloatStorage\n'), 0x29, 0x52, 0x2e]);
+  throwsXai(() => parseWeights(makeZip([['a/data.pkl', callStorage]]), 'c.pth'), /refusing to call torch\.FloatStorage/);
+  // Object-building opcodes are unknown to the reader.
+  throwsXai(() => unpickle(Uint8Array.from([0x80, 2, 0x29, 0x29, 0x81, 0x2e]), 'n.pkl', { globals: new Map() }),
+    /^n\.pkl: unsupported pickle opcode NEWOBJ \(0x81\) at offset 4$/);
+  throwsXai(() => unpickle(Uint8Array.from([0x80, 2, 0x52, 0x2e]), 's.pkl', { globals: new Map([['a.b', new PyGlobal('a.b')]]) }),
+    /stack underflow at offset 2/);
+});
+
+test('unsupported archives: legacy format, TorchScript, deflate, no data.pkl, not weights at all', () => {
+  throwsXai(() => parseWeights(fixture('legacy.pth'), 'old.pth'), /^old\.pth: legacy \(pre-1\.6\) torch serialization.*torch>=1\.6/);
+  const ts = makeZip([...sdEntries(), ['sd/constants.pkl', new Uint8Array([0x80, 2, 0x29, 0x2e])]]);
+  throwsXai(() => parseWeights(ts, 'ts.pt'), /TorchScript/);
+  throwsXai(() => parseWeights(makeZip(sdEntries(), 8), 'z.pth'), /^z\.pth: sd\/data\.pkl is deflate-compressed, which is not supported/);
+  throwsXai(() => parseWeights(makeZip([['x/other.txt', new Uint8Array(3)]]), 'o.zip'), /^o\.zip: zip archive has no <folder>\/data\.pkl/);
+  throwsXai(() => parseWeights(new TextEncoder().encode('hello, this is text'), 'w.bin'), /^w\.bin: not a weights file/);
+  throwsXai(() => parseWeights(new Uint8Array(0), 'empty.pth'), /^empty\.pth: not a weights file/);
+});
+
+test('broken .safetensors: truncated, bad JSON header, bad offsets, unknown dtype', () => {
+  const good = fixture('model.safetensors');
+  throwsXai(() => parseWeights(good.subarray(0, good.length - 1), 'm.safetensors'), /^m\.safetensors: truncated safetensors file \(tensor model\.\S+ ends at byte/);
+  throwsXai(() => parseWeights(good.subarray(0, 100), 'm.safetensors'), /^m\.safetensors: truncated safetensors file \(header of \d+ bytes/);
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  const withHeader = (edit: (h: string) => string) => {
+    const n = Number(new DataView(good.buffer, good.byteOffset).getBigUint64(0, true));
+    const h = new TextEncoder().encode(edit(text(good.subarray(8, 8 + n))));
+    const out = new Uint8Array(8 + h.length + good.length - 8 - n);
+    new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+    out.set(h, 8);
+    out.set(good.subarray(8 + n), 8 + h.length);
+    return out;
+  };
+  throwsXai(() => parseWeights(withHeader((h) => h.replace('"dtype"', '"dtype" "')), 'm.safetensors'), /^m\.safetensors: bad safetensors header \(/);
+  throwsXai(() => parseSafetensors(withHeader(() => '[1, 2]'), 'm.safetensors'), /not a JSON object/);
+  throwsXai(() => parseWeights(withHeader((h) => h.replace('"F32"', '"F8_E4M3"')), 'm.safetensors'), /tensor model\.conv\.weight: unsupported dtype "F8_E4M3"/);
+  throwsXai(() => parseWeights(withHeader((h) => h.replace('[2, 3, 3, 3]', '[2, 3, 3, 4]')), 'm.safetensors'),
+    /tensor model\.conv\.weight: 216 data bytes, shape \[2,3,3,4\] of F32 needs 288/);
+  throwsXai(() => parseWeights(withHeader((h) => h.replace('"data_offsets": [0, 216]', '"data_offsets": [216, 0]')), 'm.safetensors'),
+    /tensor model\.conv\.weight: bad data_offsets \[216,0\]/);
+});
+
+test('broken .npy: bad magic, truncated, Fortran order, big-endian, bad header', () => {
+  const good = fixture('arr_f32.npy');
+  const bad = good.slice();
+  bad[1] = 0x41;
+  throwsXai(() => parseNpy(bad, 'm.npy'), /^m\.npy: not a \.npy file \(bad magic\)$/);
+  throwsXai(() => parseNpy(good.subarray(0, good.length - 4), 'm.npy'), /^m\.npy: truncated \.npy file \(shape \(2,3,4\) of <f4 needs 96 data bytes, file has 92\)$/);
+  throwsXai(() => parseNpy(good.subarray(0, 50), 'm.npy'), /^m\.npy: truncated \.npy file \(header of/);
+  throwsXai(() => loadNpyFile(join(DIR, 'fortran.npy')), /fortran\.npy: Fortran-order arrays are not supported/);
+  throwsXai(() => loadNpyFile(join(DIR, 'big_endian.npy')), /big_endian\.npy: big-endian dtype >f4 is not supported/);
+  const header = good.slice();
+  header.set(ascii("'shape': (2, x, 4)"), new TextDecoder('latin1').decode(good).indexOf("'shape'"));
+  throwsXai(() => parseNpy(header, 'm.npy'), /^m\.npy: bad \.npy shape \(2, x, 4\)$/);
+  const dtype = good.slice();
+  dtype.set(ascii("'<c8'"), new TextDecoder('latin1').decode(good).indexOf("'<f4'"));
+  throwsXai(() => parseNpy(dtype, 'm.npy'), /^m\.npy: unsupported \.npy dtype <c8$/);
+  // Keys of Object.prototype are not dtypes.
+  const npy = (descr: string) => {
+    const h = `{'descr': '${descr}', 'fortran_order': False, 'shape': (2,), }`.padEnd(117) + '\n';
+    const out = new Uint8Array(10 + h.length + 64);
+    out.set([0x93, ...ascii(`NUMPY\x01\x00`), h.length, 0, ...ascii(h)]);
+    return out;
+  };
+  assert.is(parseNpy(npy('<f4'), 'ok.npy').data.length, 2);
+  for (const d of ['<constructor', '<__proto__', '<toString']) throwsXai(() => parseNpy(npy(d), 'm.npy'), new RegExp(`^m\\.npy: unsupported \\.npy dtype ${d}$`));
+});
+
+test('missing file or a directory: XaiError', () => {
+  throwsXai(() => loadWeightsFile('/nonexistent/best_model.pth'), /^no such file: \/nonexistent\/best_model\.pth$/);
+  throwsXai(() => loadNpyFile(join(DIR, 'nope.npy')), /^no such file: .*nope\.npy$/);
+  throwsXai(() => readFileBytes(DIR), /is a directory/);
+});
+
+test.run();

@@ -21,7 +21,7 @@ export interface AcquiredDevice {
 
 export const NO_ADAPTER_HELP =
   'no WebGPU adapter found. On Linux without a GPU install Mesa >= 25 lavapipe (Debian bookworm: ' +
-  'run `sudo bash scripts/setup-gpu.sh` from the webgpu-xai folder, or add bookworm-backports and ' +
+  'run `sudo bash scripts/setup.sh` from the webgpu-xai folder, or add bookworm-backports and ' +
   '`apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1`); in a browser, use one ' +
   'with WebGPU enabled (Chromium: --enable-unsafe-webgpu)';
 
@@ -65,7 +65,8 @@ export async function acquireNodeDevice(dawnFlags?: string[]): Promise<AcquiredD
   }
   let mod: { create(flags: string[]): GPU; globals: object };
   try {
-    mod = (await import('webgpu')) as typeof mod;
+    const name = 'webgpu'; // a variable, so browser bundlers leave the Node-only module alone
+    mod = (await import(name)) as typeof mod;
   } catch (e) {
     throw new XaiError(`cannot load the Dawn bindings (npm package "webgpu"): ${(e as Error).message.split('\n')[0]}`);
   }

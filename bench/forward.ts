@@ -1,0 +1,98 @@
+/**
+ * ResNet forward throughput on this adapter: images/s and GFLOP/s at batch 1 and 16 (tinybench),
+ * then GPU time per layer from timestamp queries. Prints tables and writes bench/results/forward.json.
+ *
+ *   npm run bench -- [--arch resnet18] [--size 224] [--batches 1,16] [--iterations 3]
+ */
+import { Bench } from 'tinybench';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { GpuContext } from '../src/gpu/context.js';
+import { ResNet } from '../src/model/resnet.js';
+import { convOutSize } from '../src/kernels/conv2d.js';
+import { ARCHS, randomResNet } from './random-resnet.js';
+
+const { values } = parseArgs({
+  options: {
+    arch: { type: 'string', default: 'resnet18' }, size: { type: 'string', default: '224' },
+    batches: { type: 'string', default: '1,16' }, iterations: { type: 'string', default: '3' },
+  },
+});
+const arch = values.arch as keyof typeof ARCHS;
+const size = Number(values.size);
+const batches = values.batches!.split(',').map(Number);
+
+/** Multiply-adds ×2 of every conv and the fc for one image. */
+function flopsPerImage(model: ResNet, h: number, w: number): number {
+  const s = model.spec;
+  let flops = 0;
+  const conv = (c: { weight: { shape: number[] }; stride: number; pad: number }, H: number, W: number) => {
+    const [co, ci, kh, kw] = c.weight.shape;
+    const ho = convOutSize(H, kh, c.stride, c.pad);
+    const wo = convOutSize(W, kw, c.stride, c.pad);
+    flops += 2 * co * ci * kh * kw * ho * wo;
+    return [ho, wo];
+  };
+  let [H, W] = conv(s.stem, h, w);
+  H = convOutSize(H, 3, 2, 1);
+  W = convOutSize(W, 3, 2, 1);
+  for (const b of s.blocks) {
+    if (b.downsample) conv(b.downsample, H, W);
+    for (const c of b.convs) [H, W] = conv(c, H, W);
+  }
+  return flops + 2 * s.featureChannels * s.numClasses;
+}
+
+const ctx = await GpuContext.node();
+try {
+  const model = ResNet.fromStateDict(ctx, randomResNet(arch, 1000), arch);
+  const gflop = flopsPerImage(model, size, size) / 1e9;
+  console.log(`${arch} at ${size}x${size}: ${gflop.toFixed(2)} GFLOP per image; adapter: ${ctx.adapterInfo}`);
+
+  const inputs = new Map(batches.map((b) => {
+    const data = new Float32Array(b * 3 * size * size).map((_, i) => Math.sin(i * 0.01));
+    return [b, ctx.upload({ shape: [b, 3, size, size], data }, 'bench.input')];
+  }));
+  const bench = new Bench({ name: 'forward', iterations: Number(values.iterations), time: 0, warmupIterations: 1, warmupTime: 0 });
+  for (const b of batches) {
+    bench.add(`${arch} batch ${b}`, async () => {
+      const { logits } = model.forward(inputs.get(b)!);
+      await ctx.sync();
+      ctx.release(logits);
+    });
+  }
+  await bench.run();
+  const rows = bench.tasks.map((t, i) => {
+    const r = t.result as { latency?: { mean: number; rme: number }; state: string };
+    if (!r.latency) throw new Error(`${t.name}: ${r.state}`);
+    const b = batches[i];
+    const s = r.latency.mean / 1000;
+    return { task: t.name, batch: b, 'ms/batch': +r.latency.mean.toFixed(1), '±%': +r.latency.rme.toFixed(1), 'img/s': +(b / s).toFixed(2), 'GFLOP/s': +((gflop * b) / s).toFixed(2) };
+  });
+  console.table(rows);
+
+  // Per-layer GPU time (one batch-1 forward with timestamp queries).
+  let layers: { layer: string; ms: number; share: string }[] = [];
+  if (ctx.startProfiling()) {
+    const { logits } = model.forward(inputs.get(batches[0])!);
+    ctx.release(logits);
+    const times = await ctx.stopProfiling();
+    const total = times.reduce((a, t) => a + t.ns, 0);
+    const byLayer = new Map<string, number>();
+    for (const t of times) {
+      const layer = /^layer\d/.test(t.label) ? t.label.split('.').slice(0, 2).join('.') : t.label;
+      byLayer.set(layer, (byLayer.get(layer) ?? 0) + t.ns);
+    }
+    layers = [...byLayer].map(([layer, ns]) => ({ layer, ms: +(ns / 1e6).toFixed(2), share: `${((100 * ns) / total).toFixed(1)}%` }));
+    console.log(`GPU time per layer, batch ${batches[0]} (timestamp queries; total ${(total / 1e6).toFixed(1)} ms):`);
+    console.table(layers);
+  } else {
+    console.log('this adapter has no timestamp queries: no per-layer times');
+  }
+  mkdirSync('bench/results', { recursive: true });
+  const report = { arch, size, gflopPerImage: gflop, adapter: ctx.adapterInfo, date: new Date().toISOString(), results: rows, layers };
+  writeFileSync('bench/results/forward.json', JSON.stringify(report, null, 2) + '\n');
+  console.log('wrote bench/results/forward.json');
+} finally {
+  await ctx.close();
+}

@@ -1,0 +1,51 @@
+/**
+ * The `webgpu-xai` command. Every failure the user can cause ends in one line on stderr and a
+ * non-zero exit code (2 for a bad command line, 1 for bad input or environment); an internal error
+ * prints its stack only with WEBGPU_XAI_DEBUG=1.
+ */
+import { XaiError } from '../errors.js';
+import { UsageError } from './args.js';
+import { predict, PREDICT_HELP } from './predict.js';
+
+const COMMANDS: Record<string, { run: (argv: string[], log: (s: string) => void) => Promise<number>; help: string; summary: string }> = {
+  predict: { run: predict, help: PREDICT_HELP, summary: 'classify an image with a ResNet checkpoint' },
+};
+
+const MAIN_HELP = `Usage: webgpu-xai <command> [options]
+
+Commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n')}
+
+Run \`webgpu-xai <command> --help\` for a command's options.
+Environment: WEBGPU_XAI_DAWN_FLAGS (comma-separated Dawn toggles), WEBGPU_XAI_DEBUG=1 (stack traces).
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const log = (s: string) => console.log(s);
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    log(MAIN_HELP);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`webgpu-xai: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')}; see --help)`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, log);
+  } catch (e) {
+    if (process.env.WEBGPU_XAI_DEBUG) console.error(e);
+    if (e instanceof UsageError) {
+      console.error(`webgpu-xai: ${e.message} (see webgpu-xai ${name} --help)`);
+      return 2;
+    }
+    if (e instanceof XaiError) {
+      console.error(`webgpu-xai: error: ${e.message}`);
+      return 1;
+    }
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    console.error(`webgpu-xai: internal error: ${msg} (run with WEBGPU_XAI_DEBUG=1 for details)`);
+    return 70;
+  }
+}

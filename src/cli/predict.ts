@@ -1,0 +1,99 @@
+/** `webgpu-xai predict`: the top classes of an image (or a .npy batch) under a ResNet checkpoint. */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { XaiError } from '../errors.js';
+import { GpuContext } from '../gpu/context.js';
+import { loadWeightsFile, saveNpyFile } from '../io/files.js';
+import { DEFAULT_SIZE, loadInput } from '../io/input.js';
+import { ResNet } from '../model/resnet.js';
+import { intOption, parse, required, sizeOption } from './args.js';
+
+export const PREDICT_HELP = `Usage: webgpu-xai predict --weights W --input I [options]
+
+Classifies an image with a torchvision ResNet checkpoint on the GPU (WebGPU).
+
+  --weights W     state_dict saved by torch.save (.pth) or a .safetensors file;
+                  ResNet-18/34/50/101/152, any class count (inferred from the keys)
+  --input I       PNG or JPEG (resized like torchvision Resize((H, W)), ImageNet-normalised)
+                  or .npy: an already normalised tensor [3,H,W] or [N,3,H,W], used as is
+  --size S        model input size for images: N or HxW (default 224)
+  --labels F      text file with one class name per line
+  --top K         how many classes to print (default 5)
+  --out DIR       also write DIR/logits.npy (float32 [N, classes]) and DIR/prediction.json
+  -h, --help      this text
+`;
+
+export async function predict(argv: string[], log: (s: string) => void): Promise<number> {
+  const v = parse('predict', argv, {
+    weights: { type: 'string' }, input: { type: 'string' }, size: { type: 'string' },
+    labels: { type: 'string' }, top: { type: 'string' }, out: { type: 'string' },
+  });
+  if (v.help) {
+    log(PREDICT_HELP);
+    return 0;
+  }
+  const weightsPath = required('predict', v, 'weights');
+  const inputPath = required('predict', v, 'input');
+  const size = sizeOption('predict', v.size, DEFAULT_SIZE);
+  const top = intOption('predict', v.top, 'top', 5);
+
+  // Everything that can be checked without a GPU is checked first.
+  const stateDict = loadWeightsFile(weightsPath);
+  const input = loadInput(inputPath, size, v.size !== undefined);
+  const labels = typeof v.labels === 'string' ? readLabels(v.labels) : undefined;
+
+  const t0 = performance.now();
+  const ctx = await GpuContext.create();
+  try {
+    const model = ResNet.fromStateDict(ctx, stateDict, weightsPath);
+    model.checkInput(input.shape, inputPath);
+    if (labels && labels.length !== model.numClasses) {
+      throw new XaiError(`${v.labels} has ${labels.length} labels, the model has ${model.numClasses} classes`);
+    }
+    const tReady = performance.now();
+    const logits = await model.predict(input);
+    const probs = await model.predict(input, { softmax: true });
+    const tDone = performance.now();
+
+    const [n, classes] = logits.shape;
+    const images = [];
+    for (let i = 0; i < n; i++) {
+      const p = probs.data.subarray(i * classes, (i + 1) * classes);
+      const l = logits.data.subarray(i * classes, (i + 1) * classes);
+      const order = [...p.keys()].sort((a, b) => p[b] - p[a] || a - b).slice(0, Math.min(top, classes));
+      const rows = order.map((c) => ({ index: c, label: labels?.[c] ?? `class ${c}`, probability: p[c], logit: l[c] }));
+      images.push(rows);
+      if (n > 1) log(`image ${i}:`);
+      for (const [rank, r] of rows.entries()) {
+        log(`${String(rank + 1).padStart(3)}. ${r.label.padEnd(24)} ${(100 * r.probability).toFixed(2).padStart(6)}%   logit ${r.logit.toFixed(4)}`);
+      }
+    }
+    if (typeof v.out === 'string') {
+      mkdirSync(v.out, { recursive: true });
+      saveNpyFile(join(v.out, 'logits.npy'), logits);
+      const report = {
+        weights: weightsPath, input: inputPath, architecture: model.spec.arch, classes,
+        inputShape: input.shape, adapter: ctx.adapterInfo,
+        predictions: n === 1 ? images[0] : images,
+        timingsMs: { setup: round(tReady - t0), inference: round(tDone - tReady) },
+      };
+      writeFileSync(join(v.out, 'prediction.json'), JSON.stringify(report, null, 2) + '\n');
+      log(`wrote ${join(v.out, 'logits.npy')} and ${join(v.out, 'prediction.json')}`);
+    }
+  } finally {
+    await ctx.close();
+  }
+  return 0;
+}
+
+function readLabels(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new XaiError(`no such file: ${path}`);
+  }
+  return text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== '');
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;

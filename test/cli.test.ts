@@ -1,0 +1,103 @@
+// The CLI end to end, as a user runs it: `predict` on a checkpoint and an input, the files it
+// writes, that the process exits by itself, and that bad input ends in one line and a non-zero code.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadNpyFile } from '../src/io/files.js';
+import { encodeNpy } from '../src/io/npy.js';
+import { assertClose } from './helpers.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const MODEL = `${ROOT}test/fixtures/model/`;
+const BIN = `${ROOT}bin/webgpu-xai.js`;
+const tmp = mkdtempSync(join(tmpdir(), 'webgpu-xai-cli-'));
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+  assert.is(r.error, undefined, `the process did not exit by itself: ${r.error?.message}`);
+  // Dawn and the Vulkan loader print warnings of their own on stderr; ours start "webgpu-xai:".
+  const lines = r.stderr.split('\n');
+  const stderr = lines.filter((l) => l.startsWith('webgpu-xai:')).join('\n');
+  const jsStack = lines.some((l) => /^\s+at .*(file:|node:)/.test(l));
+  return { code: r.status, stdout: r.stdout, stderr, jsStack };
+}
+
+test('predict writes logits.npy equal to PyTorch and prediction.json', () => {
+  const out = join(tmp, 'run');
+  const labels = join(tmp, 'labels.txt');
+  writeFileSync(labels, 'alpha\nbeta\ngamma\ndelta\nepsilon\n');
+  const r = cli(['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`, '--labels', labels, '--top', '2', '--out', out]);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stderr, '');
+  assert.not.ok(r.jsStack);
+  const ref = loadNpyFile(`${MODEL}resnet18-w8-c5.logits-1.npy`);
+  const logits = loadNpyFile(join(out, 'logits.npy'));
+  assert.equal(logits.shape, [1, 5]);
+  assertClose(logits.data, ref.data, 1e-5, 1e-4, 'logits.npy');
+  const best = [...ref.data.keys()].sort((a, b) => ref.data[b] - ref.data[a])[0];
+  const report = JSON.parse(readFileSync(join(out, 'prediction.json'), 'utf8'));
+  assert.is(report.architecture, 'resnet18');
+  assert.is(report.predictions.length, 2);
+  assert.is(report.predictions[0].index, best);
+  assert.is(report.predictions[0].label, ['alpha', 'beta', 'gamma', 'delta', 'epsilon'][best]);
+  assert.match(r.stdout, new RegExp(`  1\\. ${report.predictions[0].label}`));
+});
+
+test('--help on the command and on predict', () => {
+  const top = cli(['--help']);
+  assert.is(top.code, 0);
+  assert.match(top.stdout, /predict/);
+  const p = cli(['predict', '--help']);
+  assert.is(p.code, 0);
+  assert.match(p.stdout, /--weights W/);
+});
+
+const broken = (name: string, bytes: Uint8Array) => {
+  const p = join(tmp, name);
+  writeFileSync(p, bytes);
+  return p;
+};
+
+const badCases: [string, () => string[], RegExp, number][] = [
+  ['missing weights file', () => ['predict', '--weights', join(tmp, 'nope.pth'), '--input', `${MODEL}resnet18-w8-c5.input-1.npy`], /no such file: .*nope\.pth/, 1],
+  ['truncated .pth', () => {
+    const full = readFileSync(`${MODEL}resnet18-w8-c5.pth`);
+    return ['predict', '--weights', broken('trunc.pth', full.subarray(0, full.length >> 1)), '--input', `${MODEL}resnet18-w8-c5.input-1.npy`];
+  }, /trunc\.pth/, 1],
+  ['a state_dict that is not a ResNet', () => ['predict', '--weights', `${ROOT}test/fixtures/io/sd.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`], /is not a torchvision ResNet state_dict/, 1],
+  ['input with the wrong channel count', () => {
+    const x = encodeNpy({ shape: [1, 4, 40, 40], data: new Float32Array(6400).fill(0.1) });
+    return ['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', broken('four.npy', x)];
+  }, /four\.npy has 4 channels, the model takes 3/, 1],
+  ['.npy of the wrong rank', () => ['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', broken('flat.npy', encodeNpy({ shape: [10], data: new Float32Array(10) }))], /flat\.npy has shape \[10\]/, 1],
+  ['corrupt PNG', () => ['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', broken('bad.png', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]))], /bad\.png/, 1],
+  ['labels that do not match the classes', () => ['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`, '--labels', broken('l.txt', new TextEncoder().encode('a\nb\n'))], /has 2 labels, the model has 5 classes/, 1],
+  ['unknown option', () => ['predict', '--wieghts', 'x'], /predict: Unknown option '--wieghts'/, 2],
+  ['missing --input', () => ['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`], /--input is required/, 2],
+  ['bad --size', () => ['predict', '--weights', 'w', '--input', 'i', '--size', '12y'], /--size must be N or HxW/, 2],
+  ['unknown command', () => ['explode'], /unknown command "explode"/, 2],
+];
+
+for (const [name, args, pattern, code] of badCases) {
+  test(`bad input: ${name} → one line, exit ${code}`, () => {
+    const r = cli(args());
+    assert.is(r.code, code, `exit code (stderr: ${r.stderr})`);
+    assert.match(r.stderr, pattern);
+    assert.is(r.stderr.split('\n').length, 1, `one line, got: ${r.stderr}`);
+    assert.not.ok(r.jsStack, 'no stack trace');
+  });
+}
+
+test('no WebGPU adapter → says how to get one', () => {
+  // An ICD list naming no file leaves the Vulkan loader with no driver.
+  const r = cli(['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`], { VK_ICD_FILENAMES: join(tmp, 'none.json') });
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /no WebGPU adapter found.*scripts\/setup\.sh/);
+  assert.is(r.stderr.split('\n').length, 1);
+  assert.not.ok(r.jsStack);
+});
+
+test.run();

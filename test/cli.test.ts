@@ -46,6 +46,17 @@ test('predict writes logits.npy equal to PyTorch and prediction.json', () => {
   assert.match(r.stdout, new RegExp(`  1\\. ${report.predictions[0].label}`));
 });
 
+test('predict on the bundled demo PNG (resize + normalise + model) matches PyTorch', () => {
+  const out = join(tmp, 'demo');
+  const r = cli(['predict', '--weights', `${ROOT}weights/demo-resnet18-w16.pth`, '--input', `${ROOT}weights/demo.png`, '--size', '112', '--labels', `${ROOT}weights/demo-labels.txt`, '--out', out]);
+  assert.is(r.code, 0, r.stderr);
+  const expected = JSON.parse(readFileSync(`${ROOT}weights/demo-expected.json`, 'utf8'));
+  const logits = loadNpyFile(join(out, 'logits.npy'));
+  const maxRef = Math.max(...expected.logits.map(Math.abs));
+  assertClose(logits.data, expected.logits, 1e-4 * maxRef, 0, 'demo logits (1e-4 of max |logit|)');
+  assert.match(r.stdout, new RegExp(`1\\. ${expected.label} `));
+});
+
 test('--help on the command and on predict', () => {
   const top = cli(['--help']);
   assert.is(top.code, 0);

@@ -46,3 +46,52 @@ fn avgpool(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var i = 0u; i < n; i++) { s += x[base + i]; }
   y[plane] = s / f32(n);
 }
+
+// maxpool_grad: gradient of maxpool with respect to its input, as a gather: an input element
+// receives dy of every window that picked it. Windows are re-scanned in PyTorch's order and the
+// first maximum wins, as in PyTorch's CPU kernel, so ties route the gradient the same way.
+// Binding 0 is the maxpool input x, 1 the gradient dy of its output, 2 the result dx; MASK
+// multiplies by [x > 0] (x came out of a ReLU, and the gradient flows on through it).
+override MASK: bool = false;
+
+@group(0) @binding(0) var<storage, read> gx: array<f32>;
+@group(0) @binding(1) var<storage, read> gdy: array<f32>;
+@group(0) @binding(2) var<storage, read_write> gdx: array<f32>;
+@group(0) @binding(3) var<uniform> gp: Params;
+
+@compute @workgroup_size(64)
+fn maxpool_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  let hw = gp.h * gp.w;
+  if (i >= gp.planes * hw) { return; }
+  let plane = i / hw;
+  let r = i % hw;
+  let iy = i32(r / gp.w);
+  let ix = i32(r % gp.w);
+  let base = plane * hw;
+  // Windows containing (iy, ix): oy·S − P ≤ iy ≤ oy·S − P + K − 1.
+  let oyLo = max(0, (iy + i32(P) - i32(K) + i32(S)) / i32(S));
+  let oyHi = min(i32(gp.ho) - 1, (iy + i32(P)) / i32(S));
+  let oxLo = max(0, (ix + i32(P) - i32(K) + i32(S)) / i32(S));
+  let oxHi = min(i32(gp.wo) - 1, (ix + i32(P)) / i32(S));
+  var g = 0.0;
+  for (var oy = oyLo; oy <= oyHi; oy++) {
+    for (var ox = oxLo; ox <= oxHi; ox++) {
+      var best = -3.402823e38;
+      var at = -1;
+      for (var ky = 0; ky < i32(K); ky++) {
+        let y = oy * i32(S) - i32(P) + ky;
+        if (y < 0 || y >= i32(gp.h)) { continue; }
+        for (var kx = 0; kx < i32(K); kx++) {
+          let x = ox * i32(S) - i32(P) + kx;
+          if (x < 0 || x >= i32(gp.w)) { continue; }
+          let v = gx[base + u32(y * i32(gp.w) + x)];
+          if (v > best || at < 0) { best = v; at = y * i32(gp.w) + x; }
+        }
+      }
+      if (at == i32(r)) { g += gdy[(plane * gp.ho + u32(oy)) * gp.wo + u32(ox)]; }
+    }
+  }
+  if (MASK && gx[i] <= 0.0) { g = 0.0; }
+  gdx[i] = g;
+}

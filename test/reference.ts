@@ -77,3 +77,49 @@ export function softmaxRef(x: ArrayLike<number>, rows: number, cols: number): Fl
   }
   return out;
 }
+
+/** Input gradient of y = conv(x, w)·scale (+ shift): dx = Σ w·scale·dy, then (+ addend) (· [mask > 0]). */
+export function conv2dGradRef(a: {
+  dy: ArrayLike<number>; dyShape: number[]; w: ArrayLike<number>; wShape: number[]; scale: ArrayLike<number>;
+  stride: number; pad: number; inputSize: [number, number]; addend?: ArrayLike<number>; mask?: ArrayLike<number>;
+}): Float64Array {
+  const [n, co, ho, wo] = a.dyShape;
+  const [, ci, kh, kw] = a.wShape;
+  const [h, w] = a.inputSize;
+  const dx = new Float64Array(n * ci * h * w);
+  for (let b = 0; b < n; b++) for (let o = 0; o < co; o++) for (let oy = 0; oy < ho; oy++) for (let ox = 0; ox < wo; ox++) {
+    const g = a.dy[((b * co + o) * ho + oy) * wo + ox] * a.scale[o];
+    for (let i = 0; i < ci; i++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+      const iy = oy * a.stride - a.pad + ky;
+      const ix = ox * a.stride - a.pad + kx;
+      if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+      dx[((b * ci + i) * h + iy) * w + ix] += a.w[((o * ci + i) * kh + ky) * kw + kx] * g;
+    }
+  }
+  for (let i = 0; i < dx.length; i++) {
+    if (a.addend) dx[i] += a.addend[i];
+    if (a.mask && !(a.mask[i] > 0)) dx[i] = 0;
+  }
+  return dx;
+}
+
+/** maxpool input gradient: each window sends dy to its first maximum (PyTorch's tie rule). */
+export function maxPoolGradRef(x: ArrayLike<number>, [n, c, h, w]: number[], dy: ArrayLike<number>, k: number, s: number, p: number, mask = false): Float64Array {
+  const ho = Math.floor((h + 2 * p - k) / s) + 1;
+  const wo = Math.floor((w + 2 * p - k) / s) + 1;
+  const dx = new Float64Array(n * c * h * w);
+  for (let pl = 0; pl < n * c; pl++) for (let oy = 0; oy < ho; oy++) for (let ox = 0; ox < wo; ox++) {
+    let best = -Infinity;
+    let at = -1;
+    for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+      const iy = oy * s - p + ky;
+      const ix = ox * s - p + kx;
+      if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+      const v = x[(pl * h + iy) * w + ix];
+      if (v > best || at < 0) { best = v; at = iy * w + ix; }
+    }
+    dx[pl * h * w + at] += dy[(pl * ho + oy) * wo + ox];
+  }
+  if (mask) for (let i = 0; i < dx.length; i++) if (!(x[i] > 0)) dx[i] = 0;
+  return dx;
+}

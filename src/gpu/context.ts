@@ -104,7 +104,12 @@ export class GpuContext {
     return { buffer: this.pool.acquire(bytes, label), shape, bytes };
   }
 
-  upload(t: HostTensor, label = 'upload'): GpuTensor {
+  /** Copies a host tensor to a new GPU tensor (u32 data for index buffers). */
+  upload(t: HostTensor | { shape: number[]; data: Uint32Array }, label = 'upload'): GpuTensor {
+    // queue.writeBuffer runs before any command buffer submitted after it. The pool may hand out a
+    // buffer that dispatches still waiting in the current encoder use (it was released after they
+    // were recorded); writing it now would land before them. Submitting them first keeps order.
+    this.flush();
     const g = this.tensor(t.shape, label);
     this.device.queue.writeBuffer(g.buffer, 0, t.data.buffer, t.data.byteOffset, t.data.byteLength);
     return g;

@@ -32,3 +32,23 @@ export function globalAvgPool(ctx: GpuContext, x: GpuTensor, label = 'avgpool'):
   });
   return y;
 }
+
+/**
+ * Gradient of maxPool2d with respect to its input x, given dy; ties go to the first maximum in
+ * the window, as in PyTorch. With `mask` the result is multiplied by [x > 0].
+ */
+export function maxPool2dGrad(ctx: GpuContext, x: GpuTensor, dy: GpuTensor, opts: { k?: number; stride?: number; pad?: number; mask?: boolean; label?: string } = {}): GpuTensor {
+  const [n, c, h, w] = x.shape;
+  const [, , ho, wo] = dy.shape;
+  const { k = 3, stride = 2, pad = 1 } = opts;
+  const label = opts.label ?? 'maxpool.grad';
+  const dx = ctx.tensor([n, c, h, w], label);
+  ctx.dispatch({
+    pipeline: { shader: 'pool', entryPoint: 'maxpool_grad', constants: { K: k, S: stride, P: pad, MASK: opts.mask ? 1 : 0 } },
+    buffers: [x, dy, dx],
+    params: u32Params(n * c, h, w, ho, wo),
+    workgroups: grid1d(n * c * h * w, 64, ctx.maxWorkgroupsPerDim),
+    label,
+  });
+  return dx;
+}

@@ -8,13 +8,16 @@
  *
  * Tap names are torchvision module names and their values that module's output: `conv1`, `bn1`,
  * `relu`, `maxpool`, `layer1`…`layer4`, `layerX.Y`, `layerX.Y.convK`, `layerX.Y.bnK`,
- * `layerX.Y.downsample` (= `.downsample.1`), `layerX.Y.downsample.0`, `avgpool` ([n, c]), `fc`.
+ * `layerX.Y.downsample` (= `.downsample.1`), `layerX.Y.downsample.0`, `avgpool` ([n, c]), `fc`;
+ * and one name torchvision lacks (its blocks call one shared `relu` module several times):
+ * `layerX.Y.reluK`, the ReLU output after `bnK` inside a block (K < last).
  */
 import { XaiError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
 import { conv2d, convOutSize, packScaleShift, uploadConv, type ConvParams } from '../kernels/conv2d.js';
+import { uploadConvGrad, type ConvGradParams } from '../kernels/conv2d-grad.js';
 import { channelAffine } from '../kernels/channel-affine.js';
 import { linear, type LinearParams } from '../kernels/linear.js';
 import { globalAvgPool, maxPool2d } from '../kernels/pool.js';
@@ -27,6 +30,8 @@ interface ConvUnit {
   fused: ConvParams;
   /** conv alone (scale 1, shift = conv bias), made on first use by a conv tap. */
   raw?: ConvParams;
+  /** Weights for the input gradient, made on first use by a backward pass. */
+  grad?: ConvGradParams;
   bn: GpuTensor; // packed scale/shift for channel_affine
 }
 
@@ -74,6 +79,19 @@ export class ResNet {
     return this.spec.numClasses;
   }
 
+  /** fc weight [classes, features] on the GPU. */
+  get fcWeight(): GpuTensor {
+    return this.fc.weight;
+  }
+
+  /** Input-gradient weights of a conv unit (BatchNorm scale folded in), uploaded on first use. */
+  convGrad(convName: string): ConvGradParams {
+    const u = this.units.get(convName);
+    if (!u) throw new Error(`no conv named ${convName}`);
+    u.grad ??= uploadConvGrad(this.ctx, u.spec.weight, u.spec.scale, u.spec, `${convName}.grad`);
+    return u.grad;
+  }
+
   /** Checks an input shape [n, c, h, w] against the model; throws a one-line XaiError. */
   checkInput(shape: readonly number[], source = 'input'): void {
     if (shape.length !== 4) throw new XaiError(`${source} has shape [${shape}]: expected [batch, ${this.spec.inChannels}, height, width]`);
@@ -111,6 +129,7 @@ export class ResNet {
       b.convs.forEach((c, i) => {
         const last = i === b.convs.length - 1;
         const next = this.convUnit(t, c.convName, { relu: true, residual: last ? residual : undefined }, sink);
+        if (!last) sink.keep(`${b.name}.relu${i + 1}`, next);
         if (t !== input) sink.drop(t);
         t = next;
       });
@@ -256,7 +275,7 @@ function tapNamesOf(spec: ResNetSpec): string[] {
     names.push(`layer${l}`);
     for (const b of spec.blocks.filter((x) => x.name.startsWith(`layer${l}.`))) {
       names.push(b.name);
-      b.convs.forEach((c) => names.push(c.convName, c.bnName));
+      b.convs.forEach((c, i) => names.push(c.convName, c.bnName, ...(i < b.convs.length - 1 ? [`${b.name}.relu${i + 1}`] : [])));
       if (b.downsample) names.push(`${b.name}.downsample`, `${b.name}.downsample.0`, `${b.name}.downsample.1`);
     }
   }
@@ -266,5 +285,5 @@ function tapNamesOf(spec: ResNetSpec): string[] {
 
 function summarizeTaps(names: readonly string[]): string {
   const top = names.filter((n) => !n.includes('.') || /^layer\d\.\d+$/.test(n));
-  return `${top.join(', ')} (and layerX.Y.convK / .bnK / .downsample inside each block)`;
+  return `${top.join(', ')} (and layerX.Y.convK / .bnK / .reluK / .downsample inside each block)`;
 }

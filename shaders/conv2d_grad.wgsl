@@ -1,0 +1,93 @@
+// conv2d_grad: gradient of a convolution with respect to its input (a transposed convolution),
+// written as a gather so that every output element is owned by one invocation (no atomics):
+//
+//   dx[n,ci,iy,ix] = Σ_{co,ky,kx} w'[co,ci,ky,kx] · dy[n,co,oy,ox]
+//                    over oy = (iy + P − ky)/S, ox = (ix + P − kx)/S where those divide exactly
+//                    and fall inside the output
+//
+// then  v = dx (+ addend) (· [mask > 0]).  w' is the conv weight with the BatchNorm scale folded in
+// (the forward is y = conv(x, w)·scale + shift, so ∂/∂x sees w·scale), stored [co][ky][kx][ci/4]
+// as vec4: one load gives 4 input channels. `addend` sums the other branch of a residual block;
+// `mask` is the ReLU that produced x, applied when the gradient flows on into that ReLU's input.
+// Register tile: 4 input channels × PX input pixels per invocation, as in conv2d.wgsl.
+
+override KH: u32 = 3u;
+override KW: u32 = 3u;
+override STRIDE: u32 = 1u;
+override PAD: u32 = 1u;
+override ADD: bool = false;
+override MASK: bool = false;
+override WG: u32 = 64u;
+const PX: u32 = 4u;
+
+struct Params {
+  batch: u32, cin: u32, h: u32, w: u32,      // the input x (what we produce the gradient of)
+  cout: u32, ho: u32, wo: u32, cin4: u32,    // the output y (dy)
+  tiles: u32, _p0: u32, _p1: u32, _p2: u32,
+}
+
+@group(0) @binding(0) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read> weight: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> addend: array<f32>;
+@group(0) @binding(3) var<storage, read> mask: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(5) var<uniform> p: Params;
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let tile = gid.x + gid.z * nwg.x * WG;
+  let cq = gid.y;
+  if (tile >= p.tiles || cq >= p.cin4) { return; }
+
+  let hw = p.h * p.w;
+  let total = p.batch * hw;
+  var base: array<u32, PX>;  // offset of image n, channel 0 in dy
+  var ty: array<i32, PX>;    // iy + P
+  var tx: array<i32, PX>;    // ix + P
+  var valid: array<bool, PX>;
+  for (var j = 0u; j < PX; j++) {
+    let o = tile * PX + j;
+    valid[j] = o < total;
+    let oc = min(o, total - 1u);
+    let n = oc / hw;
+    let r = oc % hw;
+    base[j] = n * p.cout * p.ho * p.wo;
+    ty[j] = i32(r / p.w + PAD);
+    tx[j] = i32(r % p.w + PAD);
+  }
+
+  var acc: array<vec4<f32>, PX>;
+  let plane = p.ho * p.wo;
+  for (var co = 0u; co < p.cout; co++) {
+    for (var ky = 0u; ky < KH; ky++) {
+      for (var kx = 0u; kx < KW; kx++) {
+        let wv = weight[((co * KH + ky) * KW + kx) * p.cin4 + cq];
+        for (var j = 0u; j < PX; j++) {
+          let sy = ty[j] - i32(ky);
+          let sx = tx[j] - i32(kx);
+          if (sy < 0 || sx < 0) { continue; }
+          let oy = u32(sy) / STRIDE;
+          let ox = u32(sx) / STRIDE;
+          if (oy * STRIDE != u32(sy) || ox * STRIDE != u32(sx) || oy >= p.ho || ox >= p.wo) { continue; }
+          acc[j] += wv * dy[base[j] + co * plane + oy * p.wo + ox];
+        }
+      }
+    }
+  }
+
+  for (var j = 0u; j < PX; j++) {
+    if (!valid[j]) { continue; }
+    let o = tile * PX + j;
+    let n = o / hw;
+    let r = o % hw;
+    for (var c = 0u; c < 4u; c++) {
+      let ci = cq * 4u + c;
+      if (ci >= p.cin) { break; }
+      let idx = (n * p.cin + ci) * hw + r;
+      var v = acc[j][c];
+      if (ADD) { v += addend[idx]; }
+      if (MASK) { v = select(0.0, v, mask[idx] > 0.0); }
+      dx[idx] = v;
+    }
+  }
+}

@@ -123,3 +123,29 @@ export function maxPoolGradRef(x: ArrayLike<number>, [n, c, h, w]: number[], dy:
   if (mask) for (let i = 0; i < dx.length; i++) if (!(x[i] > 0)) dx[i] = 0;
   return dx;
 }
+
+/** PyTorch F.interpolate(mode='bilinear', align_corners=False) of one plane, in float64. */
+export function upsampleRef(src: ArrayLike<number>, h: number, w: number, H: number, W: number): Float64Array {
+  const out = new Float64Array(H * W);
+  const src1 = (d: number, inSize: number, outSize: number) => Math.max((d + 0.5) * (inSize / outSize) - 0.5, 0);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+    const sy = src1(y, h, H);
+    const sx = src1(x, w, W);
+    const y0 = Math.floor(sy);
+    const x0 = Math.floor(sx);
+    const y1 = Math.min(y0 + 1, h - 1);
+    const x1 = Math.min(x0 + 1, w - 1);
+    const ly = sy - y0;
+    const lx = sx - x0;
+    const at = (yy: number, xx: number) => src[yy * w + xx];
+    out[y * W + x] = (1 - ly) * ((1 - lx) * at(y0, x0) + lx * at(y0, x1)) + ly * ((1 - lx) * at(y1, x0) + lx * at(y1, x1));
+  }
+  return out;
+}
+
+export function minMaxRef(v: ArrayLike<number>): Float64Array {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < v.length; i++) { lo = Math.min(lo, v[i]); hi = Math.max(hi, v[i]); }
+  return Float64Array.from(v, (x) => (x - lo) / (hi - lo + 1e-8));
+}

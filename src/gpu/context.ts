@@ -130,11 +130,7 @@ export class GpuContext {
   dispatch(d: Dispatch): void {
     this.assertAlive();
     const label = d.label ?? pipelineLabel(d.pipeline);
-    if (!this.encoder) {
-      this.device.pushErrorScope('out-of-memory');
-      this.device.pushErrorScope('validation');
-      this.encoder = this.device.createCommandEncoder({ label: 'batch' });
-    }
+    const encoder = this.openEncoder();
     const pipeline = this.pipelines.get(d.pipeline);
     const entries: GPUBindGroupEntry[] = d.buffers.map((b, i) =>
       'buffer' in b ? { binding: i, resource: { buffer: b.buffer, size: b.bytes } } : { binding: i, resource: { buffer: b } },
@@ -148,9 +144,9 @@ export class GpuContext {
     const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
     let pass = this.pass;
     if (this.profiler) {
-      pass = this.encoder.beginComputePass({ label, timestampWrites: this.profiler.next(label) });
+      pass = encoder.beginComputePass({ label, timestampWrites: this.profiler.next(label) });
     } else if (!pass) {
-      pass = this.pass = this.encoder.beginComputePass({ label: 'batch' });
+      pass = this.pass = encoder.beginComputePass({ label: 'batch' });
     }
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -161,6 +157,26 @@ export class GpuContext {
     if (this.profiler) pass.end();
     this.batchLabels.push(label);
     if (this.batchLabels.length >= FLUSH_EVERY) this.flush();
+  }
+
+  /** Records a buffer copy in order with the dispatches around it (bytes, multiples of 4). */
+  copy(src: GpuTensor, srcByte: number, dst: GpuTensor, dstByte: number, bytes: number): void {
+    this.assertAlive();
+    const encoder = this.openEncoder();
+    this.pass?.end();
+    this.pass = null;
+    encoder.copyBufferToBuffer(src.buffer, srcByte, dst.buffer, dstByte, bytes);
+    this.batchLabels.push('copy');
+  }
+
+  /** The batch's command encoder; opening one also opens its error scopes (closed in flush). */
+  private openEncoder(): GPUCommandEncoder {
+    if (!this.encoder) {
+      this.device.pushErrorScope('out-of-memory');
+      this.device.pushErrorScope('validation');
+      this.encoder = this.device.createCommandEncoder({ label: 'batch' });
+    }
+    return this.encoder;
   }
 
   /** Submits the recorded dispatches. */

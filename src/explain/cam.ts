@@ -1,0 +1,204 @@
+/**
+ * The CAM explainers on the GPU, for a batch of images and one class per image (default: top-1):
+ *
+ *   Abs-CAM Init   w_k = mean|G_k|;  cam = Σ_k w_k·A_k → upsample → min-max normalise
+ *   Abs-CAM Final  M_k = normalise(upsample(w_k·A_k));  y_k = |logit_c(x ⊙ M_k)|;
+ *                  saliency = ReLU(Σ_k y_k·M_k)   (not normalised)
+ *   Grad-CAM       w_k = mean G_k;  cam = ReLU(Σ_k w_k·A_k) → upsample → normalise
+ *   Grad-CAM++     w_k = Σ_hw α·ReLU(G), α = G²/(2G² + Σ_hw A·G³ + 1e-7) → as Grad-CAM
+ *   Score-CAM      M_k = normalise(upsample(A_k));  w = softmax_k(logit_c(x ⊙ M_k));
+ *                  cam = ReLU(Σ_k w_k·A_k) → upsample → normalise
+ *
+ * A is the tap's value, G = ∂logit_c/∂A (model/gradient.ts); upsampling is bilinear with
+ * align_corners=False; normalise is (v − min)/(max − min + 1e-8). Abs-CAM Final and Score-CAM
+ * score one masked image per channel: the channel maps, the masked inputs and the forwards are
+ * made on the GPU in batches of `batch` channels, so peak memory holds one batch, whatever the
+ * channel count.
+ */
+import { XaiError } from '../errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import type { HostTensor } from '../io/tensor.js';
+import { channelWeights, combineChannels, type WeightMode } from '../kernels/cam.js';
+import { gatherScores, maskImage, minMaxNormalize, upsampleBilinear, weightedSum } from '../kernels/maps.js';
+import { softmax } from '../kernels/softmax.js';
+import { gradientAt } from '../model/gradient.js';
+import type { ResNet } from '../model/resnet.js';
+
+export const CAM_METHODS = ['abscam-init', 'abscam-final', 'gradcam', 'gradcam++', 'scorecam'] as const;
+export type CamMethod = (typeof CAM_METHODS)[number];
+
+export interface CamOptions {
+  /** Tap (default `layer4`): a block output, `layer1`…`layer4` or `layerX.Y`. */
+  layer?: string;
+  /** One class for all images or one per image (default: each image's top-1 class). */
+  classIndex?: number | number[];
+  /** Masked images per forward batch for Abs-CAM Final / Score-CAM (default: 32, or fewer if the adapter needs). */
+  batch?: number;
+  /** Called as masked forwards complete (Abs-CAM Final / Score-CAM). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CamResult {
+  method: CamMethod;
+  layer: string;
+  /** Class explained per image. */
+  classes: number[];
+  /** logit of that class per image. */
+  scores: number[];
+  /** [n, H, W], float32, at input resolution. */
+  saliency: HostTensor;
+  /** Forward passes run (1 for the gradient pass, plus one per masked image). */
+  forwardPasses: number;
+  timingsMs: { total: number };
+  /** Peak bytes the buffer pool held during the call. */
+  peakGpuBytes: number;
+}
+
+const WEIGHTS: Record<Exclude<CamMethod, 'scorecam'>, WeightMode> = {
+  'abscam-init': 'abs-mean', 'abscam-final': 'abs-mean', gradcam: 'mean', 'gradcam++': 'gradcam++',
+};
+
+export class CamExplainer {
+  readonly ctx: GpuContext;
+
+  constructor(readonly model: ResNet) {
+    this.ctx = model.ctx;
+  }
+
+  absCamInit(image: HostTensor, opts?: CamOptions): Promise<CamResult> {
+    return this.explain('abscam-init', image, opts);
+  }
+
+  absCamFinal(image: HostTensor, opts?: CamOptions): Promise<CamResult> {
+    return this.explain('abscam-final', image, opts);
+  }
+
+  gradCam(image: HostTensor, opts?: CamOptions): Promise<CamResult> {
+    return this.explain('gradcam', image, opts);
+  }
+
+  gradCamPlusPlus(image: HostTensor, opts?: CamOptions): Promise<CamResult> {
+    return this.explain('gradcam++', image, opts);
+  }
+
+  scoreCam(image: HostTensor, opts?: CamOptions): Promise<CamResult> {
+    return this.explain('scorecam', image, opts);
+  }
+
+  /** image: [n, 3, H, W] (or [3, H, W]), ImageNet-normalised. */
+  async explain(method: CamMethod, image: HostTensor, opts: CamOptions = {}): Promise<CamResult> {
+    if (!CAM_METHODS.includes(method)) throw new XaiError(`unknown CAM method "${method}"; methods: ${CAM_METHODS.join(', ')}`);
+    const t0 = performance.now();
+    const ctx = this.ctx;
+    const input = image.shape.length === 3 ? { shape: [1, ...image.shape], data: image.data } : image;
+    this.model.checkInput(input.shape);
+    const [n, , H, W] = input.shape;
+    const layer = opts.layer ?? 'layer4';
+    if (!/^layer[1-4](\.\d+)?$/.test(layer)) {
+      throw new XaiError(`CAM layer must be a block output (layer1…layer4 or layerX.Y), got "${layer}"`);
+    }
+    const classes = opts.classIndex === undefined ? undefined : typeof opts.classIndex === 'number' ? Array(n).fill(opts.classIndex) : opts.classIndex;
+    const peakBefore = ctx.pool.peakAllocatedBytes;
+    ctx.pool.peakAllocatedBytes = ctx.pool.allocatedBytes;
+
+    const x = ctx.upload(input, 'image');
+    const g = await gradientAt(this.model, x, layer, classes);
+    const logits = await ctx.read(g.logits);
+    const cls = Array.from(g.classes);
+    const scores = cls.map((c, i) => logits.data[i * this.model.numClasses + c]);
+    let saliency: GpuTensor;
+    let forwardPasses = 1;
+    if (method === 'abscam-final' || method === 'scorecam') {
+      const perImage: GpuTensor[] = [];
+      for (let i = 0; i < n; i++) {
+        const r = method === 'abscam-final' ? await this.absCamFinalOne(x, i, g.activation, g.gradient, cls[i], opts) : await this.scoreCamOne(x, i, g.activation, cls[i], opts);
+        perImage.push(r.map);
+        forwardPasses += r.passes;
+      }
+      saliency = perImage.length === 1 ? perImage[0] : this.stack(perImage, [n, H, W]);
+    } else {
+      const w = channelWeights(ctx, g.activation, g.gradient, WEIGHTS[method]);
+      const cam = combineChannels(ctx, g.activation, w, { relu: method !== 'abscam-init' });
+      saliency = minMaxNormalize(ctx, upsampleBilinear(ctx, cam, H, W, { label: 'cam.upsample' }));
+      ctx.release(w, cam);
+    }
+    const host = await ctx.read(saliency);
+    ctx.release(x, g.logits, g.activation, g.gradient, saliency);
+    const peak = ctx.pool.peakAllocatedBytes;
+    ctx.pool.peakAllocatedBytes = Math.max(peakBefore, peak);
+    return {
+      method, layer, classes: cls, scores, saliency: { shape: [n, H, W], data: host.data },
+      forwardPasses, timingsMs: { total: Math.round(performance.now() - t0) }, peakGpuBytes: peak,
+    };
+  }
+
+  /** Abs-CAM Final for image i of x: ReLU(Σ_k |logit_c(x ⊙ M_k)|·M_k), channels in batches. */
+  private async absCamFinalOne(x: GpuTensor, i: number, act: GpuTensor, grad: GpuTensor, cls: number, opts: CamOptions) {
+    const ctx = this.ctx;
+    const [, K] = act.shape;
+    const [, , H, W] = x.shape;
+    const w = channelWeights(ctx, act, grad, 'abs-mean');
+    const acc = ctx.tensor([H, W], 'abscam.final');
+    const scores = ctx.tensor([K], 'abscam.scores');
+    await this.maskedForwards(x, i, K, opts, (from, count) =>
+      upsampleBilinear(ctx, act, H, W, { fromPlane: i * K + from, planes: count, scale: w, scaleFrom: i * K + from, label: 'abscam.maps' }),
+    (maps, logits, from, last) => {
+      gatherScores(ctx, logits, cls, scores, from, 'abs-logit');
+      weightedSum(ctx, maps, scores, acc, { scoreFrom: from, accumulate: from > 0, relu: last });
+    });
+    ctx.release(w, scores);
+    return { map: acc, passes: K };
+  }
+
+  /** Score-CAM for image i of x: softmax over channels of logit_c(x ⊙ M_k) weighs A_k. */
+  private async scoreCamOne(x: GpuTensor, i: number, act: GpuTensor, cls: number, opts: CamOptions) {
+    const ctx = this.ctx;
+    const [, K, h, w] = act.shape;
+    const [, , H, W] = x.shape;
+    const scores = ctx.tensor([1, K], 'scorecam.scores');
+    const one = ctx.tensor([1, K, h, w], 'scorecam.act');
+    ctx.copy(act, i * one.bytes, one, 0, one.bytes);
+    await this.maskedForwards(x, i, K, opts, (from, count) =>
+      upsampleBilinear(ctx, act, H, W, { fromPlane: i * K + from, planes: count, label: 'scorecam.maps' }),
+    (_maps, logits, from) => gatherScores(ctx, logits, cls, scores, from, 'logit'));
+    const weights = softmax(ctx, scores, 'scorecam.softmax');
+    const cam = combineChannels(ctx, one, weights, { relu: true });
+    const map = minMaxNormalize(ctx, upsampleBilinear(ctx, cam, H, W, { label: 'cam.upsample' }));
+    ctx.release(scores, weights, one, cam);
+    return { map, passes: K };
+  }
+
+  /**
+   * For channels [from, from + count) in batches: maps = makeMaps() [count, H, W], normalised in
+   * place, image i masked by each, forward, then use(maps, logits, from, isLastBatch).
+   */
+  private async maskedForwards(
+    x: GpuTensor, i: number, total: number, opts: CamOptions,
+    makeMaps: (from: number, count: number) => GpuTensor,
+    use: (maps: GpuTensor, logits: GpuTensor, from: number, last: boolean) => void,
+  ): Promise<void> {
+    const ctx = this.ctx;
+    const [, , H, W] = x.shape;
+    const batch = Math.max(1, Math.min(opts.batch ?? 32, this.model.maxBatch(H, W)));
+    for (let from = 0; from < total; from += batch) {
+      const count = Math.min(batch, total - from);
+      const maps = minMaxNormalize(ctx, makeMaps(from, count));
+      const masked = maskImage(ctx, x, i, maps);
+      const { logits } = this.model.forward(masked);
+      use(maps, logits, from, from + count >= total);
+      ctx.release(maps, masked, logits);
+      if (opts.onProgress) {
+        await ctx.sync(); // progress means work done, not work queued
+        opts.onProgress(from + count, total);
+      }
+    }
+  }
+
+  private stack(maps: GpuTensor[], shape: number[]): GpuTensor {
+    const out = this.ctx.tensor(shape, 'cam.stack');
+    maps.forEach((m, k) => this.ctx.copy(m, 0, out, k * m.bytes, m.bytes));
+    this.ctx.release(...maps);
+    return out;
+  }
+}

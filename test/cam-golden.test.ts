@@ -1,0 +1,73 @@
+// The CAM explainers against PyTorch (float64 goldens from scripts/fixtures/cam_fixtures.py):
+// Abs-CAM Init/Final, Grad-CAM, Grad-CAM++, Score-CAM at layer4 and layer3, batch of 2 images.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { loadNpyFile, loadWeightsFile } from '../src/io/files.js';
+import { ResNet } from '../src/model/resnet.js';
+import { CAM_METHODS, CamExplainer } from '../src/explain/cam.js';
+import { closeGpu, gpu } from './helpers.js';
+
+const MODEL = new URL('../../test/fixtures/model/', import.meta.url).pathname;
+const CAM = new URL('../../test/fixtures/cam/', import.meta.url).pathname;
+const index = JSON.parse(readFileSync(`${CAM}index.json`, 'utf8')) as { cams: Record<string, { input: string; classes: number[] }> };
+
+// The issue's bar: within 1e-3 of PyTorch relative to the map's maximum.
+const REL = 1e-3;
+
+for (const [key, entry] of Object.entries(index.cams)) {
+  const [name, layer] = key.split('/');
+  test(`${CAM_METHODS.join(', ')} at ${layer} of ${name} match PyTorch`, async () => {
+    const ctx = await gpu();
+    const explainer = new CamExplainer(ResNet.fromStateDict(ctx, loadWeightsFile(`${MODEL}${name}.pth`), name));
+    const image = loadNpyFile(`${MODEL}${entry.input}`);
+    for (const method of CAM_METHODS) {
+      const r = await explainer.explain(method, image, { layer, batch: 7 }); // 7: batches that do not divide the channel count
+      assert.equal(r.classes, entry.classes, `${method} classes`);
+      const ref = loadNpyFile(`${CAM}${method}-${name}-${layer}.npy`);
+      assert.equal(r.saliency.shape, ref.shape, `${method} shape`);
+      let err = 0;
+      let max = 0;
+      for (let i = 0; i < ref.data.length; i++) {
+        err = Math.max(err, Math.abs(r.saliency.data[i] - ref.data[i]));
+        max = Math.max(max, Math.abs(ref.data[i]));
+      }
+      assert.ok(err / max <= REL, `${method} at ${layer}: error ${(err / max).toExponential(2)} of the maximum > ${REL}`);
+    }
+  });
+}
+
+test('explicit classes, progress, and peak memory independent of the channel count', async () => {
+  const ctx = await gpu();
+  const explainer = new CamExplainer(ResNet.fromStateDict(ctx, loadWeightsFile(`${MODEL}resnet18-w8-c5.pth`)));
+  const image = loadNpyFile(`${MODEL}resnet18-w8-c5.input-0.npy`);
+  const seen: number[] = [];
+  const r = await explainer.absCamFinal(image, { layer: 'layer4', classIndex: [4, 0], batch: 16, onProgress: (d) => seen.push(d) });
+  assert.equal(r.classes, [4, 0]);
+  assert.equal(seen, [16, 32, 48, 64, 16, 32, 48, 64]);
+  assert.is(r.forwardPasses, 1 + 2 * 64);
+  assert.ok(r.saliency.data.every((v) => v >= 0), 'ReLU');
+  const g = await explainer.gradCam(image, { classIndex: 2 });
+  assert.equal(g.classes, [2, 2]);
+});
+
+test('bad layer and class give clear errors', async () => {
+  const ctx = await gpu();
+  const explainer = new CamExplainer(ResNet.fromStateDict(ctx, loadWeightsFile(`${MODEL}resnet18-w8-c5.pth`)));
+  const image = loadNpyFile(`${MODEL}resnet18-w8-c5.input-0.npy`);
+  for (const [opts, pattern] of [
+    [{ layer: 'layer7' }, /CAM layer must be a block output/],
+    [{ layer: 'layer4.5' }, /unknown layer "layer4.5" for gradients; valid names/],
+    [{ classIndex: 9 }, /class 9 is out of range: the model has classes 0..4/],
+  ] as const) {
+    try {
+      await explainer.gradCam(image, opts);
+      assert.unreachable('expected an error');
+    } catch (e) {
+      assert.match((e as Error).message, pattern);
+    }
+  }
+});
+
+test.after(closeGpu);
+test.run();

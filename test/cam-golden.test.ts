@@ -56,8 +56,8 @@ test('bad layer and class give clear errors', async () => {
   const explainer = new CamExplainer(ResNet.fromStateDict(ctx, loadWeightsFile(`${MODEL}resnet18-w8-c5.pth`)));
   const image = loadNpyFile(`${MODEL}resnet18-w8-c5.input-0.npy`);
   for (const [opts, pattern] of [
-    [{ layer: 'layer7' }, /CAM layer must be a block output/],
-    [{ layer: 'layer4.5' }, /unknown layer "layer4.5" for gradients; valid names/],
+    [{ layer: 'layer7' }, /unknown layer "layer7"; CAM layers \(block outputs\): layer1, layer2, layer3, layer4, layer1\.0/],
+    [{ layer: 'maxpool' }, /unknown layer "maxpool"; CAM layers/],
     [{ classIndex: 9 }, /class 9 is out of range: the model has classes 0..4/],
   ] as const) {
     try {

@@ -57,6 +57,32 @@ test('predict on the bundled demo PNG (resize + normalise + model) matches PyTor
   assert.match(r.stdout, new RegExp(`1\\. ${expected.label} `));
 });
 
+test('explain abscam-init on the demo writes saliency.npy, overlay.png and explanation.json', () => {
+  const out = join(tmp, 'explain');
+  const r = cli(['explain', '--method', 'abscam-init', '--weights', `${ROOT}weights/demo-resnet18-w16.pth`, '--input', `${ROOT}weights/demo.png`, '--size', '112', '--out', out]);
+  assert.is(r.code, 0, r.stderr);
+  const sal = loadNpyFile(join(out, 'saliency.npy'));
+  assert.equal(sal.shape, [112, 112]);
+  assert.is(Math.max(...sal.data), 1); // min-max normalised
+  assert.is(Math.min(...sal.data), 0);
+  const png = readFileSync(join(out, 'overlay.png'));
+  assert.equal([...png.subarray(1, 4)].map((b) => String.fromCharCode(b)).join(''), 'PNG');
+  const report = JSON.parse(readFileSync(join(out, 'explanation.json'), 'utf8'));
+  assert.is(report.method, 'abscam-init');
+  assert.is(report.layer, 'layer4');
+  assert.equal(report.classes, [2]);
+});
+
+test('explain on two images (a batch) with one class each', () => {
+  const out = join(tmp, 'explain2');
+  const input = `${MODEL}resnet18-w8-c5.input-0.npy`; // [2, 3, 64, 64]
+  const r = cli(['explain', '--method', 'gradcam', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', input, '--class', '4,1', '--layer', 'layer3', '--out', out]);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(loadNpyFile(join(out, 'saliency.npy')).shape, [2, 64, 64]);
+  assert.equal(JSON.parse(readFileSync(join(out, 'explanation.json'), 'utf8')).classes, [4, 1]);
+  readFileSync(join(out, 'overlay-1.png'));
+});
+
 test('--help on the command and on predict', () => {
   const top = cli(['--help']);
   assert.is(top.code, 0);
@@ -90,6 +116,9 @@ const badCases: [string, () => string[], RegExp, number][] = [
   ['missing --input', () => ['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`], /--input is required/, 2],
   ['bad --size', () => ['predict', '--weights', 'w', '--input', 'i', '--size', '12y'], /--size must be N or HxW/, 2],
   ['unknown command', () => ['explode'], /unknown command "explode"/, 2],
+  ['explain: unknown method', () => ['explain', '--method', 'lime', '--weights', 'w', '--input', 'i', '--out', 'o'], /unknown method "lime" \(methods: abscam-init, abscam-final, gradcam, gradcam\+\+, scorecam\)/, 2],
+  ['explain: unknown layer lists the valid ones', () => ['explain', '--method', 'gradcam', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`, '--layer', 'layer3.7', '--out', join(tmp, 'x')], /unknown layer "layer3\.7"; CAM layers \(block outputs\): layer1, layer2, layer3, layer4, layer1\.0, layer1\.1, layer2\.0/, 1],
+  ['explain: class out of range says the range', () => ['explain', '--method', 'gradcam', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`, '--class', '5', '--out', join(tmp, 'x')], /class 5 is out of range: the model has classes 0\.\.4/, 1],
 ];
 
 for (const [name, args, pattern, code] of badCases) {

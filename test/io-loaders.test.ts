@@ -16,7 +16,8 @@ import { parsePth } from '../src/io/pth.js';
 import { parseSafetensors } from '../src/io/safetensors.js';
 import { parseWeights } from '../src/io/state-dict.js';
 import type { HostTensor } from '../src/io/tensor.js';
-import { crc32, ZipArchive } from '../src/io/zip.js';
+import { ZipArchive } from '../src/io/zip.js';
+import { crc32 } from '../src/io/crc32.js';
 
 const DIR = fileURLToPath(new URL('../../test/fixtures/io/', import.meta.url));
 const fixture = (f: string) => new Uint8Array(readFileSync(join(DIR, f)));

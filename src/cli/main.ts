@@ -5,10 +5,12 @@
  */
 import { XaiError } from '../errors.js';
 import { UsageError } from './args.js';
+import { explain, EXPLAIN_HELP } from './explain.js';
 import { predict, PREDICT_HELP } from './predict.js';
 
 const COMMANDS: Record<string, { run: (argv: string[], log: (s: string) => void) => Promise<number>; help: string; summary: string }> = {
   predict: { run: predict, help: PREDICT_HELP, summary: 'classify an image with a ResNet checkpoint' },
+  explain: { run: explain, help: EXPLAIN_HELP, summary: 'saliency map of a prediction (Abs-CAM, Grad-CAM family)' },
 };
 
 const MAIN_HELP = `Usage: webgpu-xai <command> [options]

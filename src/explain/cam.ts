@@ -22,7 +22,7 @@ import type { HostTensor } from '../io/tensor.js';
 import { channelWeights, combineChannels, type WeightMode } from '../kernels/cam.js';
 import { gatherScores, maskImage, minMaxNormalize, upsampleBilinear, weightedSum } from '../kernels/maps.js';
 import { softmax } from '../kernels/softmax.js';
-import { gradientAt } from '../model/gradient.js';
+import { gradientAt, gradientTapNames } from '../model/gradient.js';
 import type { ResNet } from '../model/resnet.js';
 
 export const CAM_METHODS = ['abscam-init', 'abscam-final', 'gradcam', 'gradcam++', 'scorecam'] as const;
@@ -95,9 +95,8 @@ export class CamExplainer {
     this.model.checkInput(input.shape);
     const [n, , H, W] = input.shape;
     const layer = opts.layer ?? 'layer4';
-    if (!/^layer[1-4](\.\d+)?$/.test(layer)) {
-      throw new XaiError(`CAM layer must be a block output (layer1…layer4 or layerX.Y), got "${layer}"`);
-    }
+    const layers = gradientTapNames(this.model).filter((t) => t.startsWith('layer'));
+    if (!layers.includes(layer)) throw new XaiError(`unknown layer "${layer}"; CAM layers (block outputs): ${layers.join(', ')}`);
     const classes = opts.classIndex === undefined ? undefined : typeof opts.classIndex === 'number' ? Array(n).fill(opts.classIndex) : opts.classIndex;
     const peakBefore = ctx.pool.peakAllocatedBytes;
     ctx.pool.peakAllocatedBytes = ctx.pool.allocatedBytes;

@@ -7,6 +7,7 @@
 // file was repacked by another tool. Every offset and size read from the file is checked against
 // the buffer before use, so a truncated or corrupt archive gives an XaiError, never a RangeError.
 import { XaiError } from '../errors.js';
+import { crc32 } from './crc32.js';
 
 export interface ZipEntry {
   name: string;
@@ -144,22 +145,4 @@ export class ZipArchive {
   private fail(msg: string): never {
     throw new XaiError(`${this.name}: ${msg}`);
   }
-}
-
-let crcTable: Uint32Array | undefined;
-
-/** CRC-32 (IEEE 802.3, the zip checksum), table-driven. */
-export function crc32(data: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  const t = crcTable;
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = t[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }

@@ -1,0 +1,60 @@
+/**
+ * Abs-CAM on a full-size ResNet-18 (random weights): Init (one forward + backward) timed with
+ * tinybench, Final (one forward + backward + one masked forward per channel of the layer) run
+ * once with progress. Reports time, forward passes per second, peak GPU memory, and, as the peer
+ * in the same run, a plain forward of one batch of the same size: Final's passes/s over the plain
+ * forward's images/s shows what mask making and score accumulation cost.
+ * Writes bench/results/abscam.json.
+ *
+ *   npm run build && node dist/bench/abscam.js [--size 224] [--layer layer4] [--batch 32]
+ */
+import { Bench } from 'tinybench';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { GpuContext } from '../src/gpu/context.js';
+import { ResNet } from '../src/model/resnet.js';
+import { CamExplainer } from '../src/explain/cam.js';
+import { progressReporter } from '../src/cli/progress.js';
+import { randomResNet } from './random-resnet.js';
+
+const { values } = parseArgs({
+  options: { size: { type: 'string', default: '224' }, layer: { type: 'string', default: 'layer4' }, batch: { type: 'string', default: '32' } },
+});
+const size = Number(values.size);
+const batch = Number(values.batch);
+
+const ctx = await GpuContext.node();
+try {
+  const model = ResNet.fromStateDict(ctx, randomResNet('resnet18', 4), 'resnet18');
+  const explainer = new CamExplainer(model);
+  const image = { shape: [1, 3, size, size], data: new Float32Array(3 * size * size).map((_, i) => Math.sin(i * 0.013)) };
+  console.log(`resnet18 at ${size}x${size}, ${values.layer}, adapter: ${ctx.adapterInfo}`);
+
+  const bench = new Bench({ iterations: 3, time: 0, warmupIterations: 1, warmupTime: 0 });
+  const x = ctx.upload({ shape: [batch, 3, size, size], data: new Float32Array(batch * 3 * size * size).fill(0.1) });
+  bench.add('abscam-init', async () => { await explainer.absCamInit(image, { layer: values.layer }); });
+  bench.add(`plain forward, batch ${batch}`, async () => {
+    const { logits } = model.forward(x);
+    await ctx.sync();
+    ctx.release(logits);
+  });
+  await bench.run();
+  const [initMs, fwdMs] = bench.tasks.map((t) => (t.result as { latency: { mean: number } }).latency.mean);
+  ctx.release(x);
+
+  const t0 = performance.now();
+  const final = await explainer.absCamFinal(image, { layer: values.layer, batch, onProgress: progressReporter('abscam-final') });
+  const finalMs = performance.now() - t0;
+  const rows = [
+    { task: 'abscam-init', ms: +initMs.toFixed(0), 'passes/s': +(1000 / initMs).toFixed(2), 'peak MiB': '' },
+    { task: 'abscam-final', ms: +finalMs.toFixed(0), 'passes/s': +((1000 * final.forwardPasses) / finalMs).toFixed(2), 'peak MiB': +(final.peakGpuBytes / 2 ** 20).toFixed(1) },
+    { task: `plain forward, batch ${batch}`, ms: +fwdMs.toFixed(0), 'passes/s': +((1000 * batch) / fwdMs).toFixed(2), 'peak MiB': '' },
+  ];
+  console.table(rows);
+  const ratio = (final.forwardPasses / finalMs) / (batch / fwdMs);
+  console.log(`abscam-final forward passes/s relative to a plain batched forward: ${ratio.toFixed(2)}`);
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/abscam.json', JSON.stringify({ size, layer: values.layer, batch, adapter: ctx.adapterInfo, date: new Date().toISOString(), rows, finalVsPlainForward: ratio }, null, 2) + '\n');
+} finally {
+  await ctx.close();
+}

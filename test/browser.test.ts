@@ -1,0 +1,85 @@
+// The library in a real browser: headless Chromium (WebGPU on SwiftShader) loads dist/ as ES
+// modules, runs a ResNet forward and Abs-CAM Init on a device the page owns, and posts the results;
+// they must match PyTorch's goldens as in Node. Needs Debian's chromium (scripts/setup.sh --browser).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { loadNpyFile } from '../src/io/files.js';
+import { assertClose } from './helpers.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html' };
+const PAGE = '<!doctype html><script type="module" src="/dist/test/browser/page.js"></script>';
+
+interface PageResult { ok: boolean; error?: string; result?: { adapter: string; logits: number[]; cam: number[]; classes: number[] } }
+
+/** Serves the repository read-only and returns the page's posted result. */
+function runPage(timeoutMs: number): Promise<PageResult> {
+  return new Promise((resolve, reject) => {
+    let browser: ReturnType<typeof spawn> | undefined;
+    let stderr = '';
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (req.method === 'POST' && url.pathname === '/result') {
+        let body = '';
+        req.on('data', (d) => (body += d));
+        req.on('end', () => {
+          res.end();
+          finish(() => resolve(JSON.parse(body)));
+        });
+        return;
+      }
+      if (url.pathname === '/') {
+        res.setHeader('content-type', 'text/html');
+        res.end(PAGE);
+        return;
+      }
+      const file = normalize(join(ROOT, url.pathname));
+      if (!file.startsWith(ROOT) || !existsSync(file)) {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
+      res.setHeader('content-type', TYPES[extname(file)] ?? 'application/octet-stream');
+      res.end(readFileSync(file));
+    });
+    const timer = setTimeout(() => finish(() => reject(new Error(`no result from the page within ${timeoutMs / 1000}s; chromium said: ${stderr.slice(-500)}`))), timeoutMs);
+    const finish = (then: () => void) => {
+      clearTimeout(timer);
+      browser?.kill('SIGKILL');
+      server.close();
+      then();
+    };
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      browser = spawn(CHROMIUM, [
+        '--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'webgpu-xai-chromium-'))}`,
+        `http://127.0.0.1:${port}/`,
+      ], { stdio: ['ignore', 'ignore', 'pipe'] });
+      browser.stderr?.on('data', (d) => (stderr += d));
+      browser.on('error', (e) => finish(() => reject(new Error(`cannot start ${CHROMIUM}: ${e.message} (run scripts/setup.sh --browser)`))));
+    });
+  });
+}
+
+test('forward and Abs-CAM in headless Chromium on a page-owned device match PyTorch', async () => {
+  const r = await runPage(180_000);
+  assert.ok(r.ok, `the page failed: ${r.error}`);
+  const { logits, cam, classes, adapter } = r.result!;
+  console.log(`  browser adapter: ${adapter}`);
+  const dir = `${ROOT}test/fixtures/`;
+  const refLogits = loadNpyFile(`${dir}model/resnet18-w8-c5.logits-0.npy`).data;
+  const maxLogit = Math.max(...refLogits.map(Math.abs));
+  assertClose(logits, refLogits, 1e-4 * maxLogit, 0, 'browser logits (1e-4 of max)');
+  const refCam = loadNpyFile(`${dir}cam/abscam-init-resnet18-w8-c5-layer4.npy`).data;
+  assertClose(cam, refCam, 1e-3, 0, 'browser Abs-CAM Init (maps in [0, 1])');
+  assert.equal(classes, JSON.parse(readFileSync(`${dir}cam/index.json`, 'utf8')).cams['resnet18-w8-c5/layer4'].classes);
+});
+
+test.run();

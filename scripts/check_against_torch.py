@@ -5,9 +5,11 @@ of several sizes. Needs Debian's python3-torch (run with /usr/bin/python3) and a
 (npm run build). Not part of `npm test`: it takes minutes and needs Python.
 
     /usr/bin/python3 scripts/check_against_torch.py [--archs resnet18,resnet50] [--sizes 64,96,224]
+    /usr/bin/python3 scripts/check_against_torch.py --cams abscam-init,abscam-final --layers layer4,layer3
 
-Prints, per model and size, max|ours - torch| / max|torch| of the logits (the issue's measure;
-torch computed in float64) and whether it is within 1e-4; exits 1 if any is not.
+Prints, per model and size, max|ours - torch| / max|torch| of the logits (torch in float64) and
+whether it is within 1e-4; with --cams, the same measure for each CAM method's saliency map at
+each layer (bound 1e-3; the formulas of scripts/fixtures/cam_fixtures.py). Exits 1 if any fails.
 """
 import argparse
 import os
@@ -19,6 +21,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torchvision
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures'))
+from cam_fixtures import cams  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 CLASSES = {'resnet18': 7, 'resnet34': 3, 'resnet50': 11, 'resnet101': 5, 'resnet152': 9}
@@ -44,7 +49,12 @@ def main():
     ap.add_argument('--archs', default='resnet18,resnet34,resnet50')
     ap.add_argument('--sizes', default='64,96,224')
     ap.add_argument('--seed', type=int, default=int.from_bytes(os.urandom(2), 'little'))
+    ap.add_argument('--cams', default='', help='comma-separated explain methods to check instead of predict')
+    ap.add_argument('--layers', default='layer4,layer3')
     args = ap.parse_args()
+    if args.cams:
+        check_cams(args)
+        return
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for k, arch in enumerate(args.archs.split(',')):
@@ -71,6 +81,42 @@ def main():
                 print(f'{arch:10s} {CLASSES[arch]:3d} classes {size:4d}px  rel err {rel:.2e}  {"ok" if rel <= 1e-4 else "FAIL"}', flush=True)
     print(f'worst {worst:.2e} (seed {args.seed})')
     sys.exit(0 if worst <= 1e-4 else 1)
+
+
+def run_cli(args):
+    run = subprocess.run(['node', os.path.join(ROOT, 'bin', 'webgpu-xai.js'), *args], capture_output=True, text=True)
+    if run.returncode != 0:
+        print(f'webgpu-xai {args[0]} failed: {run.stderr.strip().splitlines()[-1]}')
+        sys.exit(1)
+
+
+def check_cams(args):
+    worst = 0.0
+    methods = args.cams.split(',')
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, arch in enumerate(args.archs.split(',')):
+            model = make_model(arch, CLASSES[arch], args.seed + k)
+            weights = os.path.join(tmp, f'{arch}.pth')
+            torch.save(model.state_dict(), weights)
+            model.double()
+            for size in map(int, args.sizes.split(',')):
+                x = torch.randn(1, 3, size, size + 16)  # not square
+                inp = os.path.join(tmp, 'x.npy')
+                np.save(inp, x.numpy())
+                for layer in args.layers.split(','):
+                    with torch.enable_grad():
+                        ref, classes = cams(model, x.double(), layer, None)
+                    for method in methods:
+                        out = os.path.join(tmp, 'out')
+                        run_cli(['explain', '--method', method, '--weights', weights, '--input', inp, '--layer', layer, '--out', out])
+                        ours = np.load(os.path.join(out, 'saliency.npy'))
+                        r = ref[method][0].numpy()
+                        # A map that is 0 everywhere (Grad-CAM's ReLU can kill all of it) is compared absolutely.
+                        rel = float(np.abs(ours - r).max() / max(np.abs(r).max(), 1.0 if not r.any() else 0.0))
+                        worst = max(worst, rel)
+                        print(f'{arch:10s} {size}x{size + 16}px {layer:7s} {method:13s} class {classes[0]}  rel err {rel:.2e}  {"ok" if rel <= 1e-3 else "FAIL"}', flush=True)
+    print(f'worst {worst:.2e} (seed {args.seed})')
+    sys.exit(0 if worst <= 1e-3 else 1)
 
 
 if __name__ == '__main__':

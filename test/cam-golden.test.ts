@@ -37,14 +37,20 @@ for (const [key, entry] of Object.entries(index.cams)) {
   });
 }
 
-test('explicit classes, progress, and peak memory independent of the channel count', async () => {
+test('explicit classes, progress, and GPU memory that does not grow with the channels scored', async () => {
   const ctx = await gpu();
   const explainer = new CamExplainer(ResNet.fromStateDict(ctx, loadWeightsFile(`${MODEL}resnet18-w8-c5.pth`)));
   const image = loadNpyFile(`${MODEL}resnet18-w8-c5.input-0.npy`);
   const seen: number[] = [];
-  const r = await explainer.absCamFinal(image, { layer: 'layer4', classIndex: [4, 0], batch: 16, onProgress: (d) => seen.push(d) });
+  const allocated: number[] = [];
+  const r = await explainer.absCamFinal(image, {
+    layer: 'layer4', classIndex: [4, 0], batch: 16,
+    onProgress: (d) => { seen.push(d); allocated.push(ctx.pool.allocatedBytes); },
+  });
   assert.equal(r.classes, [4, 0]);
   assert.equal(seen, [16, 32, 48, 64, 16, 32, 48, 64]);
+  // Every batch after the first reuses the first one's buffers: nothing new is allocated.
+  assert.equal(allocated.slice(1), allocated.slice(1).map(() => allocated[0]), `bytes after each batch: ${allocated}`);
   assert.is(r.forwardPasses, 1 + 2 * 64);
   assert.ok(r.saliency.data.every((v) => v >= 0), 'ReLU');
   const g = await explainer.gradCam(image, { classIndex: 2 });

@@ -1,0 +1,173 @@
+/**
+ * RISE (Petsiuk et al., BMVC 2018) on the GPU, as the seed's code computes it:
+ *
+ *   sal[c] = Σ_i score_i[c] · mask_i / (N · p1)            binary masks
+ *   sal[c] = Σ_i score_i[c] · mask_i / (N · mean of masks)   Gaussian and Perlin masks
+ *
+ * for every class c, with score = logits (the seed) or softmax (the paper). Per batch the masks are
+ * made on the GPU (or taken from a masks file), multiplied into the image, scored by one forward,
+ * and accumulated into the maps on the GPU: memory holds one batch whatever N is. Running sums of
+ * squares for one class give the maps' standard error, and with `tolerance` the run stops once
+ * the largest per-pixel standard error is below tolerance × the map's range.
+ */
+import { XaiError } from '../errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import type { HostTensor } from '../io/tensor.js';
+import { maskImage } from '../kernels/maps.js';
+import { MaskGenerator } from '../kernels/rise-masks.js';
+import { riseAccumulate, riseConvergence, riseFinalize, riseMaskSum, type RiseNorm } from '../kernels/rise.js';
+import { softmax } from '../kernels/softmax.js';
+import { argmaxRows } from '../model/gradient.js';
+import type { ResNet } from '../model/resnet.js';
+import { maskParams, type MaskMode } from './rise-masks.js';
+
+export interface RiseOptions {
+  /** Number of masks N (default 4000, the RISE paper's for ResNet-50). */
+  masks?: number;
+  /** Grid size s (default 7) and keep probability p1 (default 0.5), the RISE paper's. */
+  grid?: number;
+  p1?: number;
+  mode?: MaskMode;
+  seed?: number;
+  /** Masked images per forward (default 32, fewer where one binding cannot hold them). */
+  batch?: number;
+  /** 'logits' (default, the seed's code) or 'softmax' (the RISE paper). */
+  scores?: 'logits' | 'softmax';
+  /** Masks [N, H, W] or [N, 1, H, W] instead of generated ones (the seed's masks.npy). */
+  masksFile?: HostTensor;
+  /** Stop once max standard error ≤ tolerance · (max − min) of the map of `classIndex`. */
+  tolerance?: number;
+  /** The class whose standard error is tracked (default: top-1). */
+  classIndex?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface RiseResult {
+  /** [classes, H, W] */
+  saliency: HostTensor;
+  /** The tracked class, its logit, and the standard error of its map. */
+  classIndex: number;
+  score: number;
+  standardError: { max: number; mean: number };
+  masksUsed: number;
+  stoppedEarly: boolean;
+  forwardPasses: number;
+  timingsMs: { total: number };
+  peakGpuBytes: number;
+  parameters: { masks: number; grid: number; p1: number; mode: MaskMode; seed: number; batch: number; scores: string; masksFile: boolean; tolerance?: number };
+}
+
+/** Batches between convergence checks once `tolerance` is set (each check reads 16 bytes back). */
+const CHECK_EVERY = 4;
+
+export class RiseExplainer {
+  readonly ctx: GpuContext;
+
+  constructor(readonly model: ResNet) {
+    this.ctx = model.ctx;
+  }
+
+  /** image: [1, 3, H, W] or [3, H, W], ImageNet-normalised. */
+  async explain(image: HostTensor, opts: RiseOptions = {}): Promise<RiseResult> {
+    const t0 = performance.now();
+    const ctx = this.ctx;
+    const model = this.model;
+    const input = image.shape.length === 3 ? { shape: [1, ...image.shape], data: image.data } : image;
+    model.checkInput(input.shape);
+    if (input.shape[0] !== 1) throw new XaiError(`RISE explains one image at a time, got a batch of ${input.shape[0]}`);
+    const [, , H, W] = input.shape;
+    const P = H * W;
+    const C = model.numClasses;
+    const mode = opts.mode ?? 'binary';
+    const p1 = opts.p1 ?? 0.5;
+    const grid = opts.grid ?? 7;
+    const seed = opts.seed ?? 0;
+    const file = opts.masksFile ? masksFromFile(opts.masksFile, H, W) : undefined;
+    const N = file ? file.count : opts.masks ?? 4000;
+    if (!Number.isInteger(N) || N <= 0) throw new XaiError(`the number of masks must be a whole number > 0, got ${N}`);
+    if (opts.masks !== undefined && file && opts.masks !== file.count) throw new XaiError(`--masks ${opts.masks} but the masks file holds ${file.count}`);
+    if (opts.tolerance !== undefined && !(opts.tolerance > 0)) throw new XaiError(`tolerance must be > 0, got ${opts.tolerance}`);
+    // Masks are validated even when a file replaces them: p1 normalises binary maps either way.
+    const generator = file ? undefined : new MaskGenerator(ctx, maskParams({ height: H, width: W, grid, p1, mode, seed }));
+    if (file && !(p1 > 0 && p1 <= 1)) throw new XaiError(`p1 must be in (0, 1], got ${p1}`);
+    const norm: RiseNorm = { byMean: mode !== 'binary', p1 };
+    const batch = Math.max(1, Math.min(opts.batch ?? 32, N, model.maxBatch(H, W), Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * 3 * P))));
+    const peakBefore = ctx.pool.peakAllocatedBytes;
+    ctx.pool.peakAllocatedBytes = ctx.pool.allocatedBytes;
+
+    const x = ctx.upload(input, 'image');
+    const first = model.forward(x);
+    const logits0 = await ctx.read(first.logits);
+    ctx.release(first.logits);
+    const cls = opts.classIndex ?? argmaxRows(logits0)[0];
+    if (!Number.isInteger(cls) || cls < 0 || cls >= C) throw new XaiError(`class ${cls} is out of range: the model has classes 0..${C - 1}`);
+
+    // Class groups whose [group, P] accumulator fits one binding.
+    const perGroup = Math.max(1, Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * P)));
+    const groups: { from: number; acc: GpuTensor }[] = [];
+    for (let c = 0; c < C; c += perGroup) groups.push({ from: c, acc: ctx.tensor([Math.min(perGroup, C - c), H, W], 'rise.saliency') });
+    const s1 = ctx.tensor([P], 'rise.s1');
+    const s2 = ctx.tensor([P], 'rise.s2');
+    const total = ctx.tensor([1], 'rise.total');
+
+    let done = 0;
+    let stoppedEarly = false;
+    let batches = 0;
+    while (done < N && !stoppedEarly) {
+      const count = Math.min(batch, N - done);
+      const masks = file ? ctx.upload({ shape: [count, H, W], data: file.data.subarray(done * P, (done + count) * P) }, 'rise.masks') : generator!.generate(done, count);
+      const masked = maskImage(ctx, x, 0, masks, 'rise.masked');
+      const { logits } = model.forward(masked);
+      const scores = opts.scores === 'softmax' ? softmax(ctx, logits, 'rise.softmax') : logits;
+      const accumulate = done > 0;
+      for (const g of groups) riseAccumulate(ctx, scores, masks, g.acc, g.from, { accumulate });
+      riseAccumulate(ctx, scores, masks, s1, cls, { accumulate });
+      riseAccumulate(ctx, scores, masks, s2, cls, { accumulate, squares: true });
+      riseMaskSum(ctx, masks, total, accumulate);
+      ctx.release(masks, masked, logits, scores === logits ? undefined : scores);
+      done += count;
+      batches++;
+      if (opts.onProgress) {
+        await ctx.sync(); // progress means work done, not work queued
+        opts.onProgress(done, N);
+      }
+      if (opts.tolerance && done < N && batches % CHECK_EVERY === 0) {
+        const st = await this.stats(s1, s2, total, done, norm);
+        stoppedEarly = st.max <= opts.tolerance * (st.hi - st.lo);
+      }
+    }
+    const st = await this.stats(s1, s2, total, done, norm);
+    const out = new Float32Array(C * P);
+    for (const g of groups) {
+      riseFinalize(ctx, g.acc, total, done, norm);
+      out.set((await ctx.read(g.acc)).data, g.from * P);
+    }
+    ctx.release(x, s1, s2, total, ...groups.map((g) => g.acc));
+    const peak = ctx.pool.peakAllocatedBytes;
+    ctx.pool.peakAllocatedBytes = Math.max(peakBefore, peak);
+    return {
+      saliency: { shape: [C, H, W], data: out },
+      classIndex: cls, score: logits0.data[cls], standardError: { max: st.max, mean: st.mean },
+      masksUsed: done, stoppedEarly, forwardPasses: 1 + done,
+      timingsMs: { total: Math.round(performance.now() - t0) },
+      peakGpuBytes: peak,
+      parameters: { masks: N, grid, p1, mode, seed, batch, scores: opts.scores ?? 'logits', masksFile: !!file, tolerance: opts.tolerance },
+    };
+  }
+
+  private async stats(s1: GpuTensor, s2: GpuTensor, total: GpuTensor, masks: number, norm: RiseNorm) {
+    const t = riseConvergence(this.ctx, s1, s2, total, masks, norm);
+    const [max, lo, hi, mean] = (await this.ctx.read(t)).data;
+    this.ctx.release(t);
+    return { max, lo, hi, mean };
+  }
+}
+
+/** A masks file's [N, H, W] or [N, 1, H, W] as N masks of H×W, checked against the input size. */
+function masksFromFile(t: HostTensor, H: number, W: number): { count: number; data: Float32Array } {
+  const s = t.shape;
+  const ok = (s.length === 3 || (s.length === 4 && s[1] === 1)) && s[s.length - 2] === H && s[s.length - 1] === W;
+  if (!ok) throw new XaiError(`the masks file has shape [${s}]; for this ${H}x${W} input it must be [N, ${H}, ${W}] or [N, 1, ${H}, ${W}]`);
+  return { count: s[0], data: t.data };
+}

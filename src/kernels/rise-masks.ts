@@ -1,0 +1,64 @@
+/** RISE mask generator dispatcher (shaders/rise_masks.wgsl): masks [count, H, W] for mask indices. */
+import type { GpuContext } from '../gpu/context.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import { gaussianTable, type MaskParams } from '../explain/rise-masks.js';
+import { grid1d } from './grid.js';
+
+const MODE = { binary: 0, gaussian: 1, perlin: 2 } as const;
+
+export class MaskGenerator {
+  private table: GpuTensor | undefined;
+
+  constructor(private ctx: GpuContext, readonly params: MaskParams) {
+    if (params.mode === 'gaussian') {
+      this.table = ctx.upload({ shape: [65536], data: gaussianTable(params.bits) }, 'rise.gaussTable');
+    }
+  }
+
+  /** Masks first .. first + count − 1 as [count, H, W] float32. */
+  generate(first: number, count: number): GpuTensor {
+    const { grids, shifts } = this.grids(first, count);
+    const masks = this.upsample(grids, shifts);
+    this.ctx.release(grids, shifts);
+    return masks;
+  }
+
+  /** The fixed-point grids [count, s, s] (u32) and shifts [count, 2] (dy, dx) of those masks. */
+  grids(first: number, count: number): { grids: GpuTensor; shifts: GpuTensor } {
+    const ctx = this.ctx;
+    const s = this.params.grid;
+    const grids = ctx.tensor([count, s, s], 'rise.grids');
+    const shifts = ctx.tensor([count, 2], 'rise.shifts');
+    ctx.dispatch({
+      pipeline: { shader: 'rise_masks', entryPoint: 'rise_grid', constants: { MODE: MODE[this.params.mode] } },
+      buffers: [this.table ?? ctx.dummyBuffer, grids, shifts],
+      params: this.uniform(first, count),
+      workgroups: [Math.ceil((count * s * s) / 64)],
+      label: 'rise.grid',
+    });
+    return { grids, shifts };
+  }
+
+  /** Bilinear up-sampling and crop of given grids and shifts (also how tests feed their own). */
+  upsample(grids: GpuTensor, shifts: GpuTensor): GpuTensor {
+    const ctx = this.ctx;
+    const count = grids.shape[0];
+    const { height: H, width: W } = this.params;
+    const masks = ctx.tensor([count, H, W], 'rise.masks');
+    ctx.dispatch({
+      pipeline: { shader: 'rise_masks', entryPoint: 'rise_upsample' },
+      buffers: [grids, shifts, masks],
+      params: this.uniform(0, count),
+      workgroups: grid1d(count * H * W, 64, ctx.maxWorkgroupsPerDim),
+      label: 'rise.upsample',
+    });
+    return masks;
+  }
+
+  private uniform(first: number, count: number): Uint32Array {
+    const p = this.params;
+    const u = new Uint32Array([first, count, p.grid, p.seed, p.height, p.width, p.cellH, p.cellW, p.upH, p.upW, p.bits, p.threshold, 0, 0, 0, 0]);
+    new Float32Array(u.buffer)[12] = p.scale;
+    return u;
+  }
+}

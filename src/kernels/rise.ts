@@ -1,0 +1,72 @@
+/** RISE reduction dispatchers (shaders/rise.wgsl). Scores [B, C], masks [B, H, W], maps [classes, P]. */
+import type { GpuContext } from '../gpu/context.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import { grid1d } from './grid.js';
+
+export interface RiseNorm {
+  /** Normalise by the mean of all masks (Gaussian/Perlin) rather than by p1 (binary). */
+  byMean: boolean;
+  p1: number;
+}
+
+function params(v: { batch?: number; classes?: number; pixels: number; classFrom?: number; groupSize?: number; masks?: number; p1?: number; accumulate?: boolean }): Uint32Array {
+  const u = new Uint32Array(8);
+  u.set([v.batch ?? 0, v.classes ?? 0, v.pixels, v.classFrom ?? 0, v.groupSize ?? 1, v.masks ?? 0, 0, v.accumulate ? 1 : 0]);
+  new Float32Array(u.buffer)[6] = v.p1 ?? 0;
+  return u;
+}
+
+/**
+ * acc [group, P] (+)= Σ_b score[b, classFrom + c] · mask[b, p]; with `squares`, acc [P] (+)= Σ_b
+ * (score[b, classFrom] · mask[b, p])².
+ */
+export function riseAccumulate(ctx: GpuContext, scores: GpuTensor, masks: GpuTensor, acc: GpuTensor, classFrom: number, opts: { accumulate: boolean; squares?: boolean }): void {
+  const [batch, classes] = scores.shape;
+  const pixels = masks.shape[1] * masks.shape[2];
+  const groupSize = opts.squares ? 1 : acc.shape[0];
+  const [gx, gz] = grid1d(pixels, 64, ctx.maxWorkgroupsPerDim);
+  ctx.dispatch({
+    pipeline: { shader: 'rise', entryPoint: 'accumulate', constants: { SQUARES: opts.squares ? 1 : 0 } },
+    buffers: [scores, masks, acc],
+    params: params({ batch, classes, pixels, classFrom, groupSize, accumulate: opts.accumulate }),
+    workgroups: [gx, groupSize, gz],
+    label: opts.squares ? 'rise.squares' : 'rise.accumulate',
+  });
+}
+
+/** total[0] (+)= Σ masks. */
+export function riseMaskSum(ctx: GpuContext, masks: GpuTensor, total: GpuTensor, accumulate: boolean): void {
+  const [batch, h, w] = masks.shape;
+  ctx.dispatch({
+    pipeline: { shader: 'rise', entryPoint: 'mask_sum' },
+    buffers: [masks, total],
+    params: params({ batch, pixels: h * w, accumulate }),
+    workgroups: [1],
+    label: 'rise.maskSum',
+  });
+}
+
+/** In place: maps [group, P] ·= 1 / (N · norm). */
+export function riseFinalize(ctx: GpuContext, maps: GpuTensor, total: GpuTensor, masks: number, norm: RiseNorm): void {
+  const [group, pixels] = [maps.shape[0], maps.shape.slice(1).reduce((a, b) => a * b, 1)];
+  ctx.dispatch({
+    pipeline: { shader: 'rise', entryPoint: 'finalize', constants: { NORM_MEAN: norm.byMean ? 1 : 0 } },
+    buffers: [total, maps],
+    params: params({ pixels, groupSize: group, masks, p1: norm.p1 }),
+    workgroups: grid1d(group * pixels, 64, ctx.maxWorkgroupsPerDim),
+    label: 'rise.finalize',
+  });
+}
+
+/** [max SE, min map, max map, mean SE] of one class's map from its sums s1 and s2 [P]. */
+export function riseConvergence(ctx: GpuContext, s1: GpuTensor, s2: GpuTensor, total: GpuTensor, masks: number, norm: RiseNorm): GpuTensor {
+  const stats = ctx.tensor([4], 'rise.stats');
+  ctx.dispatch({
+    pipeline: { shader: 'rise', entryPoint: 'convergence', constants: { NORM_MEAN: norm.byMean ? 1 : 0 } },
+    buffers: [s1, s2, total, stats],
+    params: params({ pixels: s2.shape.reduce((a, b) => a * b, 1), masks, p1: norm.p1 }),
+    workgroups: [1],
+    label: 'rise.convergence',
+  });
+  return stats;
+}

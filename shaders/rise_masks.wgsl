@@ -93,7 +93,7 @@ fn rise_grid(@builtin(global_invocation_id) gid: vec3<u32>) {
     g = gaussTable[randomWord(p.seed, mask, 2u + cell) >> 16u];
   } else {
     let n = perlin(mask, cell / p.grid, cell % p.grid);
-    let v = i32(one >> 1u) + ((n * 5 / 7) >> (16u - p.bits));
+    let v = i32(one >> 1u) + (n >> (16u - p.bits)); // 0.5 + noise, clipped to [0, 1]
     g = u32(clamp(v, 0, i32(one)));
   }
   grids[i] = g;

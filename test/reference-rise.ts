@@ -46,7 +46,7 @@ export function gridsRef(p: MaskParams, first: number, count: number): { grids: 
       else if (p.mode === 'gaussian') g = table![randomWord(p.seed, mask, 2 + cell) >>> 16];
       else {
         const n = perlin(p, mask, Math.floor(cell / s), cell % s);
-        g = Math.min(one, Math.max(0, (one >> 1) + (Math.trunc((n * 5) / 7) >> (16 - p.bits))));
+        g = Math.min(one, Math.max(0, (one >> 1) + (n >> (16 - p.bits))));
       }
       grids[m * s * s + cell] = g;
     }

@@ -57,6 +57,35 @@ for (const [mode, file] of [['binary', 'masks-binary.npy'], ['gaussian', 'masks-
   }
 }
 
+test('the standard error equals the per-pixel sample statistics of score·mask/p1', async () => {
+  const rise = await explainer();
+  const image = loadNpyFile(`${DIR}input.npy`);
+  const masks = loadNpyFile(`${DIR}masks-binary.npy`); // [20, 1, 48, 48]
+  const r = await rise.explain(image, { masksFile: masks, p1: 0.5, batch: 6 });
+  const [N, P] = [20, 48 * 48];
+  const masked = new Float32Array(N * 3 * P);
+  for (let i = 0; i < N; i++) for (let c = 0; c < 3; c++) for (let p = 0; p < P; p++) {
+    masked[(i * 3 + c) * P + p] = image.data[c * P + p] * masks.data[i * P + p];
+  }
+  const logits = await model!.predict({ shape: [N, 3, 48, 48], data: masked });
+  let max = 0;
+  let sum = 0;
+  for (let p = 0; p < P; p++) {
+    let m1 = 0;
+    let m2 = 0;
+    for (let i = 0; i < N; i++) {
+      const z = (logits.data[i * 5 + r.classIndex] * masks.data[i * P + p]) / 0.5;
+      m1 += z / N;
+      m2 += (z * z) / N;
+    }
+    const se = Math.sqrt(Math.max(m2 - m1 * m1, 0) / N);
+    max = Math.max(max, se);
+    sum += se;
+  }
+  assert.ok(Math.abs(r.standardError.max - max) <= 1e-4 * max, `max SE ${r.standardError.max} vs ${max}`);
+  assert.ok(Math.abs(r.standardError.mean - sum / P) <= 1e-4 * max, `mean SE ${r.standardError.mean} vs ${sum / P}`);
+});
+
 test('generated masks: the same saliency at batch 3 and batch 32', async () => {
   const rise = await explainer();
   const image = loadNpyFile(`${DIR}input.npy`);

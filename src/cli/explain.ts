@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
 import { CAM_METHODS, CamExplainer, type CamMethod } from '../explain/cam.js';
+import { RiseExplainer } from '../explain/rise.js';
+import type { MaskMode } from '../explain/rise-masks.js';
+import { loadNpyFile } from '../io/files.js';
 import { loadWeightsFile, saveNpyFile } from '../io/files.js';
 import { denormalizeToRgb } from '../io/image.js';
 import { saveRgbPng } from '../io/image-files.js';
@@ -14,22 +17,38 @@ import { overlayHeatmap } from '../viz/overlay.js';
 import { intOption, parse, required, sizeOption, UsageError } from './args.js';
 import { progressReporter } from './progress.js';
 
+const RISE_METHODS: Record<string, MaskMode> = { rise: 'binary', 'rise-gauss': 'gaussian', 'rise-perlin': 'perlin' };
+const METHODS = [...CAM_METHODS, ...Object.keys(RISE_METHODS)];
+
 export const EXPLAIN_HELP = `Usage: webgpu-xai explain --method M --weights W --input I [--input I2 ...] --out DIR [options]
 
 Explains a ResNet's prediction with a saliency map computed on the GPU (WebGPU).
 
-  --method M      ${CAM_METHODS.join(' | ')}
+  --method M      ${METHODS.join(' | ')}
   --weights W     ResNet state_dict (.pth from torch.save, or .safetensors)
   --input I       PNG/JPEG (resized like torchvision, ImageNet-normalised) or a normalised .npy
                   [3,H,W] / [N,3,H,W]; repeat --input for several images (one batch)
   --out DIR       writes DIR/saliency.npy (float32 [H,W], or [N,H,W] for several images),
                   DIR/overlay.png (overlay-<i>.png for several: jet over the image, alpha 0.5)
                   and DIR/explanation.json (method, layer, classes, scores, parameters, timings)
-  --layer L       block output to explain at: layer1..layer4 or layerX.Y (default layer4)
   --class K       class to explain, or K1,K2,... one per image (default: each image's top-1)
-  --batch B       masked images per forward for abscam-final / scorecam (default 32)
+  --batch B       masked images per forward for abscam-final, scorecam and RISE (default 32)
   --size S        model input size for images: N or HxW (default 224)
   -h, --help      this text
+
+CAM methods:
+  --layer L       block output to explain at: layer1..layer4 or layerX.Y (default layer4)
+
+RISE (rise: binary masks, rise-gauss: clip(N(0.5, 0.25), 0, 1) grids, rise-perlin: Perlin noise);
+one image at a time; saliency.npy is [classes, H, W] (all classes, as the seed returns it), the
+overlay shows --class (default top-1):
+  --masks N       number of masks (default 4000: the RISE paper's N for ResNet-50)
+  --grid S        grid size s (default 7) and --p1 P keep probability (default 0.5): the paper's
+  --seed K        mask seed (default 0); the same seed gives the same masks on any device/batch
+  --scores X      logits (default: the seed's code) or softmax (the RISE paper)
+  --masks-file F  masks .npy, (N,1,H,W) or (N,H,W), float64 or float32, instead of generated ones
+  --tolerance T   stop once every pixel's standard error ≤ T × the map's range (checked every
+                  4 batches); explanation.json says how many masks were used
 
 Formulas and papers: README.md, section "Explainers".
 `;
@@ -38,14 +57,15 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
   const v = parse('explain', argv, {
     method: { type: 'string' }, weights: { type: 'string' }, input: { type: 'string', multiple: true },
     out: { type: 'string' }, layer: { type: 'string' }, class: { type: 'string' }, batch: { type: 'string' },
-    size: { type: 'string' },
+    size: { type: 'string' }, masks: { type: 'string' }, grid: { type: 'string' }, p1: { type: 'string' },
+    seed: { type: 'string' }, scores: { type: 'string' }, 'masks-file': { type: 'string' }, tolerance: { type: 'string' },
   });
   if (v.help) {
     log(EXPLAIN_HELP);
     return 0;
   }
-  const method = required('explain', v, 'method') as CamMethod;
-  if (!CAM_METHODS.includes(method)) throw new UsageError(`explain: unknown method "${method}" (methods: ${CAM_METHODS.join(', ')})`);
+  const method = required('explain', v, 'method');
+  if (!METHODS.includes(method)) throw new UsageError(`explain: unknown method "${method}" (methods: ${METHODS.join(', ')})`);
   const weightsPath = required('explain', v, 'weights');
   const inputs = (v.input as unknown as string[] | undefined) ?? [];
   if (inputs.length === 0) throw new UsageError('explain: --input is required');
@@ -55,6 +75,8 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
   const layer = typeof v.layer === 'string' ? v.layer : 'layer4';
   const classArg = typeof v.class === 'string' ? parseClasses(v.class) : undefined;
 
+  const rise = RISE_METHODS[method];
+  const riseOptions = rise ? parseRiseOptions(v, rise) : undefined;
   const stateDict = loadWeightsFile(weightsPath);
   const image = concatBatch(inputs.map((p) => loadInput(p, size, v.size !== undefined)), inputs);
   const n = image.shape[0];
@@ -62,37 +84,76 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
     throw new UsageError(`explain: --class gives ${classArg.length} classes for ${n} images (give one, or one per image)`);
   }
 
+  if (riseOptions && typeof v['masks-file'] === 'string') riseOptions.masksFile = loadNpyFile(v['masks-file']);
+  if (rise && n !== 1) throw new UsageError(`explain: RISE explains one image at a time, got ${n}`);
+  if (rise && classArg && classArg.length !== 1) throw new UsageError('explain: RISE takes one --class');
+
   const ctx = await GpuContext.create();
   try {
     const model = ResNet.fromStateDict(ctx, stateDict, weightsPath);
-    const explainer = new CamExplainer(model);
-    const slow = method === 'abscam-final' || method === 'scorecam';
-    const r = await explainer.explain(method, image, {
-      layer, batch,
-      classIndex: classArg?.length === 1 ? classArg[0] : classArg,
-      onProgress: slow ? progressReporter(`${method} (masked forwards, all images)`) : undefined,
-    });
-    const [, H, W] = r.saliency.shape;
     mkdirSync(out, { recursive: true });
-    saveNpyFile(join(out, 'saliency.npy'), n === 1 ? { shape: [H, W], data: r.saliency.data } : r.saliency);
-    for (let i = 0; i < n; i++) {
-      const plane = H * W;
-      const rgb = denormalizeToRgb({ shape: [3, H, W], data: image.data.subarray(i * 3 * plane, (i + 1) * 3 * plane) });
-      saveRgbPng(join(out, n === 1 ? 'overlay.png' : `overlay-${i}.png`), overlayHeatmap(rgb, r.saliency.data.subarray(i * plane, (i + 1) * plane)));
+    const [, , H, W] = image.shape;
+    const plane = H * W;
+    const rgb = (i: number) => denormalizeToRgb({ shape: [3, H, W], data: image.data.subarray(i * 3 * plane, (i + 1) * 3 * plane) });
+    let report: Record<string, unknown>;
+    if (riseOptions) {
+      const r = await new RiseExplainer(model).explain(image, {
+        ...riseOptions, batch, classIndex: classArg?.[0], onProgress: progressReporter(`${method} (masks)`),
+      });
+      saveNpyFile(join(out, 'saliency.npy'), r.saliency);
+      saveRgbPng(join(out, 'overlay.png'), overlayHeatmap(rgb(0), r.saliency.data.subarray(r.classIndex * plane, (r.classIndex + 1) * plane)));
+      report = {
+        method, classes: [r.classIndex], scores: [r.score], saliencyShape: r.saliency.shape, masksUsed: r.masksUsed,
+        stoppedEarly: r.stoppedEarly, standardError: r.standardError, parameters: { ...r.parameters, masksFile: riseOptions.masksFile ? v['masks-file'] : undefined },
+        forwardPasses: r.forwardPasses, peakGpuMiB: mib(r.peakGpuBytes), timingsMs: r.timingsMs,
+      };
+      log(`${method} for class ${r.classIndex} (logit ${r.score.toFixed(4)}): ${r.masksUsed} masks${r.stoppedEarly ? ' (converged early)' : ''}, max standard error ${r.standardError.max.toExponential(2)}`);
+    } else {
+      const slow = method === 'abscam-final' || method === 'scorecam';
+      const r = await new CamExplainer(model).explain(method as CamMethod, image, {
+        layer, batch,
+        classIndex: classArg?.length === 1 ? classArg[0] : classArg,
+        onProgress: slow ? progressReporter(`${method} (masked forwards, all images)`) : undefined,
+      });
+      saveNpyFile(join(out, 'saliency.npy'), n === 1 ? { shape: [H, W], data: r.saliency.data } : r.saliency);
+      for (let i = 0; i < n; i++) {
+        saveRgbPng(join(out, n === 1 ? 'overlay.png' : `overlay-${i}.png`), overlayHeatmap(rgb(i), r.saliency.data.subarray(i * plane, (i + 1) * plane)));
+      }
+      report = {
+        method, layer: r.layer, classes: r.classes, scores: r.scores, parameters: { batch: slow ? batch : undefined },
+        forwardPasses: r.forwardPasses, peakGpuMiB: mib(r.peakGpuBytes), timingsMs: r.timingsMs,
+      };
+      for (let i = 0; i < n; i++) log(`${n > 1 ? `image ${i}: ` : ''}${method} at ${r.layer} for class ${r.classes[i]} (logit ${r.scores[i].toFixed(4)})`);
     }
-    const report = {
-      method, layer: r.layer, weights: weightsPath, architecture: model.spec.arch, inputs, inputShape: image.shape,
-      classes: r.classes, scores: r.scores, parameters: { batch: slow ? batch : undefined },
-      forwardPasses: r.forwardPasses, peakGpuMiB: +(r.peakGpuBytes / 2 ** 20).toFixed(1),
-      timingsMs: r.timingsMs, adapter: ctx.adapterInfo,
-    };
-    writeFileSync(join(out, 'explanation.json'), JSON.stringify(report, null, 2) + '\n');
-    for (let i = 0; i < n; i++) log(`${n > 1 ? `image ${i}: ` : ''}${method} at ${r.layer} for class ${r.classes[i]} (logit ${r.scores[i].toFixed(4)})`);
-    log(`wrote ${join(out, 'saliency.npy')}, ${n === 1 ? 'overlay.png' : `overlay-0..${n - 1}.png`}, explanation.json (${r.timingsMs.total} ms)`);
+    const full = { ...report, weights: weightsPath, architecture: model.spec.arch, inputs, inputShape: image.shape, adapter: ctx.adapterInfo };
+    writeFileSync(join(out, 'explanation.json'), JSON.stringify(full, null, 2) + '\n');
+    log(`wrote ${join(out, 'saliency.npy')}, ${n === 1 ? 'overlay.png' : `overlay-0..${n - 1}.png`}, explanation.json`);
   } finally {
     await ctx.close();
   }
   return 0;
+}
+
+const mib = (bytes: number) => +(bytes / 2 ** 20).toFixed(1);
+
+function parseRiseOptions(v: Record<string, string | boolean | undefined>, mode: MaskMode) {
+  const num = (name: string, fallback: number, check: (x: number) => boolean, what: string) => {
+    if (v[name] === undefined) return fallback;
+    const x = Number(v[name]);
+    if (!check(x)) throw new UsageError(`explain: --${name} must be ${what}, got "${v[name]}"`);
+    return x;
+  };
+  const scores = v.scores ?? 'logits';
+  if (scores !== 'logits' && scores !== 'softmax') throw new UsageError(`explain: --scores must be logits or softmax, got "${scores}"`);
+  const fromFile = typeof v['masks-file'] === 'string';
+  return {
+    mode, scores: scores as 'logits' | 'softmax', masksFile: undefined as HostTensor | undefined,
+    masks: v.masks === undefined ? (fromFile ? undefined : 4000) : num('masks', 4000, (x) => Number.isInteger(x) && x > 0, 'a whole number > 0'),
+    grid: num('grid', 7, (x) => Number.isInteger(x) && x > 0, 'a whole number > 0'),
+    p1: num('p1', 0.5, (x) => x > 0 && x <= 1, 'in (0, 1]'),
+    seed: num('seed', 0, (x) => Number.isInteger(x) && x >= 0, 'a whole number ≥ 0'),
+    tolerance: v.tolerance === undefined ? undefined : num('tolerance', 0, (x) => x > 0, '> 0'),
+  };
 }
 
 function parseClasses(text: string): number[] {

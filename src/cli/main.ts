@@ -6,11 +6,13 @@
 import { XaiError } from '../errors.js';
 import { UsageError } from './args.js';
 import { explain, EXPLAIN_HELP } from './explain.js';
+import { masks, MASKS_HELP } from './masks.js';
 import { predict, PREDICT_HELP } from './predict.js';
 
 const COMMANDS: Record<string, { run: (argv: string[], log: (s: string) => void) => Promise<number>; help: string; summary: string }> = {
   predict: { run: predict, help: PREDICT_HELP, summary: 'classify an image with a ResNet checkpoint' },
-  explain: { run: explain, help: EXPLAIN_HELP, summary: 'saliency map of a prediction (Abs-CAM, Grad-CAM family)' },
+  explain: { run: explain, help: EXPLAIN_HELP, summary: 'saliency map of a prediction (Abs-CAM, Grad-CAM family, RISE)' },
+  masks: { run: masks, help: MASKS_HELP, summary: 'export RISE masks (.npy and a PNG sheet)' },
 };
 
 const MAIN_HELP = `Usage: webgpu-xai <command> [options]

@@ -107,8 +107,8 @@ export class RiseExplainer {
     const perGroup = Math.max(1, Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * P)));
     const groups: { from: number; acc: GpuTensor }[] = [];
     for (let c = 0; c < C; c += perGroup) groups.push({ from: c, acc: ctx.tensor([Math.min(perGroup, C - c), H, W], 'rise.saliency') });
-    const s1 = ctx.tensor([P], 'rise.s1');
-    const s2 = ctx.tensor([P], 'rise.s2');
+    const s1 = ctx.tensor([1, P], 'rise.s1');
+    const s2 = ctx.tensor([1, P], 'rise.s2');
     const total = ctx.tensor([1], 'rise.total');
 
     let done = 0;

@@ -1,9 +1,10 @@
 // The Node-only side of the loaders: read and write files, turning file-system errors into
 // XaiErrors. Everything else in src/io works on bytes and runs in a browser as well.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { XaiError } from '../errors.js';
-import { encodeNpy, parseNpy } from './npy.js';
+import { float32ToBytesLE } from './dtype.js';
+import { encodeNpy, npyHeader, parseNpy } from './npy.js';
 import { parseWeights } from './state-dict.js';
 import type { HostTensor } from './tensor.js';
 
@@ -35,5 +36,36 @@ export function saveNpyFile(path: string, t: HostTensor): void {
     writeFileSync(path, encodeNpy(t));
   } catch (e) {
     throw new XaiError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/**
+ * A float32 .npy written in pieces (for arrays too large to hold): the header first, then
+ * `write` appends data in C order; `close` checks that exactly the promised count arrived.
+ */
+export class NpyStreamWriter {
+  private fd: number;
+  private written = 0;
+  private readonly expected: number;
+
+  constructor(readonly path: string, shape: number[]) {
+    this.expected = shape.reduce((a, b) => a * b, 1);
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      this.fd = openSync(path, 'w');
+      writeSync(this.fd, npyHeader(shape));
+    } catch (e) {
+      throw new XaiError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+
+  write(data: Float32Array): void {
+    writeSync(this.fd, float32ToBytesLE(data));
+    this.written += data.length;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+    if (this.written !== this.expected) throw new Error(`${this.path}: wrote ${this.written} of ${this.expected} values`);
   }
 }

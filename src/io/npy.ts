@@ -51,22 +51,29 @@ export function parseNpy(bytes: Uint8Array, name: string): HostTensor {
 
 /** A float32 tensor as a .npy file, exactly as numpy.save writes it. */
 export function encodeNpy(t: HostTensor): Uint8Array {
-  const shape = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(', ')})`;
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shape}, }`;
+  const header = npyHeader(t.shape);
+  const out = new Uint8Array(header.length + t.data.length * 4);
+  out.set(header);
+  out.set(float32ToBytesLE(t.data), header.length);
+  return out;
+}
+
+/** The header of a float32 C-order .npy of this shape; the data (little-endian) follows it. */
+export function npyHeader(shape: readonly number[]): Uint8Array {
+  const dims = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${dims}, }`;
   // numpy leaves room to rewrite the first dimension with up to 21 digits in place.
-  if (t.shape.length > 0) header += ' '.repeat(21 - String(t.shape[0]).length);
+  if (shape.length > 0) header += ' '.repeat(21 - String(shape[0]).length);
   const padTo64 = (prefix: number) => header + ' '.repeat(64 - ((prefix + header.length + 1) % 64)) + '\n';
   let text = padTo64(10);
   const v1 = text.length <= 0xffff; // else version 2.0, with a 4-byte header length
   if (!v1) text = padTo64(12);
-  const dataStart = (v1 ? 10 : 12) + text.length;
-  const out = new Uint8Array(dataStart + t.data.length * 4);
+  const out = new Uint8Array((v1 ? 10 : 12) + text.length);
   const view = new DataView(out.buffer);
   out.set(MAGIC);
   out[6] = v1 ? 1 : 2;
   if (v1) view.setUint16(8, text.length, true);
   else view.setUint32(8, text.length, true);
-  for (let i = 0; i < text.length; i++) out[dataStart - text.length + i] = text.charCodeAt(i);
-  out.set(float32ToBytesLE(t.data), dataStart);
+  for (let i = 0; i < text.length; i++) out[out.length - text.length + i] = text.charCodeAt(i);
   return out;
 }

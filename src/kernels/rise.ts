@@ -17,13 +17,16 @@ function params(v: { batch?: number; classes?: number; pixels: number; classFrom
 }
 
 /**
- * acc [group, P] (+)= Σ_b score[b, classFrom + c] · mask[b, p]; with `squares`, acc [P] (+)= Σ_b
- * (score[b, classFrom] · mask[b, p])².
+ * acc [group, P] (+)= Σ_b score[b, classFrom + c] · mask[b, p]; with `squares`, the terms squared
+ * (Σ_b (score[b, classFrom + c] · mask[b, p])²).
  */
 export function riseAccumulate(ctx: GpuContext, scores: GpuTensor, masks: GpuTensor, acc: GpuTensor, classFrom: number, opts: { accumulate: boolean; squares?: boolean }): void {
   const [batch, classes] = scores.shape;
   const pixels = masks.shape[1] * masks.shape[2];
-  const groupSize = opts.squares ? 1 : acc.shape[0];
+  const groupSize = acc.shape[0];
+  if (classFrom + groupSize > classes || acc.shape.length < 2) {
+    throw new Error(`rise.accumulate: accumulator [${acc.shape}] for classes ${classFrom}.. of ${classes}`);
+  }
   const [gx, gz] = grid1d(pixels, 64, ctx.maxWorkgroupsPerDim);
   ctx.dispatch({
     pipeline: { shader: 'rise', entryPoint: 'accumulate', constants: { SQUARES: opts.squares ? 1 : 0 } },
@@ -58,7 +61,7 @@ export function riseFinalize(ctx: GpuContext, maps: GpuTensor, total: GpuTensor,
   });
 }
 
-/** [max SE, min map, max map, mean SE] of one class's map from its sums s1 and s2 [P]. */
+/** [max SE, min map, max map, mean SE] of one class's map from its sums s1 and s2 [1, P]. */
 export function riseConvergence(ctx: GpuContext, s1: GpuTensor, s2: GpuTensor, total: GpuTensor, masks: number, norm: RiseNorm): GpuTensor {
   const stats = ctx.tensor([4], 'rise.stats');
   ctx.dispatch({

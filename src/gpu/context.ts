@@ -106,13 +106,18 @@ export class GpuContext {
 
   /** Copies a host tensor to a new GPU tensor (u32 data for index buffers). */
   upload(t: HostTensor | { shape: number[]; data: Uint32Array }, label = 'upload'): GpuTensor {
+    const g = this.tensor(t.shape, label);
+    this.write(g, 0, t.data);
+    return g;
+  }
+
+  /** Writes host data into a tensor at a byte offset, in order with the work recorded so far. */
+  write(t: GpuTensor, byteOffset: number, data: Float32Array | Uint32Array): void {
     // queue.writeBuffer runs before any command buffer submitted after it. The pool may hand out a
     // buffer that dispatches still waiting in the current encoder use (it was released after they
     // were recorded); writing it now would land before them. Submitting them first keeps order.
     this.flush();
-    const g = this.tensor(t.shape, label);
-    this.device.queue.writeBuffer(g.buffer, 0, t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    return g;
+    this.device.queue.writeBuffer(t.buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
   }
 
   release(...tensors: (GpuTensor | undefined)[]): void {

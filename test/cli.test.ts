@@ -3,11 +3,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadNpyFile } from '../src/io/files.js';
 import { encodeNpy } from '../src/io/npy.js';
+import { decodeImage, encodePng } from '../src/io/image.js';
 import { assertClose } from './helpers.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -106,6 +107,49 @@ test('explain rise with the seed\'s masks file reproduces PyTorch; masks exports
   const b = cli(['explain', '--method', 'rise-gauss', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${RISE}input.npy`, '--masks-file', join(tmp, 'masks', 'masks.npy'), '--out', join(tmp, 'rb')]);
   assert.equal([a.code, b.code], [0, 0], a.stderr + b.stderr);
   assertClose(loadNpyFile(join(tmp, 'ra', 'saliency.npy')).data, loadNpyFile(join(tmp, 'rb', 'saliency.npy')).data, 1e-6, 1e-6, 'generated vs exported masks');
+});
+
+test('evaluate --metric both writes curves equal to the RISE protocol in PyTorch', () => {
+  const C = `${ROOT}test/fixtures/causal/`;
+  const out = join(tmp, 'eval');
+  const r = cli(['evaluate', '--metric', 'both', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${C}input.npy`, '--saliency', `${C}saliency.npy`, '--step', '37', '--out', out]);
+  assert.is(r.code, 0, r.stderr);
+  const index = JSON.parse(readFileSync(`${C}index.json`, 'utf8'));
+  for (const metric of ['insertion', 'deletion']) {
+    const curve = JSON.parse(readFileSync(join(out, `curve-${metric}.json`), 'utf8'));
+    assertClose(curve.scores, loadNpyFile(`${C}curve-${metric}-step37.npy`).data, 1e-5, 0, `${metric} via the CLI`);
+    assert.ok(Math.abs(curve.auc - index[`${metric}/37`].auc) < 1e-5);
+    assert.match(readFileSync(join(out, `curve-${metric}.svg`), 'utf8'), /AUC 0\.\d{4}/);
+  }
+});
+
+test('evaluate-dataset: a folder with a broken image gives its table, summary and mean curves', () => {
+  const dir = join(tmp, 'dataset');
+  mkdirSync(dir, { recursive: true });
+  const demo = readFileSync(`${ROOT}weights/demo.png`);
+  writeFileSync(join(dir, 'a-ring.png'), demo);
+  const img = decodeImage(demo, 'demo.png');
+  const flipped = new Uint8Array(img.data.length);
+  for (let y = 0; y < img.height; y++) flipped.set(img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3), (img.height - 1 - y) * img.width * 3);
+  writeFileSync(join(dir, 'b-flipped.png'), encodePng({ width: img.width, height: img.height, data: flipped }));
+  writeFileSync(join(dir, 'c-broken.png'), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 1, 2]));
+  writeFileSync(join(tmp, 'labels.csv'), 'file,class\na-ring.png,2\nb-flipped.png,2\n');
+  writeFileSync(join(tmp, 'boxes.json'), JSON.stringify({ 'a-ring.png': [[135, 125, 200, 195]], 'b-flipped.png': [[135, 29, 200, 99]] }));
+  const out = join(tmp, 'dataset-out');
+  const r = cli(['evaluate-dataset', '--weights', `${ROOT}weights/demo-resnet18-w16.pth`, '--images', dir, '--methods', 'gradcam,rise', '--masks', '64',
+    '--labels', join(tmp, 'labels.csv'), '--boxes', join(tmp, 'boxes.json'), '--size', '112', '--step', '112', '--out', out]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /skipped c-broken\.png: .*c-broken\.png: truncated PNG/);
+  const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
+  assert.is(csv.length, 1 + 2 * 2);
+  assert.is(csv[0], 'image,method,class,insertion_auc,deletion_auc,pointing_hit,pointing_energy,seconds');
+  const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.equal(report.skipped.map((s: { image: string }) => s.image), ['c-broken.png']);
+  assert.is(report.summary.gradcam.insertion.n, 2);
+  assert.ok(report.summary.rise['pointing hit'].n === 2);
+  assert.is(report.meanCurves.rise.deletion.length, 112 * 112 / 112 + 1);
+  readFileSync(join(out, 'curves-insertion.svg'));
+  assert.match(r.stdout, /gradcam +insertion 0\.\d+ ± 0\.\d+ \(n=2\)/);
 });
 
 test('--help on the command and on predict', () => {

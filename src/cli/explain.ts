@@ -5,6 +5,7 @@ import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
 import { CAM_METHODS, CamExplainer, type CamMethod } from '../explain/cam.js';
 import { RiseExplainer } from '../explain/rise.js';
+import { METHODS, RISE_METHODS } from '../explain/methods.js';
 import type { MaskMode } from '../explain/rise-masks.js';
 import { loadNpyFile } from '../io/files.js';
 import { loadWeightsFile, saveNpyFile } from '../io/files.js';
@@ -17,8 +18,6 @@ import { overlayHeatmap } from '../viz/overlay.js';
 import { intOption, parse, required, sizeOption, UsageError } from './args.js';
 import { progressReporter } from './progress.js';
 
-const RISE_METHODS: Record<string, MaskMode> = { rise: 'binary', 'rise-gauss': 'gaussian', 'rise-perlin': 'perlin' };
-const METHODS = [...CAM_METHODS, ...Object.keys(RISE_METHODS)];
 
 export const EXPLAIN_HELP = `Usage: webgpu-xai explain --method M --weights W --input I [--input I2 ...] --out DIR [options]
 

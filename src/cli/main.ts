@@ -6,6 +6,7 @@
 import { XaiError } from '../errors.js';
 import { UsageError } from './args.js';
 import { explain, EXPLAIN_HELP } from './explain.js';
+import { DATASET_HELP, evaluate, EVALUATE_HELP, evaluateDatasetCommand } from './evaluate.js';
 import { masks, MASKS_HELP } from './masks.js';
 import { predict, PREDICT_HELP } from './predict.js';
 
@@ -13,6 +14,8 @@ const COMMANDS: Record<string, { run: (argv: string[], log: (s: string) => void)
   predict: { run: predict, help: PREDICT_HELP, summary: 'classify an image with a ResNet checkpoint' },
   explain: { run: explain, help: EXPLAIN_HELP, summary: 'saliency map of a prediction (Abs-CAM, Grad-CAM family, RISE)' },
   masks: { run: masks, help: MASKS_HELP, summary: 'export RISE masks (.npy and a PNG sheet)' },
+  evaluate: { run: evaluate, help: EVALUATE_HELP, summary: 'insertion / deletion curve of a saliency map' },
+  'evaluate-dataset': { run: evaluateDatasetCommand, help: DATASET_HELP, summary: 'explain and score a folder of images (table, summary, mean curves)' },
 };
 
 const MAIN_HELP = `Usage: webgpu-xai <command> [options]

@@ -1,0 +1,201 @@
+/** `webgpu-xai evaluate` (one image) and `evaluate-dataset` (a folder): insertion, deletion, pointing game. */
+import { readdirSync, readFileSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { XaiError } from '../errors.js';
+import { GpuContext } from '../gpu/context.js';
+import { METHODS, RISE_METHODS } from '../explain/methods.js';
+import { loadNpyFile, loadWeightsFile, readFileBytes } from '../io/files.js';
+import { decodeImage } from '../io/image.js';
+import { DEFAULT_SIZE, loadInput } from '../io/input.js';
+import { ResNet } from '../model/resnet.js';
+import { CAUSAL_METRICS, CausalMetrics, type CausalMetricName } from '../metrics/causal.js';
+import { evaluateDataset, type DatasetItem } from '../metrics/dataset.js';
+import { boxesToRegion, maskToRegion } from '../metrics/pointing.js';
+import { curvesSvg } from '../viz/curve-plot.js';
+import { intOption, parse, required, sizeOption, UsageError } from './args.js';
+import { progressReporter } from './progress.js';
+
+export const EVALUATE_HELP = `Usage: webgpu-xai evaluate --metric insertion|deletion --weights W --input I --saliency S.npy --out DIR [options]
+
+Insertion or deletion curve of a saliency map (the RISE paper's causal metrics), on the GPU.
+Class = top-1 of the unmodified image (or --class), score = its softmax probability; pixels
+are taken by saliency, descending (ties: lower pixel index first), --step per step.
+Deletion replaces them with zeros (normalised space), insertion starts from a blurred image.
+
+  --metric M      insertion | deletion | both
+  --weights W     ResNet state_dict (.pth or .safetensors)
+  --input I       PNG/JPEG (resized like torchvision) or a normalised .npy
+  --saliency S    .npy map [H, W], or [classes, H, W] (RISE output: the evaluated class's map)
+  --out DIR       writes DIR/curve.json (scores, auc, class, step) and DIR/curve.svg
+                  (curve-<metric>.* for --metric both)
+  --step N        pixels per step (default 224)
+  --class K       class to score (default: top-1)
+  --batch B       step images per forward (default 32)
+  --size S        model input size for images: N or HxW (default 224)
+  -h, --help      this text
+`;
+
+export const DATASET_HELP = `Usage: webgpu-xai evaluate-dataset --weights W --images DIR --methods M1,M2 --out OUT [options]
+
+Explains every image of a folder with each method, then scores the maps with insertion and
+deletion (and the pointing game with ground truth). One image at a time; an unreadable image
+is reported and skipped.
+
+  --images DIR    PNG/JPEG/.npy files (sorted by name)
+  --methods M     comma-separated: ${METHODS.join(', ')}
+  --metrics M     comma-separated: insertion, deletion (default both)
+  --labels F      CSV or text lines "file,class" (or "file class"): the class per image
+                  (default: the model's top-1)
+  --gt-masks DIR  ground-truth masks, same file names (PNG, non-zero = object): pointing game
+  --boxes F       JSON {"file": [[x0, y0, x1, y1], ...]} in pixels of the original image
+  --out OUT       OUT/results.csv, OUT/results.json (rows, summary: mean ± std per method and
+                  metric, skipped images), OUT/curves-<metric>.svg (mean curves per method)
+  --step N, --size S, --batch B, --layer L   as for evaluate / explain
+  --masks N, --grid S, --p1 P, --seed K      RISE settings (default 4000, 7, 0.5, 0)
+  -h, --help      this text
+`;
+
+export async function evaluate(argv: string[], log: (s: string) => void): Promise<number> {
+  const v = parse('evaluate', argv, {
+    metric: { type: 'string' }, weights: { type: 'string' }, input: { type: 'string' }, saliency: { type: 'string' },
+    out: { type: 'string' }, step: { type: 'string' }, class: { type: 'string' }, batch: { type: 'string' }, size: { type: 'string' },
+  });
+  if (v.help) {
+    log(EVALUATE_HELP);
+    return 0;
+  }
+  const metric = required('evaluate', v, 'metric');
+  const metrics = metric === 'both' ? CAUSAL_METRICS : [metric as CausalMetricName];
+  if (!metrics.every((m) => CAUSAL_METRICS.includes(m))) throw new UsageError(`evaluate: --metric must be insertion, deletion or both, got "${metric}"`);
+  const weightsPath = required('evaluate', v, 'weights');
+  const inputPath = required('evaluate', v, 'input');
+  const saliencyPath = required('evaluate', v, 'saliency');
+  const out = required('evaluate', v, 'out');
+  const step = intOption('evaluate', v.step, 'step', 224);
+  const batch = intOption('evaluate', v.batch, 'batch', 32);
+  const cls = v.class === undefined ? undefined : intOption('evaluate', v.class, 'class', 0, 0);
+  const size = sizeOption('evaluate', v.size, DEFAULT_SIZE);
+  const stateDict = loadWeightsFile(weightsPath);
+  const image = loadInput(inputPath, size, v.size !== undefined);
+  const saliency = loadNpyFile(saliencyPath);
+
+  const ctx = await GpuContext.create();
+  try {
+    const model = ResNet.fromStateDict(ctx, stateDict, weightsPath);
+    const results = await new CausalMetrics(model).evaluate(image, saliency, metrics, { step, classIndex: cls, batch });
+    mkdirSync(out, { recursive: true });
+    for (const r of results) {
+      const stem = metrics.length > 1 ? `curve-${r.metric}` : 'curve';
+      const json = { metric: r.metric, scores: r.scores, auc: r.auc, class: r.classIndex, step: r.step, input: inputPath, saliency: saliencyPath, weights: weightsPath };
+      writeFileSync(join(out, `${stem}.json`), JSON.stringify(json, null, 2) + '\n');
+      const title = `${r.metric[0].toUpperCase()}${r.metric.slice(1)}: AUC ${r.auc.toFixed(4)} (class ${r.classIndex}, step ${r.step})`;
+      writeFileSync(join(out, `${stem}.svg`), curvesSvg(title, [{ label: '', scores: r.scores }]));
+      log(`${r.metric} AUC ${r.auc.toFixed(4)} for class ${r.classIndex} (${r.scores.length} points, step ${r.step}); wrote ${join(out, `${stem}.json`)} and .svg`);
+    }
+  } finally {
+    await ctx.close();
+  }
+  return 0;
+}
+
+const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.npy']);
+
+export async function evaluateDatasetCommand(argv: string[], log: (s: string) => void): Promise<number> {
+  const v = parse('evaluate-dataset', argv, {
+    weights: { type: 'string' }, images: { type: 'string' }, methods: { type: 'string' }, metrics: { type: 'string' },
+    labels: { type: 'string' }, 'gt-masks': { type: 'string' }, boxes: { type: 'string' }, out: { type: 'string' },
+    step: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, layer: { type: 'string' },
+    masks: { type: 'string' }, grid: { type: 'string' }, p1: { type: 'string' }, seed: { type: 'string' },
+  });
+  if (v.help) {
+    log(DATASET_HELP);
+    return 0;
+  }
+  const cmd = 'evaluate-dataset';
+  const weightsPath = required(cmd, v, 'weights');
+  const dir = required(cmd, v, 'images');
+  const out = required(cmd, v, 'out');
+  const methods = required(cmd, v, 'methods').split(',').map((s) => s.trim());
+  for (const m of methods) if (!METHODS.includes(m)) throw new UsageError(`${cmd}: unknown method "${m}" (methods: ${METHODS.join(', ')})`);
+  const metrics = (typeof v.metrics === 'string' ? v.metrics.split(',') : [...CAUSAL_METRICS]) as CausalMetricName[];
+  for (const m of metrics) if (!CAUSAL_METRICS.includes(m)) throw new UsageError(`${cmd}: unknown metric "${m}" (metrics: insertion, deletion)`);
+  const size = sizeOption(cmd, v.size, DEFAULT_SIZE);
+  const step = intOption(cmd, v.step, 'step', 224);
+  const batch = intOption(cmd, v.batch, 'batch', 32);
+  const p1 = v.p1 === undefined ? 0.5 : Number(v.p1);
+  if (!(p1 > 0 && p1 <= 1)) throw new UsageError(`${cmd}: --p1 must be in (0, 1], got "${v.p1}"`);
+  const rise = { masks: intOption(cmd, v.masks, 'masks', 4000), grid: intOption(cmd, v.grid, 'grid', 7), p1, seed: intOption(cmd, v.seed, 'seed', 0, 0) };
+
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase()) && statSync(join(dir, f)).isFile()).sort();
+  } catch {
+    throw new XaiError(`cannot read the folder ${dir}`);
+  }
+  if (files.length === 0) throw new XaiError(`${dir} holds no .png, .jpg or .npy files`);
+  const labels = typeof v.labels === 'string' ? readLabels(v.labels) : undefined;
+  const boxes = typeof v.boxes === 'string' ? readBoxes(v.boxes) : undefined;
+  const gtDir = typeof v['gt-masks'] === 'string' ? v['gt-masks'] : undefined;
+  const items: DatasetItem[] = files.map((f) => ({
+    name: f,
+    load: () => loadInput(join(dir, f), size, false),
+    label: labels?.get(f) ?? labels?.get(basename(f, extname(f))),
+    region: boxes?.[f] ? () => {
+      const img = decodeImage(readFileBytes(join(dir, f)), f);
+      return boxesToRegion(boxes[f], img.width, img.height, size.height, size.width);
+    } : gtDir ? () => maskToRegion(decodeImage(readFileBytes(join(gtDir, f.replace(/\.(jpe?g|npy)$/i, '.png'))), f), size.height, size.width) : undefined,
+  }));
+  const stateDict = loadWeightsFile(weightsPath);
+
+  const ctx = await GpuContext.create();
+  try {
+    const model = ResNet.fromStateDict(ctx, stateDict, weightsPath);
+    const progress = progressReporter(`${cmd} (images)`);
+    const report = await evaluateDataset(model, items, {
+      methods, metrics, step, batch, layer: typeof v.layer === 'string' ? v.layer : undefined, rise,
+      onImage: (done, total) => progress(done, total),
+    });
+    mkdirSync(out, { recursive: true });
+    const header = ['image', 'method', 'class', ...metrics.map((m) => `${m}_auc`), 'pointing_hit', 'pointing_energy', 'seconds'];
+    const csv = [header.join(','), ...report.rows.map((r) => [JSON.stringify(r.image), r.method, r.class, ...metrics.map((m) => r.auc[m]), r.pointingHit === undefined ? '' : Number(r.pointingHit), r.pointingEnergy ?? '', r.seconds].join(','))];
+    writeFileSync(join(out, 'results.csv'), csv.join('\n') + '\n');
+    writeFileSync(join(out, 'results.json'), JSON.stringify({ weights: weightsPath, images: dir, methods, metrics, step, size, ...report }, null, 2) + '\n');
+    for (const metric of metrics) {
+      const curves = methods.filter((m) => report.meanCurves[m]?.[metric]).map((m) => ({ label: `${m} (AUC ${report.summary[m][metric].mean.toFixed(3)})`, scores: report.meanCurves[m][metric]! }));
+      if (curves.length) writeFileSync(join(out, `curves-${metric}.svg`), curvesSvg(`Mean ${metric} curves, ${report.rows.length / methods.length} images`, curves));
+    }
+    for (const s of report.skipped) console.error(`webgpu-xai: skipped ${s.image}: ${s.error}`);
+    for (const [method, m] of Object.entries(report.summary)) {
+      log(`${method.padEnd(13)} ${Object.entries(m).map(([k, st]) => `${k} ${st.mean.toFixed(4)} ± ${st.std.toFixed(4)} (n=${st.n})`).join('   ')}`);
+    }
+    log(`wrote ${join(out, 'results.csv')}, results.json, curves-*.svg (${files.length - report.skipped.length} images, ${report.skipped.length} skipped)`);
+  } finally {
+    await ctx.close();
+  }
+  return 0;
+}
+
+function readLabels(path: string): Map<string, number> {
+  const map = new Map<string, number>();
+  const text = new TextDecoder().decode(readFileBytes(path));
+  text.split(/\r?\n/).forEach((line, i) => {
+    const t = line.trim();
+    if (!t || t.startsWith('#')) return;
+    const m = /^(.+?)[,\s]+(\d+)$/.exec(t);
+    if (!m) {
+      if (i === 0) return; // a CSV header
+      throw new XaiError(`${path} line ${i + 1}: expected "file,class", got "${t}"`);
+    }
+    map.set(m[1].replace(/^"|"$/g, ''), Number(m[2]));
+  });
+  return map;
+}
+
+function readBoxes(path: string): Record<string, number[][]> {
+  try {
+    return JSON.parse(new TextDecoder().decode(readFileBytes(path))) as Record<string, number[][]>;
+  } catch (e) {
+    if (e instanceof XaiError) throw e;
+    throw new XaiError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Evaluation over a data set, one image at a time (nothing but the running table is kept): for
+ * every image and method, explain, then insertion and deletion (and the pointing game where a
+ * ground-truth region is given). An image that cannot be read is reported and skipped.
+ * Environment-free: the caller supplies the images as loaders (files in Node, fetches in a page).
+ */
+import type { HostTensor } from '../io/tensor.js';
+import { argmaxRows } from '../model/gradient.js';
+import type { ResNet } from '../model/resnet.js';
+import { explainPlane, type MethodOptions } from '../explain/methods.js';
+import { CausalMetrics, type CausalMetricName } from './causal.js';
+import { pointingGame } from './pointing.js';
+
+export interface DatasetItem {
+  name: string;
+  /** The normalised image [1, 3, H, W] (throws for an unreadable file). */
+  load: () => HostTensor | Promise<HostTensor>;
+  /** Class to explain and score (default: the model's top-1). */
+  label?: number;
+  /** Ground-truth region at the model size, for the pointing game. */
+  region?: () => Uint8Array | Promise<Uint8Array>;
+}
+
+export interface DatasetRow {
+  image: string;
+  method: string;
+  class: number;
+  auc: Partial<Record<CausalMetricName, number>>;
+  pointingHit?: boolean;
+  pointingEnergy?: number;
+  seconds: number;
+}
+
+export interface MetricSummary { mean: number; std: number; n: number }
+
+export interface DatasetReport {
+  rows: DatasetRow[];
+  skipped: { image: string; error: string }[];
+  /** summary[method][metric]: insertion, deletion AUC, pointing hit rate and energy. */
+  summary: Record<string, Record<string, MetricSummary>>;
+  /** meanCurves[method][metric]: the mean of the curves (all images share one size and step). */
+  meanCurves: Record<string, Partial<Record<CausalMetricName, number[]>>>;
+}
+
+export interface DatasetOptions extends MethodOptions {
+  methods: readonly string[];
+  metrics: readonly CausalMetricName[];
+  step?: number;
+  onImage?: (done: number, total: number, name: string) => void;
+}
+
+export async function evaluateDataset(model: ResNet, items: readonly DatasetItem[], opts: DatasetOptions): Promise<DatasetReport> {
+  const causal = new CausalMetrics(model);
+  const rows: DatasetRow[] = [];
+  const skipped: DatasetReport['skipped'] = [];
+  const curveSums: Record<string, Partial<Record<CausalMetricName, { sum: number[]; n: number }>>> = {};
+  for (const [i, item] of items.entries()) {
+    let image: HostTensor;
+    try {
+      image = await item.load();
+      model.checkInput(image.shape, item.name);
+    } catch (e) {
+      skipped.push({ image: item.name, error: (e as Error).message });
+      opts.onImage?.(i + 1, items.length, item.name);
+      continue;
+    }
+    const cls = item.label ?? argmaxRows(await model.predict(image))[0];
+    const region = item.region ? await item.region() : undefined;
+    for (const method of opts.methods) {
+      const t0 = performance.now();
+      const plane = await explainPlane(model, method, image, cls, opts);
+      const results = await causal.evaluate(image, plane, opts.metrics, { step: opts.step, classIndex: cls, batch: opts.batch });
+      const row: DatasetRow = { image: item.name, method, class: cls, auc: {}, seconds: 0 };
+      for (const r of results) {
+        row.auc[r.metric] = r.auc;
+        const acc = ((curveSums[method] ??= {})[r.metric] ??= { sum: new Array(r.scores.length).fill(0), n: 0 });
+        if (acc.sum.length === r.scores.length) {
+          r.scores.forEach((v, k) => (acc.sum[k] += v));
+          acc.n++;
+        }
+      }
+      if (region) {
+        const [, , H, W] = image.shape;
+        const pg = pointingGame(plane.data, region, H, W);
+        row.pointingHit = pg.hit;
+        row.pointingEnergy = pg.energy;
+      }
+      row.seconds = Math.round(performance.now() - t0) / 1000;
+      rows.push(row);
+    }
+    opts.onImage?.(i + 1, items.length, item.name);
+  }
+  return { rows, skipped, summary: summarize(rows, opts), meanCurves: meanCurves(curveSums) };
+}
+
+function stats(values: number[]): MetricSummary {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / Math.max(n, 1);
+  const std = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std, n };
+}
+
+function summarize(rows: DatasetRow[], opts: DatasetOptions): DatasetReport['summary'] {
+  const out: DatasetReport['summary'] = {};
+  for (const method of opts.methods) {
+    const mine = rows.filter((r) => r.method === method);
+    const m: Record<string, MetricSummary> = {};
+    for (const metric of opts.metrics) m[metric] = stats(mine.map((r) => r.auc[metric]!).filter((v) => v !== undefined));
+    const pointed = mine.filter((r) => r.pointingHit !== undefined);
+    if (pointed.length) {
+      m['pointing hit'] = stats(pointed.map((r) => (r.pointingHit ? 1 : 0)));
+      m['pointing energy'] = stats(pointed.map((r) => r.pointingEnergy!));
+    }
+    out[method] = m;
+  }
+  return out;
+}
+
+function meanCurves(sums: Record<string, Partial<Record<CausalMetricName, { sum: number[]; n: number }>>>): DatasetReport['meanCurves'] {
+  const out: DatasetReport['meanCurves'] = {};
+  for (const [method, byMetric] of Object.entries(sums)) {
+    out[method] = {};
+    for (const [metric, { sum, n }] of Object.entries(byMetric)) out[method][metric as CausalMetricName] = sum.map((v) => v / n);
+  }
+  return out;
+}

@@ -16,3 +16,12 @@ export { gradientAt, gradientTapNames, type GradientResult } from './model/gradi
 export { CamExplainer, CAM_METHODS, type CamMethod, type CamOptions, type CamResult } from './explain/cam.js';
 export { overlayHeatmap } from './viz/overlay.js';
 export { JET_LUT } from './viz/colormap.js';
+export { RiseExplainer, type RiseOptions, type RiseResult } from './explain/rise.js';
+export { maskParams, MASK_MODES, type MaskMode, type MaskSpec } from './explain/rise-masks.js';
+export { MaskGenerator } from './kernels/rise-masks.js';
+export { explainPlane, METHODS, RISE_METHODS } from './explain/methods.js';
+export { CausalMetrics, CAUSAL_METRICS, auc, type CausalMetricName, type CausalResult, type CausalOptions } from './metrics/causal.js';
+export { pointingGame, boxesToRegion, maskToRegion, type PointingResult } from './metrics/pointing.js';
+export { evaluateDataset, type DatasetItem, type DatasetReport, type DatasetOptions } from './metrics/dataset.js';
+export { curvesSvg } from './viz/curve-plot.js';
+export { maskSheet } from './viz/sheet.js';

@@ -16,7 +16,11 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html' };
 const PAGE = '<!doctype html><script type="module" src="/dist/test/browser/page.js"></script>';
 
-interface PageResult { ok: boolean; error?: string; result?: { adapter: string; logits: number[]; cam: number[]; classes: number[] } }
+interface PageResult {
+  ok: boolean;
+  error?: string;
+  result?: { adapter: string; logits: number[]; cam: number[]; classes: number[]; rise: number[]; insertion: number[]; deletion: number[] };
+}
 
 /** Serves the repository read-only and returns the page's posted result. */
 function runPage(timeoutMs: number): Promise<PageResult> {
@@ -68,10 +72,10 @@ function runPage(timeoutMs: number): Promise<PageResult> {
   });
 }
 
-test('forward and Abs-CAM in headless Chromium on a page-owned device match PyTorch', async () => {
+test('forward, Abs-CAM, RISE and insertion/deletion in headless Chromium on a page-owned device match PyTorch', async () => {
   const r = await runPage(180_000);
   assert.ok(r.ok, `the page failed: ${r.error}`);
-  const { logits, cam, classes, adapter } = r.result!;
+  const { logits, cam, classes, adapter, rise, insertion, deletion } = r.result!;
   console.log(`  browser adapter: ${adapter}`);
   const dir = `${ROOT}test/fixtures/`;
   const refLogits = loadNpyFile(`${dir}model/resnet18-w8-c5.logits-0.npy`).data;
@@ -80,6 +84,10 @@ test('forward and Abs-CAM in headless Chromium on a page-owned device match PyTo
   const refCam = loadNpyFile(`${dir}cam/abscam-init-resnet18-w8-c5-layer4.npy`).data;
   assertClose(cam, refCam, 1e-3, 0, 'browser Abs-CAM Init (maps in [0, 1])');
   assert.equal(classes, JSON.parse(readFileSync(`${dir}cam/index.json`, 'utf8')).cams['resnet18-w8-c5/layer4'].classes);
+  const refRise = loadNpyFile(`${dir}rise/saliency-binary-logits.npy`).data;
+  assertClose(rise, refRise, 1e-4 * Math.max(...refRise.map(Math.abs)), 0, 'browser RISE (1e-4 of max)');
+  assertClose(insertion, loadNpyFile(`${dir}causal/curve-insertion-step37.npy`).data, 1e-5, 0, 'browser insertion');
+  assertClose(deletion, loadNpyFile(`${dir}causal/curve-deletion-step37.npy`).data, 1e-5, 0, 'browser deletion');
 });
 
 test.run();

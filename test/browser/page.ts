@@ -1,7 +1,7 @@
 // Runs inside headless Chromium (test/browser.test.ts serves it): the library as a web page uses
 // it, on a GPUDevice the page itself owns, with weights and inputs fetched as bytes. Posts what
 // it computed back to the test server.
-import { CamExplainer, GpuContext, parseNpy, parseWeights, ResNet } from '../../src/index.js';
+import { CamExplainer, CausalMetrics, GpuContext, parseNpy, parseWeights, ResNet, RiseExplainer } from '../../src/index.js';
 
 async function bytes(path: string): Promise<Uint8Array> {
   const r = await fetch(path);
@@ -20,12 +20,20 @@ async function run(): Promise<unknown> {
   const x = parseNpy(await bytes(`${dir}resnet18-w8-c5.input-0.npy`), 'input-0.npy');
   const logits = await model.predict(x);
   const cam = await new CamExplainer(model).absCamInit(x, { layer: 'layer4' });
+  const rdir = '/test/fixtures/rise/';
+  const riseInput = parseNpy(await bytes(`${rdir}input.npy`), 'input.npy');
+  const rise = await new RiseExplainer(model).explain(riseInput, { masksFile: parseNpy(await bytes(`${rdir}masks-binary.npy`), 'masks-binary.npy'), p1: 0.5 });
+  const cdir = '/test/fixtures/causal/';
+  const curves = await new CausalMetrics(model).evaluate(parseNpy(await bytes(`${cdir}input.npy`), 'input.npy'), parseNpy(await bytes(`${cdir}saliency.npy`), 'saliency.npy'), ['insertion', 'deletion'], { step: 37 });
   await ctx.close();
   const stillAlive = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE }); // close() left the host's device alone
   stillAlive.destroy();
   device.destroy();
   const info = adapter.info;
-  return { adapter: `${info.vendor} ${info.architecture} ${info.description}`.trim(), logits: Array.from(logits.data), cam: Array.from(cam.saliency.data), classes: cam.classes };
+  return {
+    adapter: `${info.vendor} ${info.architecture} ${info.description}`.trim(), logits: Array.from(logits.data), cam: Array.from(cam.saliency.data), classes: cam.classes,
+    rise: Array.from(rise.saliency.data), insertion: curves[0].scores, deletion: curves[1].scores,
+  };
 }
 
 run().then(

@@ -197,16 +197,18 @@ export class GpuContext {
     this.uniformsUsed = 0; // writes for the next batch are queued after this submit
     const validation = this.device.popErrorScope();
     const oom = this.device.popErrorScope();
-    this.errorChecks.push(
-      Promise.all([validation, oom]).then(([v, o]) => {
-        const err = v ?? o;
-        if (err) {
-          const kernels = [...new Set(labels)].join(', ');
-          const kind = o && !v ? 'out of GPU memory' : 'GPU error';
-          throw new XaiError(`${kind} in kernels [${kernels}]: ${err.message.split('\n')[0]}`);
-        }
-      }),
-    );
+    const check = Promise.all([validation, oom]).then(([v, o]) => {
+      const err = v ?? o;
+      if (err) {
+        const kernels = [...new Set(labels)].join(', ');
+        const kind = o && !v ? 'out of GPU memory' : 'GPU error';
+        throw new XaiError(`${kind} in kernels [${kernels}]: ${err.message.split('\n')[0]}`);
+      }
+    });
+    // The rejection is raised by the next checkErrors(); until then it is not "unhandled" (which
+    // would end the Node process when the scope resolves before anyone awaits it).
+    check.catch(() => {});
+    this.errorChecks.push(check);
   }
 
   /** Waits for all submitted work and raises any error it produced. */
@@ -292,7 +294,7 @@ export class GpuContext {
       for (const u of this.uniforms) u.destroy();
       this.dummy?.destroy();
       if (this.owned) this.device.destroy();
-      this.keepAlive = null;
+      if (this.keepAlive) this.keepAlive = null; // now, and only now, Dawn may go
     }
   }
 }

@@ -45,15 +45,15 @@ export class TimestampProfiler {
     const labels = this.labels;
     this.labels = [];
     // Mapping waits for the submit that follows this call.
-    this.pending.push(
-      Promise.resolve().then(async () => {
-        await staging.mapAsync(GPUMapMode.READ);
-        const t = new BigInt64Array(staging.getMappedRange().slice(0));
-        staging.destroy();
-        resolved.destroy();
-        return labels.map((label, k) => ({ label, ns: Number(t[2 * k + 1] - t[2 * k]) }));
-      }),
-    );
+    const times = Promise.resolve().then(async () => {
+      await staging.mapAsync(GPUMapMode.READ);
+      const t = new BigInt64Array(staging.getMappedRange().slice(0));
+      staging.destroy();
+      resolved.destroy();
+      return labels.map((label, k) => ({ label, ns: Number(t[2 * k + 1] - t[2 * k]) }));
+    });
+    times.catch(() => {}); // raised by collect(), not as an unhandled rejection before it
+    this.pending.push(times);
   }
 
   async collect(): Promise<KernelTime[]> {

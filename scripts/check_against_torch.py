@@ -57,11 +57,7 @@ def main():
         return
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
-        for k, arch in enumerate(args.archs.split(',')):
-            model = make_model(arch, CLASSES[arch], args.seed + k)
-            weights = os.path.join(tmp, f'{arch}.pth')
-            torch.save(model.state_dict(), weights)
-            model.double()
+        for arch, model, weights in saved_models(args, tmp):
             for size in map(int, args.sizes.split(',')):
                 x = torch.randn(1, 3, size, size)
                 inp = os.path.join(tmp, f'x{size}.npy')
@@ -69,18 +65,22 @@ def main():
                 with torch.no_grad():
                     ref = model(x.double()).numpy()
                 out = os.path.join(tmp, 'out')
-                run = subprocess.run([
-                    'node', os.path.join(ROOT, 'bin', 'webgpu-xai.js'), 'predict', '--weights', weights,
-                    '--input', inp, '--out', out], capture_output=True, text=True)
-                if run.returncode != 0:
-                    print(f'{arch} {size}px: predict failed: {run.stderr.strip().splitlines()[-1]}')
-                    sys.exit(1)
+                run_cli(['predict', '--weights', weights, '--input', inp, '--out', out])
                 ours = np.load(os.path.join(out, 'logits.npy'))
                 rel = float(np.abs(ours - ref).max() / np.abs(ref).max())
                 worst = max(worst, rel)
                 print(f'{arch:10s} {CLASSES[arch]:3d} classes {size:4d}px  rel err {rel:.2e}  {"ok" if rel <= 1e-4 else "FAIL"}', flush=True)
     print(f'worst {worst:.2e} (seed {args.seed})')
     sys.exit(0 if worst <= 1e-4 else 1)
+
+
+def saved_models(args, tmp):
+    """(arch, the model in float64, the path of its float32 state_dict) for each of --archs."""
+    for k, arch in enumerate(args.archs.split(',')):
+        model = make_model(arch, CLASSES[arch], args.seed + k)
+        weights = os.path.join(tmp, f'{arch}.pth')
+        torch.save(model.state_dict(), weights)
+        yield arch, model.double(), weights
 
 
 def run_cli(args):
@@ -94,11 +94,7 @@ def check_cams(args):
     worst = 0.0
     methods = args.cams.split(',')
     with tempfile.TemporaryDirectory() as tmp:
-        for k, arch in enumerate(args.archs.split(',')):
-            model = make_model(arch, CLASSES[arch], args.seed + k)
-            weights = os.path.join(tmp, f'{arch}.pth')
-            torch.save(model.state_dict(), weights)
-            model.double()
+        for arch, model, weights in saved_models(args, tmp):
             for size in map(int, args.sizes.split(',')):
                 x = torch.randn(1, 3, size, size + 16)  # not square
                 inp = os.path.join(tmp, 'x.npy')

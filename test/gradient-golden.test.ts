@@ -6,23 +6,12 @@ import { readFileSync } from 'node:fs';
 import { loadNpyFile, loadWeightsFile } from '../src/io/files.js';
 import { ResNet } from '../src/model/resnet.js';
 import { gradientAt } from '../src/model/gradient.js';
-import type { HostTensor } from '../src/io/tensor.js';
-import { closeGpu, gpu, rng, SEED } from './helpers.js';
+import { closeGpu, gpu, relToMax, rng, SEED } from './helpers.js';
 
 const MODEL = new URL('../../test/fixtures/model/', import.meta.url).pathname;
 const CAM = new URL('../../test/fixtures/cam/', import.meta.url).pathname;
 const index = JSON.parse(readFileSync(`${CAM}index.json`, 'utf8')) as { gradients: Record<string, { input: string; classes: number[] }> };
 
-function relToMax(got: HostTensor, ref: HostTensor): number {
-  assert.equal(got.shape, ref.shape, 'shape');
-  let err = 0;
-  let max = 0;
-  for (let i = 0; i < ref.data.length; i++) {
-    err = Math.max(err, Math.abs(got.data[i] - ref.data[i]));
-    max = Math.max(max, Math.abs(ref.data[i]));
-  }
-  return err / max;
-}
 
 // float32 forward + backward against float64: within 1e-4 of the largest gradient component.
 const GRAD_REL = 1e-4;
@@ -38,8 +27,13 @@ for (const [key, entry] of Object.entries(index.gradients)) {
     const explicit = name.startsWith('resnet18') ? entry.classes : undefined; // resnet50 case: top-1 by default
     const r = await gradientAt(model, x, tap, explicit);
     assert.equal(Array.from(r.classes), entry.classes, 'classes');
-    const actErr = relToMax(await ctx.read(r.activation), loadNpyFile(`${CAM}act-${name}-${tap}.npy`));
-    const gradErr = relToMax(await ctx.read(r.gradient), loadNpyFile(`${CAM}grad-${name}-${tap}.npy`));
+    const act = await ctx.read(r.activation);
+    const grad = await ctx.read(r.gradient);
+    const refAct = loadNpyFile(`${CAM}act-${name}-${tap}.npy`);
+    const refGrad = loadNpyFile(`${CAM}grad-${name}-${tap}.npy`);
+    assert.equal([act.shape, grad.shape], [refAct.shape, refGrad.shape], 'shapes');
+    const actErr = relToMax(act.data, refAct.data);
+    const gradErr = relToMax(grad.data, refGrad.data);
     assert.ok(actErr <= 5e-5, `activation error ${actErr.toExponential(2)}`);
     assert.ok(gradErr <= GRAD_REL, `gradient error ${gradErr.toExponential(2)} > ${GRAD_REL}`);
     ctx.release(r.logits, r.gradient, r.activation === x ? undefined : r.activation, x);

@@ -46,6 +46,18 @@ export function assertClose(got: ArrayLike<number>, ref: ArrayLike<number>, abs:
   }
 }
 
+/** max |got − ref| / max |ref|: error relative to the reference's largest magnitude. */
+export function relToMax(got: ArrayLike<number>, ref: ArrayLike<number>): number {
+  assert.is(got.length, ref.length, 'length');
+  let err = 0;
+  let max = 0;
+  for (let i = 0; i < ref.length; i++) {
+    err = Math.max(err, Math.abs(got[i] - ref[i]));
+    max = Math.max(max, Math.abs(ref[i]));
+  }
+  return err / max;
+}
+
 let shared: Promise<GpuContext> | null = null;
 
 /** One context per test file; call closeGpu() in the file's last test (uvu's test.after). */

@@ -1,6 +1,5 @@
 // CAM and saliency-map kernels against float64 CPU references on fresh random data.
 import { test } from 'uvu';
-import * as assert from 'uvu/assert';
 import { channelWeights, combineChannels, type WeightMode } from '../src/kernels/cam.js';
 import { gatherScores, maskImage, minMaxNormalize, upsampleBilinear, weightedSum, type ScoreMode } from '../src/kernels/maps.js';
 import { assertClose, closeGpu, gpu, randomArray, rng } from './helpers.js';

@@ -8,7 +8,7 @@ import { maskParams } from '../src/explain/rise-masks.js';
 import { MaskGenerator } from '../src/kernels/rise-masks.js';
 import { RiseExplainer, type RiseOptions } from '../src/explain/rise.js';
 import { ResNet } from '../src/model/resnet.js';
-import { assertClose, closeGpu, gpu } from './helpers.js';
+import { assertClose, closeGpu, gpu, relToMax } from './helpers.js';
 
 const DIR = new URL('../../test/fixtures/rise/', import.meta.url).pathname;
 const MODEL = new URL('../../test/fixtures/model/', import.meta.url).pathname;
@@ -33,15 +33,6 @@ async function explainer(): Promise<RiseExplainer> {
   return new RiseExplainer(model);
 }
 
-function relToMax(got: Float32Array, ref: Float32Array): number {
-  let e = 0;
-  let m = 0;
-  for (let i = 0; i < ref.length; i++) {
-    e = Math.max(e, Math.abs(got[i] - ref[i]));
-    m = Math.max(m, Math.abs(ref[i]));
-  }
-  return e / m;
-}
 
 for (const [mode, file] of [['binary', 'masks-binary.npy'], ['gaussian', 'masks-gaussian.npy']] as const) {
   for (const scores of ['logits', 'softmax'] as const) {

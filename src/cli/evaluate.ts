@@ -1,9 +1,9 @@
 /** `webgpu-xai evaluate` (one image) and `evaluate-dataset` (a folder): insertion, deletion, pointing game. */
-import { readdirSync, readFileSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
-import { METHODS, RISE_METHODS } from '../explain/methods.js';
+import { METHODS } from '../explain/methods.js';
 import { loadNpyFile, loadWeightsFile, readFileBytes } from '../io/files.js';
 import { decodeImage } from '../io/image.js';
 import { DEFAULT_SIZE, loadInput } from '../io/input.js';

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
-import { CAM_METHODS, CamExplainer, type CamMethod } from '../explain/cam.js';
+import { CamExplainer, type CamMethod } from '../explain/cam.js';
 import { RiseExplainer } from '../explain/rise.js';
 import { METHODS, RISE_METHODS } from '../explain/methods.js';
 import type { MaskMode } from '../explain/rise-masks.js';

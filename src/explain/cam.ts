@@ -98,8 +98,7 @@ export class CamExplainer {
     const layers = gradientTapNames(this.model).filter((t) => t.startsWith('layer'));
     if (!layers.includes(layer)) throw new XaiError(`unknown layer "${layer}"; CAM layers (block outputs): ${layers.join(', ')}`);
     const classes = opts.classIndex === undefined ? undefined : typeof opts.classIndex === 'number' ? Array(n).fill(opts.classIndex) : opts.classIndex;
-    const peakBefore = ctx.pool.peakAllocatedBytes;
-    ctx.pool.peakAllocatedBytes = ctx.pool.allocatedBytes;
+    const endPeak = ctx.pool.trackPeak();
 
     const x = ctx.upload(input, 'image');
     const g = await gradientAt(this.model, x, layer, classes);
@@ -124,8 +123,7 @@ export class CamExplainer {
     }
     const host = await ctx.read(saliency);
     ctx.release(x, g.logits, g.activation, g.gradient, saliency);
-    const peak = ctx.pool.peakAllocatedBytes;
-    ctx.pool.peakAllocatedBytes = Math.max(peakBefore, peak);
+    const peak = endPeak();
     return {
       method, layer, classes: cls, scores, saliency: { shape: [n, H, W], data: host.data },
       forwardPasses, timingsMs: { total: Math.round(performance.now() - t0) }, peakGpuBytes: peak,

@@ -93,8 +93,7 @@ export class RiseExplainer {
     if (file && !(p1 > 0 && p1 <= 1)) throw new XaiError(`p1 must be in (0, 1], got ${p1}`);
     const norm: RiseNorm = { byMean: mode !== 'binary', p1 };
     const batch = Math.max(1, Math.min(opts.batch ?? 32, N, model.maxBatch(H, W), Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * 3 * P))));
-    const peakBefore = ctx.pool.peakAllocatedBytes;
-    ctx.pool.peakAllocatedBytes = ctx.pool.allocatedBytes;
+    const endPeak = ctx.pool.trackPeak();
 
     const x = ctx.upload(input, 'image');
     const first = model.forward(x);
@@ -144,8 +143,7 @@ export class RiseExplainer {
       out.set((await ctx.read(g.acc)).data, g.from * P);
     }
     ctx.release(x, s1, s2, total, ...groups.map((g) => g.acc));
-    const peak = ctx.pool.peakAllocatedBytes;
-    ctx.pool.peakAllocatedBytes = Math.max(peakBefore, peak);
+    const peak = endPeak();
     return {
       saliency: { shape: [C, H, W], data: out },
       classIndex: cls, score: logits0.data[cls], standardError: { max: st.max, mean: st.mean },

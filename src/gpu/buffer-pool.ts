@@ -39,6 +39,20 @@ export class BufferPool {
     return buffer;
   }
 
+  /**
+   * Starts measuring the peak from now on; the returned function ends the measurement and gives
+   * the peak bytes held in between (the lifetime peak stays what it was, or grows).
+   */
+  trackPeak(): () => number {
+    const before = this.peakAllocatedBytes;
+    this.peakAllocatedBytes = this.allocatedBytes;
+    return () => {
+      const peak = this.peakAllocatedBytes;
+      this.peakAllocatedBytes = Math.max(before, peak);
+      return peak;
+    };
+  }
+
   /** Returns a buffer for reuse; releasing one that is already free does nothing. */
   release(buffer: GPUBuffer): void {
     if (this.freeSet.has(buffer)) return;

@@ -6,12 +6,18 @@ of several sizes. Needs Debian's python3-torch (run with /usr/bin/python3) and a
 
     /usr/bin/python3 scripts/check_against_torch.py [--archs resnet18,resnet50] [--sizes 64,96,224]
     /usr/bin/python3 scripts/check_against_torch.py --cams abscam-init,abscam-final --layers layer4,layer3
+    /usr/bin/python3 scripts/check_against_torch.py --rise --sizes 64      (RISE with our exported masks)
+    /usr/bin/python3 scripts/check_against_torch.py --causal --sizes 96    (insertion/deletion, step 97)
 
 Prints, per model and size, max|ours - torch| / max|torch| of the logits (torch in float64) and
 whether it is within 1e-4; with --cams, the same measure for each CAM method's saliency map at
-each layer (bound 1e-3; the formulas of scripts/fixtures/cam_fixtures.py). Exits 1 if any fails.
+each layer (bound 1e-3; the formulas of scripts/fixtures/cam_fixtures.py); with --rise, RISE
+saliency (binary and Gaussian masks exported by `webgpu-xai masks`, logits and softmax) against
+the seed's formula; with --causal, insertion and deletion curves against the RISE authors'
+protocol (every point, bound 1e-3). Exits 1 if any fails.
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -24,6 +30,7 @@ import torchvision
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures'))
 from cam_fixtures import cams  # noqa: E402
+from causal_fixtures import curve  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 CLASSES = {'resnet18': 7, 'resnet34': 3, 'resnet50': 11, 'resnet101': 5, 'resnet152': 9}
@@ -51,10 +58,21 @@ def main():
     ap.add_argument('--seed', type=int, default=int.from_bytes(os.urandom(2), 'little'))
     ap.add_argument('--cams', default='', help='comma-separated explain methods to check instead of predict')
     ap.add_argument('--layers', default='layer4,layer3')
+    ap.add_argument('--rise', action='store_true')
+    ap.add_argument('--causal', action='store_true')
+    ap.add_argument('--masks', type=int, default=96)
     args = ap.parse_args()
     if args.cams:
         check_cams(args)
-        return
+    elif args.rise:
+        check_rise(args)
+    elif args.causal:
+        check_causal(args)
+    else:
+        check_predict(args)
+
+
+def check_predict(args):
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for arch, model, weights in saved_models(args, tmp):
@@ -81,6 +99,61 @@ def saved_models(args, tmp):
         weights = os.path.join(tmp, f'{arch}.pth')
         torch.save(model.state_dict(), weights)
         yield arch, model.double(), weights
+
+
+def report(lines):
+    """Prints (label, relative error) lines and exits 1 if any is over 1e-3."""
+    worst = max(rel for _, rel in lines)
+    print(f'worst {worst:.2e}')
+    sys.exit(0 if worst <= 1e-3 else 1)
+
+
+def check_rise(args):
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for arch, model, weights in saved_models(args, tmp):
+            for size in map(int, args.sizes.split(',')):
+                x = torch.randn(1, 3, size, size)
+                inp = os.path.join(tmp, 'x.npy')
+                np.save(inp, x.numpy())
+                for method, mode in [('rise', 'binary'), ('rise-gauss', 'gaussian')]:
+                    run_cli(['masks', '--n', str(args.masks), '--size', str(size), '--mode', mode, '--seed', str(args.seed), '--out', tmp])
+                    masks = torch.from_numpy(np.load(os.path.join(tmp, 'masks.npy'))).double()
+                    with torch.no_grad():
+                        logits = torch.cat([model(masks[i:i + 16] * x.double()) for i in range(0, len(masks), 16)])
+                    for scores_name, p in [('logits', logits), ('softmax', torch.softmax(logits, 1))]:
+                        ref = (p.T @ masks.reshape(len(masks), -1)).reshape(-1, size, size) / len(masks)
+                        ref = (ref / 0.5 if mode == 'binary' else ref / masks.mean()).numpy()
+                        out = os.path.join(tmp, 'out')
+                        run_cli(['explain', '--method', method, '--weights', weights, '--input', inp, '--masks-file', os.path.join(tmp, 'masks.npy'), '--scores', scores_name, '--out', out])
+                        ours = np.load(os.path.join(out, 'saliency.npy'))
+                        rel = float(np.abs(ours - ref).max() / np.abs(ref).max())
+                        lines.append((f'{arch} {size}px {method} {scores_name}', rel))
+                        print(f'{arch:10s} {size}px {method:10s} {scores_name:8s} ({args.masks} masks) rel err {rel:.2e}  {"ok" if rel <= 1e-3 else "FAIL"}', flush=True)
+    report(lines)
+
+
+def check_causal(args):
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for arch, model, weights in saved_models(args, tmp):
+            for size in map(int, args.sizes.split(',')):
+                x = torch.randn(1, 3, size, size)
+                sal = np.random.default_rng(args.seed).random((size, size)).astype(np.float32)
+                inp, sal_path = os.path.join(tmp, 'x.npy'), os.path.join(tmp, 'sal.npy')
+                np.save(inp, x.numpy())
+                np.save(sal_path, sal)
+                step = size + 1
+                out = os.path.join(tmp, 'out')
+                run_cli(['evaluate', '--metric', 'both', '--weights', weights, '--input', inp, '--saliency', sal_path, '--step', str(step), '--out', out])
+                for metric in ['insertion', 'deletion']:
+                    _, scores, auc = curve(model, x.double(), sal.astype(np.float64), metric, step)
+                    with open(os.path.join(out, f'curve-{metric}.json')) as f:
+                        ours = json.load(f)
+                    err = float(np.abs(np.array(ours['scores']) - scores).max())
+                    lines.append((f'{arch} {metric}', err))
+                    print(f'{arch:10s} {size}px step {step} {metric:9s} max |Δscore| {err:.2e}  AUC {ours["auc"]:.4f} vs {auc:.4f}  {"ok" if err <= 1e-3 else "FAIL"}', flush=True)
+    report(lines)
 
 
 def run_cli(args):

@@ -21,7 +21,7 @@ const COMMANDS: Record<string, { run: (argv: string[], log: (s: string) => void)
 const MAIN_HELP = `Usage: webgpu-xai <command> [options]
 
 Commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n')}
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(17)} ${c.summary}`).join('\n')}
 
 Run \`webgpu-xai <command> --help\` for a command's options.
 Environment: WEBGPU_XAI_DAWN_FLAGS (comma-separated Dawn toggles), WEBGPU_XAI_DEBUG=1 (stack traces).

@@ -15,7 +15,7 @@ import { curvesSvg } from '../viz/curve-plot.js';
 import { intOption, parse, required, sizeOption, UsageError } from './args.js';
 import { progressReporter } from './progress.js';
 
-export const EVALUATE_HELP = `Usage: webgpu-xai evaluate --metric insertion|deletion --weights W --input I --saliency S.npy --out DIR [options]
+const EVALUATE_HELP = `Usage: webgpu-xai evaluate --metric insertion|deletion --weights W --input I --saliency S.npy --out DIR [options]
 
 Insertion or deletion curve of a saliency map (the RISE paper's causal metrics), on the GPU.
 Class = top-1 of the unmodified image (or --class), score = its softmax probability; pixels
@@ -35,7 +35,7 @@ Deletion replaces them with zeros (normalised space), insertion starts from a bl
   -h, --help      this text
 `;
 
-export const DATASET_HELP = `Usage: webgpu-xai evaluate-dataset --weights W --images DIR --methods M1,M2 --out OUT [options]
+const DATASET_HELP = `Usage: webgpu-xai evaluate-dataset --weights W --images DIR --methods M1,M2 --out OUT [options]
 
 Explains every image of a folder with each method, then scores the maps with insertion and
 deletion (and the pointing game with ground truth). One image at a time; an unreadable image

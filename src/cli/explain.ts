@@ -19,7 +19,7 @@ import { intOption, parse, required, sizeOption, UsageError } from './args.js';
 import { progressReporter } from './progress.js';
 
 
-export const EXPLAIN_HELP = `Usage: webgpu-xai explain --method M --weights W --input I [--input I2 ...] --out DIR [options]
+const EXPLAIN_HELP = `Usage: webgpu-xai explain --method M --weights W --input I [--input I2 ...] --out DIR [options]
 
 Explains a ResNet's prediction with a saliency map computed on the GPU (WebGPU).
 

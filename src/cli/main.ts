@@ -5,17 +5,17 @@
  */
 import { XaiError } from '../errors.js';
 import { UsageError } from './args.js';
-import { explain, EXPLAIN_HELP } from './explain.js';
-import { DATASET_HELP, evaluate, EVALUATE_HELP, evaluateDatasetCommand } from './evaluate.js';
-import { masks, MASKS_HELP } from './masks.js';
-import { predict, PREDICT_HELP } from './predict.js';
+import { explain } from './explain.js';
+import { evaluate, evaluateDatasetCommand } from './evaluate.js';
+import { masks } from './masks.js';
+import { predict } from './predict.js';
 
-const COMMANDS: Record<string, { run: (argv: string[], log: (s: string) => void) => Promise<number>; help: string; summary: string }> = {
-  predict: { run: predict, help: PREDICT_HELP, summary: 'classify an image with a ResNet checkpoint' },
-  explain: { run: explain, help: EXPLAIN_HELP, summary: 'saliency map of a prediction (Abs-CAM, Grad-CAM family, RISE)' },
-  masks: { run: masks, help: MASKS_HELP, summary: 'export RISE masks (.npy and a PNG sheet)' },
-  evaluate: { run: evaluate, help: EVALUATE_HELP, summary: 'insertion / deletion curve of a saliency map' },
-  'evaluate-dataset': { run: evaluateDatasetCommand, help: DATASET_HELP, summary: 'explain and score a folder of images (table, summary, mean curves)' },
+const COMMANDS: Record<string, { run: (argv: string[], log: (s: string) => void) => Promise<number>; summary: string }> = {
+  predict: { run: predict, summary: 'classify an image with a ResNet checkpoint' },
+  explain: { run: explain, summary: 'saliency map of a prediction (Abs-CAM, Grad-CAM family, RISE)' },
+  masks: { run: masks, summary: 'export RISE masks (.npy and a PNG sheet)' },
+  evaluate: { run: evaluate, summary: 'insertion / deletion curve of a saliency map' },
+  'evaluate-dataset': { run: evaluateDatasetCommand, summary: 'explain and score a folder of images (table, summary, mean curves)' },
 };
 
 const MAIN_HELP = `Usage: webgpu-xai <command> [options]

@@ -11,7 +11,7 @@ import { maskSheet } from '../viz/sheet.js';
 import { intOption, parse, required, sizeOption, UsageError } from './args.js';
 import { progressReporter } from './progress.js';
 
-export const MASKS_HELP = `Usage: webgpu-xai masks --n N --size S --out DIR [options]
+const MASKS_HELP = `Usage: webgpu-xai masks --n N --size S --out DIR [options]
 
 Generates RISE masks on the GPU and writes DIR/masks.npy ((N,1,H,W) float32, the seed's layout,
 usable as explain --masks-file) and DIR/masks.png (the first masks, and with --input the image

@@ -8,7 +8,7 @@ import { DEFAULT_SIZE, loadInput } from '../io/input.js';
 import { ResNet } from '../model/resnet.js';
 import { intOption, parse, required, sizeOption } from './args.js';
 
-export const PREDICT_HELP = `Usage: webgpu-xai predict --weights W --input I [options]
+const PREDICT_HELP = `Usage: webgpu-xai predict --weights W --input I [options]
 
 Classifies an image with a torchvision ResNet checkpoint on the GPU (WebGPU).
 

@@ -51,8 +51,7 @@ export async function predict(argv: string[], log: (s: string) => void): Promise
       throw new XaiError(`${v.labels} has ${labels.length} labels, the model has ${model.numClasses} classes`);
     }
     const tReady = performance.now();
-    const logits = await model.predict(input);
-    const probs = await model.predict(input, { softmax: true });
+    const { logits, probabilities: probs } = await model.classify(input);
     const tDone = performance.now();
 
     const [n, classes] = logits.shape;

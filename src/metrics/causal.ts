@@ -71,14 +71,14 @@ export class CausalMetrics {
     if (!Number.isInteger(step) || step < 1) throw new XaiError(`step must be a whole number ≥ 1, got ${step}`);
     for (const m of metrics) if (!CAUSAL_METRICS.includes(m)) throw new XaiError(`unknown metric "${m}"; metrics: ${CAUSAL_METRICS.join(', ')}`);
     const x = ctx.upload(input, 'image');
-    const first = this.model.forward(x);
-    const cls = opts.classIndex ?? argmaxRows(await ctx.read(first.logits))[0];
-    ctx.release(first.logits);
+    const cls = opts.classIndex ?? (await this.topClass(x));
     if (!Number.isInteger(cls) || cls < 0 || cls >= this.model.numClasses) {
       throw new XaiError(`class ${cls} is out of range: the model has classes 0..${this.model.numClasses - 1}`);
     }
     const map = saliencyPlane(saliency, cls, H, W);
-    const rank = rankPixels(ctx, ctx.upload(map, 'saliency'));
+    const mapOnGpu = ctx.upload(map, 'saliency');
+    const rank = rankPixels(ctx, mapOnGpu);
+    ctx.release(mapOnGpu);
     const n = Math.ceil((H * W) / step);
     const batch = Math.max(1, Math.min(opts.batch ?? 32, n + 1, this.model.maxBatch(H, W)));
     const results: CausalResult[] = [];
@@ -99,6 +99,13 @@ export class CausalMetrics {
     }
     ctx.release(x, rank);
     return results;
+  }
+
+  private async topClass(x: GpuTensor): Promise<number> {
+    const { logits } = this.model.forward(x);
+    const cls = argmaxRows(await this.ctx.read(logits))[0];
+    this.ctx.release(logits);
+    return cls;
   }
 
   /** blur(x) for x [n, 3, H, W]. */

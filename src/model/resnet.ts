@@ -151,22 +151,34 @@ export class ResNet {
    * Logits for a host batch, split into chunks that fit the adapter's binding size. One readback
    * per chunk.
    */
-  async predict(input: HostTensor, opts: { softmax?: boolean } = {}): Promise<HostTensor> {
+  async predict(input: HostTensor): Promise<HostTensor> {
+    return (await this.run(input, false)).logits;
+  }
+
+  /** Logits and softmax probabilities for a host batch, from one forward per chunk. */
+  async classify(input: HostTensor): Promise<{ logits: HostTensor; probabilities: HostTensor }> {
+    const r = await this.run(input, true);
+    return { logits: r.logits, probabilities: r.probabilities! };
+  }
+
+  private async run(input: HostTensor, withProbabilities: boolean): Promise<{ logits: HostTensor; probabilities?: HostTensor }> {
     this.checkInput(input.shape);
     const [n, c, hh, ww] = input.shape;
     const chunk = this.maxBatch(hh, ww);
-    const out = new Float32Array(n * this.numClasses);
+    const shape = [n, this.numClasses];
+    const logits = new Float32Array(n * this.numClasses);
+    const probabilities = withProbabilities ? new Float32Array(n * this.numClasses) : undefined;
     const per = c * hh * ww;
     for (let i = 0; i < n; i += chunk) {
       const m = Math.min(chunk, n - i);
       const x = this.ctx.upload({ shape: [m, c, hh, ww], data: input.data.subarray(i * per, (i + m) * per) }, 'input');
-      const { logits } = this.forward(x);
-      const result = opts.softmax ? softmax(this.ctx, logits) : logits;
-      const host = await this.ctx.read(result);
-      this.ctx.release(x, logits, result === logits ? undefined : result);
-      out.set(host.data, i * this.numClasses);
+      const out = this.forward(x).logits;
+      const probs = probabilities ? softmax(this.ctx, out) : undefined;
+      logits.set((await this.ctx.read(out)).data, i * this.numClasses);
+      if (probs) probabilities!.set((await this.ctx.read(probs)).data, i * this.numClasses);
+      this.ctx.release(x, out, probs);
     }
-    return { shape: [n, this.numClasses], data: out };
+    return { logits: { shape, data: logits }, probabilities: probabilities && { shape, data: probabilities } };
   }
 
   /** The largest batch whose biggest activation fits one storage binding. */

@@ -2,7 +2,10 @@
  * ResNet forward throughput on this adapter: images/s and GFLOP/s at batch 1 and 16 (tinybench),
  * then GPU time per layer from timestamp queries. Prints tables and writes bench/results/forward.json.
  *
- *   npm run bench -- [--arch resnet18] [--size 224] [--batches 1,16] [--iterations 3]
+ *   npm run bench -- [--arch resnet18] [--size 224] [--batches 1,16] [--iterations 3] [--baseline]
+ *
+ * The model is tuned first (ResNet.prepare; the time is reported); --baseline also times every
+ * conv as the direct 4×1 kernel (0.1.0's) in the same run, for a before/after ratio.
  */
 import { Bench } from 'tinybench';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,12 +13,15 @@ import { parseArgs } from 'node:util';
 import { GpuContext } from '../src/gpu/context.js';
 import { ResNet } from '../src/model/resnet.js';
 import { convOutSize } from '../src/kernels/conv2d.js';
+import { ConvTuner } from '../src/kernels/conv-tuner.js';
+import { DEFAULT_CONV_VARIANT, variantName } from '../src/kernels/conv2d.js';
 import { ARCHS, randomResNet } from './random-resnet.js';
 
 const { values } = parseArgs({
   options: {
     arch: { type: 'string', default: 'resnet18' }, size: { type: 'string', default: '224' },
     batches: { type: 'string', default: '1,16' }, iterations: { type: 'string', default: '3' },
+    baseline: { type: 'boolean', default: false },
   },
 });
 const arch = values.arch as keyof typeof ARCHS;
@@ -53,19 +59,35 @@ try {
     const data = new Float32Array(b * 3 * size * size).map((_, i) => Math.sin(i * 0.01));
     return [b, ctx.upload({ shape: [b, 3, size, size], data }, 'bench.input')];
   }));
+  const tuner = ConvTuner.of(ctx);
+  const tuneStart = performance.now();
+  for (const b of batches) await model.prepare([b, 3, size, size]);
+  const tuneMs = performance.now() - tuneStart;
+  console.log(`tuning: ${(tuneMs / 1000).toFixed(1)} s (${tuner.enabled ? 'on' : 'off'}); choices:`);
+  console.table([...tuner.choices.values()].map((c) => ({ key: c.key, variant: c.variant, source: c.source })));
+
+  // The tuned forward against the 0.1.0 kernel (every conv direct 4×1) in the same run.
   const bench = new Bench({ name: 'forward', iterations: Number(values.iterations), time: 0, warmupIterations: 1, warmupTime: 0 });
+  const modes = [
+    { name: 'tuned', force: undefined },
+    ...(values.baseline ? [{ name: variantName(DEFAULT_CONV_VARIANT), force: DEFAULT_CONV_VARIANT }] : []),
+  ];
   for (const b of batches) {
-    bench.add(`${arch} batch ${b}`, async () => {
-      const { logits } = model.forward(inputs.get(b)!);
-      await ctx.sync();
-      ctx.release(logits);
-    });
+    for (const mode of modes) {
+      bench.add(`${arch} batch ${b} ${mode.name}`, async () => {
+        tuner.force(mode.force);
+        const { logits } = model.forward(inputs.get(b)!);
+        await ctx.sync();
+        ctx.release(logits);
+        tuner.force(undefined);
+      });
+    }
   }
   await bench.run();
   const rows = bench.tasks.map((t, i) => {
     const r = t.result as { latency?: { mean: number; rme: number }; state: string };
     if (!r.latency) throw new Error(`${t.name}: ${r.state}`);
-    const b = batches[i];
+    const b = Number(/batch (\d+)/.exec(t.name)![1]);
     const s = r.latency.mean / 1000;
     return { task: t.name, batch: b, 'ms/batch': +r.latency.mean.toFixed(1), '±%': +r.latency.rme.toFixed(1), 'img/s': +(b / s).toFixed(2), 'GFLOP/s': +((gflop * b) / s).toFixed(2) };
   });
@@ -90,7 +112,10 @@ try {
     console.log('this adapter has no timestamp queries: no per-layer times');
   }
   mkdirSync('bench/results', { recursive: true });
-  const report = { arch, size, gflopPerImage: gflop, adapter: ctx.adapterInfo, date: new Date().toISOString(), results: rows, layers };
+  const report = {
+    arch, size, gflopPerImage: gflop, adapter: ctx.adapterInfo, lpNumThreads: process.env.LP_NUM_THREADS ?? null,
+    date: new Date().toISOString(), tuneSeconds: tuneMs / 1000, convChoices: [...tuner.choices.values()], results: rows, layers,
+  };
   writeFileSync('bench/results/forward.json', JSON.stringify(report, null, 2) + '\n');
   console.log('wrote bench/results/forward.json');
 } finally {

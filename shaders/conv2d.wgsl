@@ -5,12 +5,17 @@
 //
 // scale/shift carry eval-mode BatchNorm (scale = γ/√(var+ε), shift = β − mean·scale, plus any conv
 // bias); res and ReLU are switched by override constants. Each invocation owns a register tile of
-// 4 output channels (one vec4 of weights, since w is stored [ci][ky][kx][co/4] as vec4) × PX output
-// pixels of the flattened (n, oy, ox) index, so one weight load feeds PX FMAs and one input load
-// feeds 4. Taps (ky, kx) are the outer loops and input channels the inner one, so addresses and
-// bounds checks are worked out once per tap (1.4–1.9x faster on lavapipe than channels outside,
-// ResNet-18's convs at batch 4). No workgroup memory: on lavapipe barriers cost more than the
-// cached global loads they would save. Kernel size, stride and padding are override constants.
+// PX output pixels (of the flattened (n, oy, ox) index) × 4·CO4 output channels (CO4 vec4 weight
+// loads, w being stored [ci][ky][kx][co/4] as vec4). One input load feeds 4·CO4 FMAs and one vec4
+// weight load feeds 4·PX. The weight index depends only on the workgroup's channel group, so its
+// loads are uniform across the workgroup; the input loads differ per invocation. On lavapipe (one
+// SIMD lane per invocation) a per-lane load is a gather, the costly part, so tiles deep in
+// channels (PX 1, CO4 4: 16 channels) beat the square 4×4 tile; on a GPU the trade-off differs,
+// which is why PX and CO4 are chosen per adapter by the tuner (src/kernels/conv-tuner.ts).
+// Taps (ky, kx) are the outer loops and input channels the inner one, so addresses and bounds
+// checks are worked out once per tap; an out-of-bounds tap reads a valid address times 0.
+// Kernel size, stride, padding and the epilogue are override constants; PX and CO4 size register
+// arrays, so they are module constants that the pipeline cache specialises (PipelineKey.defines).
 
 override KH: u32 = 3u;
 override KW: u32 = 3u;
@@ -20,11 +25,12 @@ override RELU: bool = false;
 override RESIDUAL: bool = false;
 override WG: u32 = 64u;
 const PX: u32 = 4u;
+const CO4: u32 = 1u;
 
 struct Params {
   batch: u32, cin: u32, h: u32, w: u32,
   cout: u32, ho: u32, wo: u32, cout4: u32,
-  tiles: u32, _p0: u32, _p1: u32, _p2: u32,
+  tiles: u32, groups: u32, _p1: u32, _p2: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -38,30 +44,24 @@ struct Params {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   // x and z of the grid together index pixel tiles (z only when x would pass 65535 workgroups).
   let tile = gid.x + gid.z * nwg.x * WG;
-  let cq = gid.y;
-  if (tile >= p.tiles || cq >= p.cout4) { return; }
+  let g = gid.y; // channel group: vec4 columns g·CO4 .. g·CO4 + CO4 − 1
+  if (tile >= p.tiles || g >= p.groups) { return; }
 
   let hw = p.ho * p.wo;
   let total = p.batch * hw;
   var base: array<u32, PX>;   // offset of image n, channel 0 in x
   var iy0: array<i32, PX>;
   var ix0: array<i32, PX>;
-  var valid: array<bool, PX>;
   for (var j = 0u; j < PX; j++) {
-    let o = tile * PX + j;
-    valid[j] = o < total;
-    let oc = min(o, total - 1u);
-    let n = oc / hw;
-    let r = oc % hw;
+    let o = min(tile * PX + j, total - 1u);
+    let n = o / hw;
+    let r = o % hw;
     base[j] = n * p.cin * p.h * p.w;
     iy0[j] = i32((r / p.wo) * STRIDE) - i32(PAD);
     ix0[j] = i32((r % p.wo) * STRIDE) - i32(PAD);
   }
 
-  // Taps outermost: each pixel's input offset and bounds check depend on (ky, kx) only, so they
-  // are computed once per tap, and the channel loop inside is branch-free: an out-of-bounds tap
-  // reads a valid address and is multiplied by 0.
-  var acc: array<vec4<f32>, PX>;
+  var acc: array<vec4<f32>, PX * CO4>;
   let plane = p.h * p.w;
   let wStride = KH * KW * p.cout4;
   for (var ky = 0u; ky < KH; ky++) {
@@ -75,34 +75,41 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         inside[j] = select(0.0, 1.0, ok);
         off[j] = base[j] + select(0u, u32(iy) * p.w + u32(ix), ok);
       }
-      var wi = (ky * KW + kx) * p.cout4 + cq;
+      // Columns past cout4 (a partial last group) read other weights and are never stored.
+      var wi = (ky * KW + kx) * p.cout4 + g * CO4;
       for (var ci = 0u; ci < p.cin; ci++) {
-        let wv = weight[wi];
+        var wv: array<vec4<f32>, CO4>;
+        for (var q = 0u; q < CO4; q++) { wv[q] = weight[wi + q]; }
         wi += wStride;
         for (var j = 0u; j < PX; j++) {
-          acc[j] += wv * (x[off[j]] * inside[j]);
+          let xv = x[off[j]] * inside[j];
           off[j] += plane;
+          for (var q = 0u; q < CO4; q++) { acc[j * CO4 + q] += wv[q] * xv; }
         }
       }
     }
   }
 
-  let scale = scaleShift[cq];
-  let shift = scaleShift[p.cout4 + cq];
-  for (var j = 0u; j < PX; j++) {
-    if (!valid[j]) { continue; }
-    let o = tile * PX + j;
-    let n = o / hw;
-    let r = o % hw;
-    let v = acc[j] * scale + shift;
-    for (var c = 0u; c < 4u; c++) {
-      let co = cq * 4u + c;
-      if (co >= p.cout) { break; }
-      let idx = (n * p.cout + co) * hw + r;
-      var out = v[c];
-      if (RESIDUAL) { out += res[idx]; }
-      if (RELU) { out = max(out, 0.0); }
-      y[idx] = out;
+  for (var q = 0u; q < CO4; q++) {
+    let cq = g * CO4 + q;
+    if (cq >= p.cout4) { break; }
+    let scale = scaleShift[cq];
+    let shift = scaleShift[p.cout4 + cq];
+    for (var j = 0u; j < PX; j++) {
+      let o = tile * PX + j;
+      if (o >= total) { break; }
+      let n = o / hw;
+      let r = o % hw;
+      let v = acc[j * CO4 + q] * scale + shift;
+      for (var c = 0u; c < 4u; c++) {
+        let co = cq * 4u + c;
+        if (co >= p.cout) { break; }
+        let idx = (n * p.cout + co) * hw + r;
+        var out = v[c];
+        if (RESIDUAL) { out += res[idx]; }
+        if (RELU) { out = max(out, 0.0); }
+        y[idx] = out;
+      }
     }
   }
 }

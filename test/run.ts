@@ -2,7 +2,8 @@
 // file cannot take the others down, and every process must exit on its own), reads uvu's summary
 // from each, and ends with the plain line "N passed, N failed" that CI reads.
 //   node dist/test/run.js [substring ...]   runs only the files whose name contains a substring
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,13 +16,17 @@ const files = readdirSync(here)
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 
+// The conv tuner's choices go to a fresh directory: the suite tunes as a first run does, and
+// leaves the user's cache alone.
+const cacheDir = process.env.WEBGPU_XAI_CACHE_DIR ?? mkdtempSync(join(tmpdir(), 'webgpu-xai-test-cache-'));
+
 interface FileResult { passed: number; failed: number; note?: string }
 
 function runFile(file: string): Promise<FileResult> {
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(process.execPath, [join(here, file)], {
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', WEBGPU_XAI_CACHE_DIR: cacheDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let text = '';

@@ -178,6 +178,7 @@ export class CamExplainer {
     const ctx = this.ctx;
     const [, , H, W] = x.shape;
     const batch = Math.max(1, Math.min(opts.batch ?? 32, this.model.maxBatch(H, W)));
+    await this.model.prepare([Math.min(batch, total), ...x.shape.slice(1)]);
     for (let from = 0; from < total; from += batch) {
       const count = Math.min(batch, total - from);
       const maps = minMaxNormalize(ctx, makeMaps(from, count));

@@ -96,6 +96,8 @@ export class RiseExplainer {
     const endPeak = ctx.pool.trackPeak();
 
     const x = ctx.upload(input, 'image');
+    await model.prepare(x.shape);
+    await model.prepare([batch, ...x.shape.slice(1)]);
     const first = model.forward(x);
     const logits0 = await ctx.read(first.logits);
     ctx.release(first.logits);

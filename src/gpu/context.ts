@@ -13,6 +13,7 @@ import { acquireBrowserDevice, acquireNodeDevice, type AcquiredDevice } from './
 import { BufferPool } from './buffer-pool.js';
 import { PipelineCache, pipelineLabel, type PipelineKey } from './pipelines.js';
 import { TimestampProfiler, type KernelTime } from './profiler.js';
+import { FileTuneStore, MemoryTuneStore, type TuneStore } from './tune-cache.js';
 import type { GpuTensor } from './tensor.js';
 
 const FLUSH_EVERY = 16;
@@ -34,6 +35,8 @@ export class GpuContext {
   readonly adapterInfo: string;
   readonly limits: GPUSupportedLimits;
   readonly pool: BufferPool;
+  /** The autotuner's choices for this adapter (on disk in Node, in memory elsewhere). */
+  tuneStore: TuneStore = new MemoryTuneStore();
   private pipelines: PipelineCache;
   private keepAlive: unknown;
   private owned: boolean;
@@ -69,7 +72,9 @@ export class GpuContext {
 
   /** Dawn in Node (see acquireNodeDevice for WEBGPU_XAI_DAWN_FLAGS). */
   static async node(dawnFlags?: string[]): Promise<GpuContext> {
-    return new GpuContext(await acquireNodeDevice(dawnFlags));
+    const ctx = new GpuContext(await acquireNodeDevice(dawnFlags));
+    ctx.tuneStore = await FileTuneStore.open(ctx.adapterInfo);
+    return ctx;
   }
 
   static async browser(options?: GPURequestAdapterOptions): Promise<GpuContext> {

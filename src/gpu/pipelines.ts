@@ -1,7 +1,12 @@
 /**
- * Compute pipelines, created once per key: shader file + entry point + override constants.
- * Kernels put the *class* of a shape in the constants (kernel size, stride, flags) and the sizes in
- * a uniform, so a new input size reuses every pipeline (as ORT-web's program manager does).
+ * Compute pipelines, created once per key: shader file + entry point + module constants + override
+ * constants. Kernels put the *class* of a shape in the constants (kernel size, stride, flags) and the
+ * sizes in a uniform, so a new input size reuses every pipeline (as ORT-web's program manager does).
+ *
+ * Two kinds of constant: `constants` are WGSL `override`s, set at pipeline creation; `defines`
+ * replace the value of a module-scope `const NAME: u32 = ...;` in the source before it is compiled,
+ * for the values WGSL does not allow an override to carry (the size of a function-scope array, i.e.
+ * a kernel's register tile). Each distinct set of defines is its own shader module.
  */
 import { WGSL } from './wgsl.generated.js';
 
@@ -9,12 +14,31 @@ export interface PipelineKey {
   /** File name in shaders/ without `.wgsl`. */
   shader: string;
   entryPoint?: string;
+  /** Module-scope u32 constants to specialise (`const NAME: u32 = ...;` in the shader). */
+  defines?: Record<string, number>;
+  /** Values of the shader's `override` declarations. */
   constants?: Record<string, number>;
 }
 
+const list = (r?: Record<string, number>) => (r ? Object.entries(r).map(([k, v]) => `${k}=${v}`).join(',') : '');
+
 export function pipelineLabel(key: PipelineKey): string {
-  const c = key.constants ? Object.entries(key.constants).map(([k, v]) => `${k}=${v}`).join(',') : '';
+  const c = [list(key.defines), list(key.constants)].filter(Boolean).join(',');
   return `${key.shader}${key.entryPoint && key.entryPoint !== 'main' ? `.${key.entryPoint}` : ''}${c ? `[${c}]` : ''}`;
+}
+
+/** The shader's source with each define's `const NAME: u32 = ...;` given the define's value. */
+export function specialise(shader: string, code: string, defines: Record<string, number> = {}): string {
+  for (const [name, value] of Object.entries(defines)) {
+    if (!Number.isInteger(value) || value < 0) throw new Error(`${shader}: define ${name} = ${value} is not a u32`);
+    const decl = new RegExp(`^const ${name}: u32 = [^;]+;`, 'm');
+    if (!decl.test(code)) {
+      const known = [...code.matchAll(/^const (\w+): u32 =/gm)].map((m) => m[1]);
+      throw new Error(`${shader}: no module constant ${name} to define (it has: ${known.join(', ') || 'none'})`);
+    }
+    code = code.replace(decl, `const ${name}: u32 = ${value}u;`);
+  }
+  return code;
 }
 
 export class PipelineCache {
@@ -30,20 +54,21 @@ export class PipelineCache {
       pipeline = this.device.createComputePipeline({
         label,
         layout: 'auto',
-        compute: { module: this.module(key.shader), entryPoint: key.entryPoint ?? 'main', constants: key.constants },
+        compute: { module: this.module(key.shader, key.defines), entryPoint: key.entryPoint ?? 'main', constants: key.constants },
       });
       this.pipelines.set(label, pipeline);
     }
     return pipeline;
   }
 
-  private module(name: string): GPUShaderModule {
-    let m = this.modules.get(name);
+  private module(name: string, defines?: Record<string, number>): GPUShaderModule {
+    const id = `${name}[${list(defines)}]`;
+    let m = this.modules.get(id);
     if (!m) {
       const code = WGSL[name];
       if (code === undefined) throw new Error(`no shader named ${name} (shaders/${name}.wgsl)`);
-      m = this.device.createShaderModule({ label: name, code });
-      this.modules.set(name, m);
+      m = this.device.createShaderModule({ label: id, code: specialise(name, code, defines) });
+      this.modules.set(id, m);
     }
     return m;
   }

@@ -3,13 +3,46 @@ import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
 import { grid1d, u32Params } from './grid.js';
+import { packWinogradWeight, winogradApplies, winogradConv2d, type WinogradM } from './winograd.js';
 
-const WG = 64;
-const PX = 4; // output pixels per invocation (PX in the shader)
+/**
+ * How a conv is computed. `direct` (shaders/conv2d.wgsl): a register tile of `px` output pixels ×
+ * 4·`co4` output channels per invocation; every tile sums the same products in the same order.
+ * `winograd` (shaders/winograd.wgsl, 3×3 stride-1 pad-1 convs only): F(m×m, 3×3) with 4·`co4`
+ * output channels per GEMM invocation; its rounding differs from the direct sum (see the shader).
+ * `wg`: invocations per workgroup.
+ */
+export type ConvVariant =
+  | { algo: 'direct'; px: number; co4: number; wg: number }
+  | { algo: 'winograd'; m: WinogradM; co4: number; wg: number };
+
+/** The variant used when nobody chose one (the tuner's first candidate). */
+export const DEFAULT_CONV_VARIANT: ConvVariant = { algo: 'direct', px: 4, co4: 1, wg: 64 };
+
+export function variantName(v: ConvVariant): string {
+  return v.algo === 'direct' ? `direct-${v.px}x${v.co4}-wg${v.wg}` : `winograd${v.m}-${v.co4}-wg${v.wg}`;
+}
+
+/** Parses variantName's output (the tuner's cache and the command line use names). */
+export function parseVariant(name: string): ConvVariant | undefined {
+  let m = /^direct-(\d+)x(\d+)-wg(\d+)$/.exec(name);
+  if (m) return { algo: 'direct', px: +m[1], co4: +m[2], wg: +m[3] };
+  m = /^winograd([24])-(\d+)-wg(\d+)$/.exec(name);
+  if (m) return { algo: 'winograd', m: +m[1] as WinogradM, co4: +m[2], wg: +m[3] };
+  return undefined;
+}
+
+export function variantApplies(v: ConvVariant, conv: { kh: number; kw: number; stride: number; pad: number }): boolean {
+  return v.algo === 'direct' || winogradApplies(conv);
+}
 
 /** A convolution ready for the GPU: packed weights, per-channel scale/shift, geometry. */
 export interface ConvParams {
   weight: GpuTensor;
+  /** The PyTorch-layout weights, kept to build other variants' layouts on first use. */
+  host: HostTensor;
+  /** Winograd-transformed weights per tile size, made on first use. */
+  winograd: Map<WinogradM, GpuTensor>;
   scaleShift: GpuTensor;
   cin: number;
   cout: number;
@@ -63,7 +96,7 @@ export function uploadConv(
   return {
     weight: ctx.upload({ shape: [packed.length], data: packed }, `${label}.weight`),
     scaleShift: ctx.upload({ shape: [ss.length], data: ss }, `${label}.scaleShift`),
-    cin, cout, kh, kw, stride: geometry.stride, pad: geometry.pad,
+    host: weight, winograd: new Map(), cin, cout, kh, kw, stride: geometry.stride, pad: geometry.pad,
   };
 }
 
@@ -72,6 +105,8 @@ export interface ConvOptions {
   /** Added before the ReLU; same shape as the output. */
   residual?: GpuTensor;
   label?: string;
+  /** How to compute it (default DEFAULT_CONV_VARIANT). */
+  variant?: ConvVariant;
 }
 
 export function conv2d(ctx: GpuContext, x: GpuTensor, conv: ConvParams, opts: ConvOptions = {}): GpuTensor {
@@ -80,18 +115,34 @@ export function conv2d(ctx: GpuContext, x: GpuTensor, conv: ConvParams, opts: Co
   const ho = convOutSize(h, conv.kh, conv.stride, conv.pad);
   const wo = convOutSize(w, conv.kw, conv.stride, conv.pad);
   if (ho < 1 || wo < 1) throw new Error(`conv2d ${opts.label ?? ''}: input ${h}x${w} is too small`);
+  const variant = opts.variant ?? DEFAULT_CONV_VARIANT;
+  if (!variantApplies(variant, conv)) {
+    throw new Error(`conv2d ${opts.label ?? ''}: ${variantName(variant)} does not apply to a ${conv.kh}x${conv.kw} stride-${conv.stride} pad-${conv.pad} conv`);
+  }
+  if (variant.algo === 'winograd') {
+    let u = conv.winograd.get(variant.m);
+    if (!u) {
+      const packed = packWinogradWeight(conv.host, variant.m);
+      u = ctx.upload({ shape: [packed.length], data: packed }, `${opts.label ?? 'conv'}.winograd${variant.m}`);
+      conv.winograd.set(variant.m, u);
+    }
+    return winogradConv2d(ctx, x, { cin, cout: conv.cout, scaleShift: conv.scaleShift, u }, variant, opts);
+  }
   const y = ctx.tensor([n, conv.cout, ho, wo], opts.label ?? 'conv');
-  const tiles = Math.ceil((n * ho * wo) / PX);
+  const { px, co4, wg } = variant;
+  const tiles = Math.ceil((n * ho * wo) / px);
   const cout4 = Math.ceil(conv.cout / 4);
-  const [gx, gz] = grid1d(tiles, WG, ctx.maxWorkgroupsPerDim);
+  const groups = Math.ceil(cout4 / co4);
+  const [gx, gz] = grid1d(tiles, wg, ctx.maxWorkgroupsPerDim);
   ctx.dispatch({
     pipeline: {
       shader: 'conv2d',
-      constants: { KH: conv.kh, KW: conv.kw, STRIDE: conv.stride, PAD: conv.pad, RELU: opts.relu ? 1 : 0, RESIDUAL: opts.residual ? 1 : 0, WG },
+      defines: { PX: px, CO4: co4 },
+      constants: { KH: conv.kh, KW: conv.kw, STRIDE: conv.stride, PAD: conv.pad, RELU: opts.relu ? 1 : 0, RESIDUAL: opts.residual ? 1 : 0, WG: wg },
     },
     buffers: [x, conv.weight, conv.scaleShift, opts.residual ?? ctx.dummyBuffer, y],
-    params: u32Params(n, cin, h, w, conv.cout, ho, wo, cout4, tiles),
-    workgroups: [gx, cout4, gz],
+    params: u32Params(n, cin, h, w, conv.cout, ho, wo, cout4, tiles, groups),
+    workgroups: [gx, groups, gz],
     label: opts.label,
   });
   return y;

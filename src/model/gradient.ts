@@ -63,7 +63,12 @@ export async function gradientAt(model: ResNet, x: GpuTensor, tap: string, class
     want.push(blocks[i].name);
     blocks[i].convs.slice(0, -1).forEach((_, k) => want.push(`${blocks[i].name}.relu${k + 1}`));
   }
-  const { logits, taps } = model.forward(x, want);
+  // The forward runs every conv as the direct kernel, whatever the tuner chose for scoring passes:
+  // deep in a float32 ResNet some pre-activations sit within rounding of 0, and a change of
+  // summation order (Winograd's) flips their ReLU and moves the gradient by up to 10% of its
+  // maximum (measured on the ResNet-50 golden fixture at layer3 and layer4.1; PyTorch's own float32
+  // is 2–3% off float64 at layer3.0). One forward costs little next to the methods' many.
+  const { logits, taps } = model.forward(x, want, { convs: 'direct' });
   const acts = new Map(taps);
 
   let cls: Uint32Array;

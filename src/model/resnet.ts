@@ -16,8 +16,9 @@ import { XaiError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
-import { conv2d, convOutSize, packScaleShift, uploadConv, type ConvParams } from '../kernels/conv2d.js';
+import { conv2d, convOutSize, packScaleShift, uploadConv, DEFAULT_CONV_VARIANT, type ConvParams } from '../kernels/conv2d.js';
 import { uploadConvGrad, type ConvGradParams } from '../kernels/conv2d-grad.js';
+import { ConvTuner } from '../kernels/conv-tuner.js';
 import { channelAffine } from '../kernels/channel-affine.js';
 import { linear, type LinearParams } from '../kernels/linear.js';
 import { globalAvgPool, maxPool2d } from '../kernels/pool.js';
@@ -108,12 +109,43 @@ export class ResNet {
     }
   }
 
-  /** Runs the network on x ([n, c, h, w], ImageNet-normalised). x stays the caller's. */
-  forward(x: GpuTensor, tapNames: readonly string[] = []): ForwardResult {
+  private get tuner(): ConvTuner {
+    return ConvTuner.of(this.ctx);
+  }
+
+  /**
+   * Tunes every conv of a forward at this input shape (see kernels/conv-tuner.ts): the first call
+   * per shape class and adapter times the candidate variants, later ones (and later processes, via
+   * the on-disk store) find the choice made. Forwards run without it use the static defaults.
+   */
+  async prepare(shape: readonly number[]): Promise<void> {
+    this.checkInput(shape);
+    const [n, c, h, w] = shape;
+    const s = this.spec;
+    const units = (name: string) => this.units.get(name)!.fused;
+    await this.tuner.tune(units('conv1'), [n, c, h, w]);
+    let H = convOutSize(convOutSize(h, s.stem.weight.shape[2], 2, s.stem.pad), 3, 2, 1);
+    let W = convOutSize(convOutSize(w, s.stem.weight.shape[3], 2, s.stem.pad), 3, 2, 1);
+    for (const b of s.blocks) {
+      if (b.downsample) await this.tuner.tune(units(b.downsample.convName), [n, b.downsample.weight.shape[1], H, W]);
+      for (const conv of b.convs) {
+        await this.tuner.tune(units(conv.convName), [n, conv.weight.shape[1], H, W]);
+        H = convOutSize(H, conv.weight.shape[2], conv.stride, conv.pad);
+        W = convOutSize(W, conv.weight.shape[3], conv.stride, conv.pad);
+      }
+    }
+  }
+
+  /**
+   * Runs the network on x ([n, c, h, w], ImageNet-normalised). x stays the caller's.
+   * `convs: 'direct'` runs every conv as the direct kernel instead of the tuned variant: the
+   * gradient passes do, see model/gradient.ts.
+   */
+  forward(x: GpuTensor, tapNames: readonly string[] = [], opts: { convs?: 'tuned' | 'direct' } = {}): ForwardResult {
     this.checkInput(x.shape);
     this.checkTaps(tapNames);
     const ctx = this.ctx;
-    const sink = new TapSink(ctx, new Set(tapNames), x);
+    const sink = new TapSink(ctx, new Set(tapNames), x, opts.convs === 'direct');
     let h = this.convUnit(x, 'conv1', { relu: true }, sink);
     sink.keep('relu', h);
     h = sink.replace(h, maxPool2d(ctx, h, 3, 2, 1, 'maxpool'));
@@ -171,6 +203,7 @@ export class ResNet {
     const per = c * hh * ww;
     for (let i = 0; i < n; i += chunk) {
       const m = Math.min(chunk, n - i);
+      await this.prepare([m, c, hh, ww]);
       const x = this.ctx.upload({ shape: [m, c, hh, ww], data: input.data.subarray(i * per, (i + m) * per) }, 'input');
       const out = this.forward(x).logits;
       const probs = probabilities ? softmax(this.ctx, out) : undefined;
@@ -216,20 +249,21 @@ export class ResNet {
     const wantConv = sink.wants(convName);
     const wantBn = sink.wants(bnName);
     const hasPost = !!post.relu || !!post.residual;
+    const variant = sink.direct ? DEFAULT_CONV_VARIANT : this.tuner.choose(u.fused, x.shape);
     if (!wantConv && (!wantBn || !hasPost)) {
-      const y = conv2d(ctx, x, u.fused, { ...post, label: convName });
+      const y = conv2d(ctx, x, u.fused, { ...post, label: convName, variant });
       sink.keep(bnName, y);
       return y;
     }
     let bnOut: GpuTensor;
     if (wantConv) {
       u.raw ??= this.rawConv(u);
-      const c = conv2d(ctx, x, u.raw, { label: convName });
+      const c = conv2d(ctx, x, u.raw, { label: convName, variant });
       sink.keep(convName, c);
       if (!wantBn) return channelAffine(ctx, c, u.bn, { ...post, label: bnName });
       bnOut = channelAffine(ctx, c, u.bn, { label: bnName });
     } else {
-      bnOut = conv2d(ctx, x, u.fused, { label: convName });
+      bnOut = conv2d(ctx, x, u.fused, { label: convName, variant });
     }
     sink.keep(bnName, bnOut);
     if (!hasPost) return bnOut;
@@ -257,7 +291,7 @@ class TapSink {
   readonly taps = new Map<string, GpuTensor>();
   private kept = new Set<GpuTensor>();
 
-  constructor(private ctx: GpuContext, private want: Set<string>, private input: GpuTensor) {}
+  constructor(private ctx: GpuContext, private want: Set<string>, private input: GpuTensor, readonly direct: boolean) {}
 
   wants(name: string): boolean {
     return this.want.has(name);

@@ -1,0 +1,171 @@
+// winograd: 3×3 stride-1 pad-1 convolution by Winograd's minimal filtering F(M×M, 3×3) (Lavin &
+// Gray, "Fast Algorithms for Convolutional Neural Networks", CVPR 2016), in three passes:
+//
+//   input   V[ξ][ci][t] = (Bᵀ d B)[ξ]      d: the (M+2)×(M+2) input patch of output tile t
+//   gemm    Mx[ξ][co][t] = Σ_ci U[ξ][ci][co] · V[ξ][ci][t]     U = G g Gᵀ, made on the host
+//   output  y[n,co,tile] = act( (Aᵀ Mx A)·scale[co] + shift[co] + res )     (M×M pixels)
+//
+// ξ runs over the (M+2)² transform positions; t over the output tiles of all images. Per output
+// pixel and channel pair the GEMM does (M+2)²/M² multiplies instead of 9: 4 at M = 2 (2.25× fewer)
+// and 2.25 at M = 4 (4× fewer). The price is rounding: the transforms add and scale, so the error
+// grows with M (bounded in test/kernels-winograd.test.ts). The GEMM pass is a plain GEMM with no
+// bounds checks: each invocation owns 4 tiles (one vec4 of V, t being innermost) × 4·CO4 output
+// channels (CO4 vec4 loads of U, uniform across the workgroup). t is padded to a multiple of 4
+// (T4 vec4s); padded columns of V hold stale values that only reach padded columns of Mx, which the
+// output pass never reads. M and CO4 size arrays, so they are module constants (defines).
+
+const M: u32 = 2u;
+const CO4: u32 = 1u;
+const ALPHA: u32 = M + 2u;
+override RELU: bool = false;
+override RESIDUAL: bool = false;
+override WG: u32 = 64u;
+
+// Bᵀ (ALPHA×ALPHA) and Aᵀ (M×ALPHA), row-major, for M = 2 and M = 4.
+const BT2 = array<f32, 16>(1, 0, -1, 0,  0, 1, 1, 0,  0, -1, 1, 0,  0, 1, 0, -1);
+const AT2 = array<f32, 8>(1, 1, 1, 0,  0, 1, -1, -1);
+const BT4 = array<f32, 36>(4, 0, -5, 0, 1, 0,  0, -4, -4, 1, 1, 0,  0, 4, -4, -1, 1, 0,
+                           0, -2, -1, 2, 1, 0,  0, 2, -1, -2, 1, 0,  0, 4, 0, -5, 0, 1);
+const AT4 = array<f32, 24>(1, 1, 1, 1, 1, 0,  0, 1, -1, 2, -2, 0,  0, 1, 1, 4, 4, 0,  0, 1, -1, 8, -8, 1);
+
+fn bt(i: u32, j: u32) -> f32 {
+  if (M == 2u) { return BT2[i * 4u + j]; }
+  return BT4[i * 6u + j];
+}
+fn at(i: u32, j: u32) -> f32 {
+  if (M == 2u) { return AT2[i * 4u + j]; }
+  return AT4[i * 6u + j];
+}
+
+struct Params {
+  batch: u32, c: u32, h: u32, w: u32,        // c: input channels (input pass), output channels (output pass)
+  tilesH: u32, tilesW: u32, tiles: u32, t4: u32,
+  cin: u32, cout4: u32, groups: u32, cout: u32,
+}
+
+@group(0) @binding(0) var<storage, read> src: array<f32>;
+@group(0) @binding(1) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(2) var<uniform> p: Params;
+
+// x [n, c, h, w] → V [ALPHA²][c][4·t4]; one invocation per (tile, channel).
+@compute @workgroup_size(WG, 1, 1)
+fn input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = gid.x + gid.z * nwg.x * WG;
+  let ci = gid.y;
+  if (t >= p.tiles || ci >= p.c) { return; }
+  let per = p.tilesH * p.tilesW;
+  let n = t / per;
+  let y0 = i32((t % per) / p.tilesW * M) - 1;
+  let x0 = i32((t % per) % p.tilesW * M) - 1;
+  let base = (n * p.c + ci) * p.h * p.w;
+  var d: array<f32, ALPHA * ALPHA>;
+  for (var i = 0u; i < ALPHA; i++) {
+    for (var j = 0u; j < ALPHA; j++) {
+      let iy = y0 + i32(i);
+      let ix = x0 + i32(j);
+      let ok = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
+      d[i * ALPHA + j] = select(0.0, src[base + select(0u, u32(iy) * p.w + u32(ix), ok)], ok);
+    }
+  }
+  var bd: array<f32, ALPHA * ALPHA>; // Bᵀ d
+  for (var i = 0u; i < ALPHA; i++) {
+    for (var j = 0u; j < ALPHA; j++) {
+      var s = 0.0;
+      for (var k = 0u; k < ALPHA; k++) { s += bt(i, k) * d[k * ALPHA + j]; }
+      bd[i * ALPHA + j] = s;
+    }
+  }
+  let stride = p.c * 4u * p.t4;
+  var o = ci * 4u * p.t4 + t;
+  for (var i = 0u; i < ALPHA; i++) {
+    for (var j = 0u; j < ALPHA; j++) {
+      var s = 0.0;
+      for (var k = 0u; k < ALPHA; k++) { s += bd[i * ALPHA + k] * bt(j, k); }
+      dst[o] = s;
+      o += stride;
+    }
+  }
+}
+
+@group(0) @binding(0) var<storage, read> v: array<vec4<f32>>;      // [ALPHA²][cin][t4]
+@group(0) @binding(1) var<storage, read> u: array<vec4<f32>>;      // [ALPHA²][cin][cout4]
+@group(0) @binding(2) var<storage, read_write> mx: array<vec4<f32>>; // [ALPHA²][cout][t4]
+@group(0) @binding(3) var<uniform> q: Params;
+
+@compute @workgroup_size(WG, 1, 1)
+fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t4 = gid.x + gid.z * nwg.x * WG;
+  let g = gid.y % q.groups;
+  let xi = gid.y / q.groups;
+  if (t4 >= q.t4 || g >= q.groups) { return; }
+  var acc: array<vec4<f32>, 4u * CO4>; // acc[4·k + c]: the 4 tiles of output channel (g·CO4 + k)·4 + c
+  var vi = xi * q.cin * q.t4 + t4;
+  // Columns past cout4 (a partial last group) read other weights and are never stored.
+  var ui = xi * q.cin * q.cout4 + g * CO4;
+  for (var ci = 0u; ci < q.cin; ci++) {
+    let vv = v[vi];
+    vi += q.t4;
+    for (var k = 0u; k < CO4; k++) {
+      let w = u[ui + k];
+      acc[4u * k] += w.x * vv;
+      acc[4u * k + 1u] += w.y * vv;
+      acc[4u * k + 2u] += w.z * vv;
+      acc[4u * k + 3u] += w.w * vv;
+    }
+    ui += q.cout4;
+  }
+  for (var k = 0u; k < 4u * CO4; k++) {
+    let co = g * CO4 * 4u + k;
+    if (co >= q.cout) { break; }
+    mx[(xi * q.cout + co) * q.t4 + t4] = acc[k];
+  }
+}
+
+@group(0) @binding(0) var<storage, read> m: array<f32>;               // [ALPHA²][c][4·t4]
+@group(0) @binding(1) var<storage, read> scaleShift: array<f32>;      // [c4·4] scale, then shift
+@group(0) @binding(2) var<storage, read> res: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<uniform> r: Params;
+
+// Mx → y [n, c, h, w] (+ BatchNorm, residual, ReLU); one invocation per (tile, channel).
+@compute @workgroup_size(WG, 1, 1)
+fn output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = gid.x + gid.z * nwg.x * WG;
+  let co = gid.y;
+  if (t >= r.tiles || co >= r.c) { return; }
+  let stride = r.c * 4u * r.t4;
+  var mm: array<f32, ALPHA * ALPHA>;
+  var o = co * 4u * r.t4 + t;
+  for (var k = 0u; k < ALPHA * ALPHA; k++) {
+    mm[k] = m[o];
+    o += stride;
+  }
+  var am: array<f32, M * ALPHA>; // Aᵀ Mx
+  for (var i = 0u; i < M; i++) {
+    for (var j = 0u; j < ALPHA; j++) {
+      var s = 0.0;
+      for (var k = 0u; k < ALPHA; k++) { s += at(i, k) * mm[k * ALPHA + j]; }
+      am[i * ALPHA + j] = s;
+    }
+  }
+  let scale = scaleShift[co];
+  let shift = scaleShift[r.cout4 * 4u + co];
+  let per = r.tilesH * r.tilesW;
+  let n = t / per;
+  let y0 = (t % per) / r.tilesW * M;
+  let x0 = (t % per) % r.tilesW * M;
+  for (var i = 0u; i < M; i++) {
+    for (var j = 0u; j < M; j++) {
+      let oy = y0 + i;
+      let ox = x0 + j;
+      if (oy >= r.h || ox >= r.w) { continue; }
+      var s = 0.0;
+      for (var k = 0u; k < ALPHA; k++) { s += am[i * ALPHA + k] * at(j, k); }
+      let idx = ((n * r.c + co) * r.h + oy) * r.w + ox;
+      var out = s * scale + shift;
+      if (RESIDUAL) { out += res[idx]; }
+      if (RELU) { out = max(out, 0.0); }
+      y[idx] = out;
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Winograd F(M×M, 3×3) dispatcher (shaders/winograd.wgsl): a 3×3, stride-1, pad-1 convolution as
+ * input transform → (M+2)² GEMMs → output transform with the conv2d epilogue (BatchNorm,
+ * residual, ReLU). The filter transform U = G g Gᵀ is done here once per conv and tile size, in
+ * float64.
+ */
+import type { GpuContext } from '../gpu/context.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import type { HostTensor } from '../io/tensor.js';
+import { grid1d, u32Params } from './grid.js';
+
+export type WinogradM = 2 | 4;
+
+/** G (alpha × 3) for each output tile size; Bᵀ and Aᵀ live in the shader. */
+const G: Record<WinogradM, number[][]> = {
+  2: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
+  4: [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]],
+};
+
+export function winogradApplies(conv: { kh: number; kw: number; stride: number; pad: number }): boolean {
+  return conv.kh === 3 && conv.kw === 3 && conv.stride === 1 && conv.pad === 1;
+}
+
+/** PyTorch [co, ci, 3, 3] → U = G g Gᵀ laid out [ξ][ci][co padded to 4]. */
+export function packWinogradWeight(w: HostTensor, m: WinogradM): Float32Array {
+  const [co, ci] = w.shape;
+  const g = G[m];
+  const a = m + 2;
+  const co4 = Math.ceil(co / 4) * 4;
+  const out = new Float32Array(a * a * ci * co4);
+  const gg = new Float64Array(a * 3);
+  for (let o = 0; o < co; o++) {
+    for (let i = 0; i < ci; i++) {
+      const k = (o * ci + i) * 9;
+      for (let r = 0; r < a; r++) for (let c = 0; c < 3; c++) {
+        gg[r * 3 + c] = g[r][0] * w.data[k + c] + g[r][1] * w.data[k + 3 + c] + g[r][2] * w.data[k + 6 + c];
+      }
+      for (let r = 0; r < a; r++) for (let c = 0; c < a; c++) {
+        const v = gg[r * 3] * g[c][0] + gg[r * 3 + 1] * g[c][1] + gg[r * 3 + 2] * g[c][2];
+        out[((r * a + c) * ci + i) * co4 + o] = v;
+      }
+    }
+  }
+  return out;
+}
+
+export interface WinogradPlan {
+  m: WinogradM;
+  /** vec4 columns of output channels per GEMM invocation. */
+  co4: number;
+  wg: number;
+}
+
+export interface WinogradConv {
+  cin: number;
+  cout: number;
+  scaleShift: GpuTensor;
+  /** Transformed weights for this plan's m. */
+  u: GpuTensor;
+}
+
+/** x [n, cin, h, w] → y [n, cout, h, w]. */
+export function winogradConv2d(
+  ctx: GpuContext, x: GpuTensor, conv: WinogradConv, plan: WinogradPlan,
+  post: { relu?: boolean; residual?: GpuTensor; label?: string },
+): GpuTensor {
+  const [n, cin, h, w] = x.shape;
+  const { m, co4, wg } = plan;
+  const a2 = (m + 2) ** 2;
+  const tilesH = Math.ceil(h / m);
+  const tilesW = Math.ceil(w / m);
+  const tiles = n * tilesH * tilesW;
+  const t4 = Math.ceil(tiles / 4);
+  const cout4 = Math.ceil(conv.cout / 4);
+  const groups = Math.ceil(cout4 / co4);
+  const label = post.label ?? 'winograd';
+  const defines = { M: m, CO4: co4 };
+  const [tx, tz] = grid1d(tiles, wg, ctx.maxWorkgroupsPerDim);
+  const [gx, gz] = grid1d(t4, wg, ctx.maxWorkgroupsPerDim);
+
+  const v = ctx.tensor([a2, cin, 4 * t4], `${label}.V`);
+  ctx.dispatch({
+    pipeline: { shader: 'winograd', entryPoint: 'input', defines, constants: { WG: wg } },
+    buffers: [x, v],
+    params: u32Params(n, cin, h, w, tilesH, tilesW, tiles, t4),
+    workgroups: [tx, cin, tz],
+    label: `${label}.input`,
+  });
+  const mx = ctx.tensor([a2, conv.cout, 4 * t4], `${label}.M`);
+  ctx.dispatch({
+    pipeline: { shader: 'winograd', entryPoint: 'gemm', defines, constants: { WG: wg } },
+    buffers: [v, conv.u, mx],
+    params: u32Params(n, cin, h, w, tilesH, tilesW, tiles, t4, cin, cout4, groups, conv.cout),
+    workgroups: [gx, a2 * groups, gz],
+    label: `${label}.gemm`,
+  });
+  ctx.release(v);
+  const y = ctx.tensor([n, conv.cout, h, w], label);
+  ctx.dispatch({
+    pipeline: {
+      shader: 'winograd', entryPoint: 'output', defines,
+      constants: { WG: wg, RELU: post.relu ? 1 : 0, RESIDUAL: post.residual ? 1 : 0 },
+    },
+    buffers: [mx, conv.scaleShift, post.residual ?? ctx.dummyBuffer, y],
+    params: u32Params(n, conv.cout, h, w, tilesH, tilesW, tiles, t4, cin, cout4, groups, conv.cout),
+    workgroups: [tx, conv.cout, tz],
+    label: `${label}.output`,
+  });
+  ctx.release(mx);
+  return y;
+}

@@ -19,6 +19,8 @@ export { JET_LUT } from './viz/colormap.js';
 export { RiseExplainer, type RiseOptions, type RiseResult } from './explain/rise.js';
 export { maskParams, MASK_MODES, type MaskMode, type MaskSpec } from './explain/rise-masks.js';
 export { MaskGenerator } from './kernels/rise-masks.js';
+export { ConvTuner, CONV_CANDIDATES, type ConvChoice } from './kernels/conv-tuner.js';
+export { variantName, parseVariant, type ConvVariant } from './kernels/conv2d.js';
 export { explainPlane, METHODS, RISE_METHODS } from './explain/methods.js';
 export { CausalMetrics, CAUSAL_METRICS, auc, type CausalMetricName, type CausalResult, type CausalOptions } from './metrics/causal.js';
 export { pointingGame, boxesToRegion, maskToRegion, type PointingResult } from './metrics/pointing.js';

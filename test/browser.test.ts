@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { loadNpyFile } from '../src/io/files.js';
 import { assertClose } from './helpers.js';
+import { CONV_CANDIDATES, type ConvChoice } from '../src/kernels/conv-tuner.js';
+import { variantName } from '../src/kernels/conv2d.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -19,7 +21,10 @@ const PAGE = '<!doctype html><script type="module" src="/dist/test/browser/page.
 interface PageResult {
   ok: boolean;
   error?: string;
-  result?: { adapter: string; logits: number[]; cam: number[]; classes: number[]; rise: number[]; insertion: number[]; deletion: number[] };
+  result?: {
+    adapter: string; logits: number[]; cam: number[]; classes: number[]; rise: number[]; insertion: number[]; deletion: number[];
+    tuning: ConvChoice[];
+  };
 }
 
 /** Serves the repository read-only and returns the page's posted result. */
@@ -75,8 +80,20 @@ function runPage(timeoutMs: number): Promise<PageResult> {
 test('forward, Abs-CAM, RISE and insertion/deletion in headless Chromium on a page-owned device match PyTorch', async () => {
   const r = await runPage(180_000);
   assert.ok(r.ok, `the page failed: ${r.error}`);
-  const { logits, cam, classes, adapter, rise, insertion, deletion } = r.result!;
+  const { logits, cam, classes, adapter, rise, insertion, deletion, tuning } = r.result!;
   console.log(`  browser adapter: ${adapter}`);
+  // The conv tuner ran on this adapter (in memory: a page has no disk cache) and chose, per conv
+  // shape, one of the candidates it had timed; the goldens below hold whatever it chose.
+  assert.ok(tuning.length > 0, 'the page tuned no conv');
+  for (const c of tuning) {
+    assert.is(c.source, 'tuned', c.key);
+    assert.ok(CONV_CANDIDATES.map(variantName).includes(c.variant), c.variant);
+    assert.ok(c.timesMs && c.variant in c.timesMs, `${c.key}: chosen without a timing`);
+    assert.ok(Object.values(c.timesMs!).every((t) => t >= c.timesMs![c.variant]), `${c.key}: ${c.variant} is not the fastest`);
+  }
+  const picked = new Map<string, number>();
+  for (const c of tuning) picked.set(c.variant, (picked.get(c.variant) ?? 0) + 1);
+  console.log(`  browser tuner: ${tuning.length} conv shapes tuned; chosen: ${[...picked].map(([v, k]) => `${v} ×${k}`).join(', ')}`);
   const dir = `${ROOT}test/fixtures/`;
   const refLogits = loadNpyFile(`${dir}model/resnet18-w8-c5.logits-0.npy`).data;
   const maxLogit = Math.max(...refLogits.map(Math.abs));

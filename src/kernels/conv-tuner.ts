@@ -75,7 +75,8 @@ export class ConvTuner {
   readonly enabled: boolean;
   private forced: ConvVariant | undefined;
 
-  private constructor(private ctx: GpuContext) {
+  /** A tuner of its own (ConvTuner.of gives the context's shared one; tests make fresh ones). */
+  constructor(private ctx: GpuContext) {
     const t = env('WEBGPU_XAI_TUNE');
     this.enabled = !(t === '0' || t === 'off' || t === 'false');
     const f = env('WEBGPU_XAI_CONV');

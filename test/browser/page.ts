@@ -1,7 +1,7 @@
 // Runs inside headless Chromium (test/browser.test.ts serves it): the library as a web page uses
 // it, on a GPUDevice the page itself owns, with weights and inputs fetched as bytes. Posts what
 // it computed back to the test server.
-import { CamExplainer, CausalMetrics, GpuContext, parseNpy, parseWeights, ResNet, RiseExplainer } from '../../src/index.js';
+import { CamExplainer, CausalMetrics, ConvTuner, GpuContext, parseNpy, parseWeights, ResNet, RiseExplainer } from '../../src/index.js';
 
 async function bytes(path: string): Promise<Uint8Array> {
   const r = await fetch(path);
@@ -25,6 +25,7 @@ async function run(): Promise<unknown> {
   const rise = await new RiseExplainer(model).explain(riseInput, { masksFile: parseNpy(await bytes(`${rdir}masks-binary.npy`), 'masks-binary.npy'), p1: 0.5 });
   const cdir = '/test/fixtures/causal/';
   const curves = await new CausalMetrics(model).evaluate(parseNpy(await bytes(`${cdir}input.npy`), 'input.npy'), parseNpy(await bytes(`${cdir}saliency.npy`), 'saliency.npy'), ['insertion', 'deletion'], { step: 37 });
+  const tuning = [...ConvTuner.of(ctx).choices.values()];
   await ctx.close();
   const stillAlive = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE }); // close() left the host's device alone
   stillAlive.destroy();
@@ -32,7 +33,7 @@ async function run(): Promise<unknown> {
   const info = adapter.info;
   return {
     adapter: `${info.vendor} ${info.architecture} ${info.description}`.trim(), logits: Array.from(logits.data), cam: Array.from(cam.saliency.data), classes: cam.classes,
-    rise: Array.from(rise.saliency.data), insertion: curves[0].scores, deletion: curves[1].scores,
+    rise: Array.from(rise.saliency.data), insertion: curves[0].scores, deletion: curves[1].scores, tuning,
   };
 }
 

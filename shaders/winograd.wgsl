@@ -5,6 +5,9 @@
 //   gemm    Mx[ξ][co][t] = Σ_ci U[ξ][ci][co] · V[ξ][ci][t]     U = G g Gᵀ, made on the host
 //   output  y[n,co,tile] = act( (Aᵀ Mx A)·scale[co] + shift[co] + res )     (M×M pixels)
 //
+// act is ReLU (the forward) or the mask of a ReLU backward: v·[mask > 0] (conv2d_grad at stride 1,
+// which is this same convolution with the filter transposed and flipped, see conv2d-grad.ts).
+//
 // ξ runs over the (M+2)² transform positions; t over the output tiles of all images. Per output
 // pixel and channel pair the GEMM does (M+2)²/M² multiplies instead of 9: 4 at M = 2 (2.25× fewer)
 // and 2.25 at M = 4 (4× fewer). The price is rounding: the transforms add and scale, so the error
@@ -19,6 +22,7 @@ const CO4: u32 = 1u;
 const ALPHA: u32 = M + 2u;
 override RELU: bool = false;
 override RESIDUAL: bool = false;
+override MASK: bool = false;
 override WG: u32 = 64u;
 
 // Bᵀ (ALPHA×ALPHA) and Aᵀ (M×ALPHA), row-major, for M = 2 and M = 4.
@@ -124,10 +128,11 @@ fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 @group(0) @binding(0) var<storage, read> m: array<f32>;               // [ALPHA²][c][4·t4]
 @group(0) @binding(1) var<storage, read> scaleShift: array<f32>;      // [c4·4] scale, then shift
 @group(0) @binding(2) var<storage, read> res: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<uniform> r: Params;
+@group(0) @binding(3) var<storage, read> mask: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<uniform> r: Params;
 
-// Mx → y [n, c, h, w] (+ BatchNorm, residual, ReLU); one invocation per (tile, channel).
+// Mx → y [n, c, h, w] (+ BatchNorm, residual, ReLU or mask); one invocation per (tile, channel).
 @compute @workgroup_size(WG, 1, 1)
 fn output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let t = gid.x + gid.z * nwg.x * WG;
@@ -165,6 +170,7 @@ fn output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
       var out = s * scale + shift;
       if (RESIDUAL) { out += res[idx]; }
       if (RELU) { out = max(out, 0.0); }
+      if (MASK) { out = select(0.0, out, mask[idx] > 0.0); }
       y[idx] = out;
     }
   }

@@ -13,6 +13,7 @@ const REL = 1e-5;
 
 const cases = [
   { name: '3x3/s1/p1', n: 2, ci: 5, co: 7, h: 9, w: 11, k: 3, s: 1, p: 1, add: true, mask: true },
+  { name: '3x3/s1/p1 (17 channels in, 1 wide)', n: 3, ci: 17, co: 6, h: 7, w: 1, k: 3, s: 1, p: 1, add: false, mask: true },
   { name: '3x3/s2/p1 (odd input)', n: 3, ci: 6, co: 5, h: 13, w: 10, k: 3, s: 2, p: 1, add: false, mask: true },
   { name: '7x7/s2/p3', n: 2, ci: 3, co: 6, h: 19, w: 17, k: 7, s: 2, p: 3, add: false, mask: false },
   { name: '1x1/s2', n: 2, ci: 9, co: 4, h: 11, w: 9, k: 1, s: 2, p: 0, add: true, mask: false },
@@ -33,9 +34,13 @@ for (const c of cases) {
     const ref = conv2dGradRef({ dy, dyShape: [c.n, c.co, ho, wo], w, wShape: [c.co, c.ci, c.k, c.k], scale, stride: c.s, pad: c.p, inputSize: [c.h, c.w], addend, mask });
     const params = uploadConvGrad(ctx, { shape: [c.co, c.ci, c.k, c.k], data: w }, scale, { stride: c.s, pad: c.p });
     const up = (a: Float32Array | undefined) => a && ctx.upload({ shape: [c.n, c.ci, c.h, c.w], data: a });
-    const dx = conv2dGradInput(ctx, ctx.upload({ shape: [c.n, c.co, ho, wo], data: dy }), params, { inputSize: [c.h, c.w], addend: up(addend), mask: up(mask) });
-    assert.equal(dx.shape, [c.n, c.ci, c.h, c.w]);
-    assertClose((await ctx.read(dx)).data, ref, ABS, REL, `conv2d grad ${c.name}`);
+    const gdy = ctx.upload({ shape: [c.n, c.co, ho, wo], data: dy });
+    // Both kernels where Winograd applies (stride 1, 3×3): the default and the gather.
+    for (const gather of params.transposed ? [false, true] : [false]) {
+      const dx = conv2dGradInput(ctx, gdy, params, { inputSize: [c.h, c.w], addend: up(addend), mask: up(mask), gather });
+      assert.equal(dx.shape, [c.n, c.ci, c.h, c.w]);
+      assertClose((await ctx.read(dx)).data, ref, ABS, REL, `conv2d grad ${c.name}${gather ? ' (gather)' : ''}`);
+    }
   });
 }
 

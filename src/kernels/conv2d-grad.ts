@@ -1,8 +1,20 @@
-/** conv2d_grad dispatcher (shaders/conv2d_grad.wgsl): input gradient of a conv with folded BatchNorm. */
+/**
+ * Input gradient of a conv with folded BatchNorm. Two ways: shaders/conv2d_grad.wgsl (a gather, any
+ * geometry), and for 3×3 stride-1 pad-1 convs Winograd F(2×2, 3×3) (shaders/winograd.wgsl): there
+ * the input gradient is itself a 3×3 stride-1 pad-1 convolution of dy, with the filter transposed
+ * (ci ↔ co) and flipped (ky, kx → 2 − ky, 2 − kx). F(2×2) is 2–3× faster than the gather on
+ * lavapipe and rounds no worse (test/kernels-backward.test.ts); the ReLU masks come from the
+ * forward, so the backward's own rounding moves the gradient only linearly.
+ */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
 import { grid1d, u32Params } from './grid.js';
+import { packScaleShift } from './conv2d.js';
+import { winogradApplies, winogradConv2d, winogradWeights, type WinogradM, type WinogradPlan } from './winograd.js';
+
+/** How stride-1 3×3 input gradients run (the gather handles every other geometry). */
+export const GRAD_WINOGRAD: WinogradPlan = { m: 2, co4: 2, wg: 64 };
 
 const WG = 64;
 const PX = 4;
@@ -10,6 +22,12 @@ const PX = 4;
 export interface ConvGradParams {
   /** w·scale[co], packed [co][kh][kw][ci padded to 4]. */
   weight: GpuTensor;
+  /**
+   * For Winograd: w·scale as the forward filter of the gradient conv, [ci][co][2−ky][2−kx], its
+   * transformed forms (made on first use) and an identity epilogue. Absent where Winograd does not
+   * apply.
+   */
+  transposed?: { host: HostTensor; winograd: Map<WinogradM, GpuTensor>; identity: GpuTensor };
   cin: number;
   cout: number;
   kh: number;
@@ -35,10 +53,28 @@ export function packConvGradWeight(w: HostTensor, scale: Float32Array): Float32A
   return out;
 }
 
+/** PyTorch [co, ci, 3, 3] times scale[co] → [ci, co, 3, 3] flipped: the gradient conv's filter. */
+export function transposedFlippedWeight(w: HostTensor, scale: Float32Array): HostTensor {
+  const [co, ci] = w.shape;
+  const out = new Float32Array(w.data.length);
+  for (let o = 0; o < co; o++) for (let i = 0; i < ci; i++) for (let t = 0; t < 9; t++) {
+    out[(i * co + o) * 9 + (8 - t)] = w.data[(o * ci + i) * 9 + t] * scale[o];
+  }
+  return { shape: [ci, co, 3, 3], data: out };
+}
+
 export function uploadConvGrad(ctx: GpuContext, w: HostTensor, scale: Float32Array, geometry: { stride: number; pad: number }, label = 'conv'): ConvGradParams {
   const [cout, cin, kh, kw] = w.shape;
   const packed = packConvGradWeight(w, scale);
-  return { weight: ctx.upload({ shape: [packed.length], data: packed }, `${label}.gradWeight`), cin, cout, kh, kw, stride: geometry.stride, pad: geometry.pad };
+  const g = { cin, cout, kh, kw, stride: geometry.stride, pad: geometry.pad };
+  const identity = packScaleShift(new Float32Array(cin).fill(1), new Float32Array(cin));
+  return {
+    weight: ctx.upload({ shape: [packed.length], data: packed }, `${label}.gradWeight`),
+    transposed: winogradApplies(g)
+      ? { host: transposedFlippedWeight(w, scale), winograd: new Map(), identity: ctx.upload({ shape: [identity.length], data: identity }, `${label}.gradIdentity`) }
+      : undefined,
+    ...g,
+  };
 }
 
 export interface ConvGradOptions {
@@ -49,6 +85,8 @@ export interface ConvGradOptions {
   /** Multiplies the result by [mask > 0]: the ReLU output that was this conv's input. */
   mask?: GpuTensor;
   label?: string;
+  /** Use the gather kernel even where Winograd applies (benchmarks, tests). */
+  gather?: boolean;
 }
 
 /** dy [n, cout, ho, wo] → dx [n, cin, h, w]. */
@@ -56,6 +94,14 @@ export function conv2dGradInput(ctx: GpuContext, dy: GpuTensor, conv: ConvGradPa
   const [n, cout, ho, wo] = dy.shape;
   if (cout !== conv.cout) throw new Error(`conv2d_grad ${opts.label ?? ''}: dy has ${cout} channels, weights expect ${conv.cout}`);
   const [h, w] = opts.inputSize;
+  const t = conv.transposed;
+  if (t && !opts.gather && h === ho && w === wo) {
+    const label = opts.label ?? 'conv.grad';
+    const u = winogradWeights(ctx, t.winograd, t.host, GRAD_WINOGRAD.m, label);
+    return winogradConv2d(ctx, dy, { cin: cout, cout: conv.cin, scaleShift: t.identity, u }, GRAD_WINOGRAD, {
+      residual: opts.addend, mask: opts.mask, label,
+    });
+  }
   const dx = ctx.tensor([n, conv.cin, h, w], opts.label ?? 'conv.grad');
   const tiles = Math.ceil((n * h * w) / PX);
   const cin4 = Math.ceil(conv.cin / 4);

@@ -3,7 +3,7 @@ import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
 import { grid1d, u32Params } from './grid.js';
-import { packWinogradWeight, winogradApplies, winogradConv2d, type WinogradM } from './winograd.js';
+import { winogradApplies, winogradConv2d, winogradWeights, type WinogradM } from './winograd.js';
 
 /**
  * How a conv is computed. `direct` (shaders/conv2d.wgsl): a register tile of `px` output pixels ×
@@ -120,12 +120,7 @@ export function conv2d(ctx: GpuContext, x: GpuTensor, conv: ConvParams, opts: Co
     throw new Error(`conv2d ${opts.label ?? ''}: ${variantName(variant)} does not apply to a ${conv.kh}x${conv.kw} stride-${conv.stride} pad-${conv.pad} conv`);
   }
   if (variant.algo === 'winograd') {
-    let u = conv.winograd.get(variant.m);
-    if (!u) {
-      const packed = packWinogradWeight(conv.host, variant.m);
-      u = ctx.upload({ shape: [packed.length], data: packed }, `${opts.label ?? 'conv'}.winograd${variant.m}`);
-      conv.winograd.set(variant.m, u);
-    }
+    const u = winogradWeights(ctx, conv.winograd, conv.host, variant.m, opts.label ?? 'conv');
     return winogradConv2d(ctx, x, { cin, cout: conv.cout, scaleShift: conv.scaleShift, u }, variant, opts);
   }
   const y = ctx.tensor([n, conv.cout, ho, wo], opts.label ?? 'conv');

@@ -59,10 +59,21 @@ export interface WinogradConv {
   u: GpuTensor;
 }
 
+/** Uploads U for m, once per conv (cached in `cache`). */
+export function winogradWeights(ctx: GpuContext, cache: Map<WinogradM, GpuTensor>, weight: HostTensor, m: WinogradM, label: string): GpuTensor {
+  let u = cache.get(m);
+  if (!u) {
+    const packed = packWinogradWeight(weight, m);
+    u = ctx.upload({ shape: [packed.length], data: packed }, `${label}.winograd${m}`);
+    cache.set(m, u);
+  }
+  return u;
+}
+
 /** x [n, cin, h, w] → y [n, cout, h, w]. */
 export function winogradConv2d(
   ctx: GpuContext, x: GpuTensor, conv: WinogradConv, plan: WinogradPlan,
-  post: { relu?: boolean; residual?: GpuTensor; label?: string },
+  post: { relu?: boolean; residual?: GpuTensor; mask?: GpuTensor; label?: string },
 ): GpuTensor {
   const [n, cin, h, w] = x.shape;
   const { m, co4, wg } = plan;
@@ -99,9 +110,9 @@ export function winogradConv2d(
   ctx.dispatch({
     pipeline: {
       shader: 'winograd', entryPoint: 'output', defines,
-      constants: { WG: wg, RELU: post.relu ? 1 : 0, RESIDUAL: post.residual ? 1 : 0 },
+      constants: { WG: wg, RELU: post.relu ? 1 : 0, RESIDUAL: post.residual ? 1 : 0, MASK: post.mask ? 1 : 0 },
     },
-    buffers: [mx, conv.scaleShift, post.residual ?? ctx.dummyBuffer, y],
+    buffers: [mx, conv.scaleShift, post.residual ?? ctx.dummyBuffer, post.mask ?? ctx.dummyBuffer, y],
     params: u32Params(n, conv.cout, h, w, tilesH, tilesW, tiles, t4, cin, cout4, groups, conv.cout),
     workgroups: [tx, conv.cout, tz],
     label: `${label}.output`,

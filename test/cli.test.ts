@@ -6,10 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadNpyFile } from '../src/io/files.js';
 import { encodeNpy } from '../src/io/npy.js';
 import { decodeImage, encodePng } from '../src/io/image.js';
-import { assertClose } from './helpers.js';
+import { loadNpyFile, loadWeightsFile } from '../src/io/files.js';
+import { assertClose, encodeSafetensors } from './helpers.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const MODEL = `${ROOT}test/fixtures/model/`;
@@ -133,6 +133,7 @@ test('evaluate-dataset: a folder with a broken image gives its table, summary an
   for (let y = 0; y < img.height; y++) flipped.set(img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3), (img.height - 1 - y) * img.width * 3);
   writeFileSync(join(dir, 'b-flipped.png'), encodePng({ width: img.width, height: img.height, data: flipped }));
   writeFileSync(join(dir, 'c-broken.png'), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 1, 2]));
+  writeFileSync(join(dir, 'd-nan.npy'), encodeNpy({ shape: [1, 3, 112, 112], data: new Float32Array(3 * 112 * 112).fill(NaN, 5) }));
   writeFileSync(join(tmp, 'labels.csv'), 'file,class\na-ring.png,2\nb-flipped.png,2\n');
   writeFileSync(join(tmp, 'boxes.json'), JSON.stringify({ 'a-ring.png': [[135, 125, 200, 195]], 'b-flipped.png': [[135, 29, 200, 99]] }));
   const out = join(tmp, 'dataset-out');
@@ -140,11 +141,12 @@ test('evaluate-dataset: a folder with a broken image gives its table, summary an
     '--labels', join(tmp, 'labels.csv'), '--boxes', join(tmp, 'boxes.json'), '--size', '112', '--step', '112', '--out', out]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /skipped c-broken\.png: .*c-broken\.png: truncated PNG/);
+  assert.match(r.stderr, /skipped d-nan\.npy: .*d-nan\.npy holds NaN at \[0,0,0,5\]/);
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
   assert.is(csv.length, 1 + 2 * 2);
   assert.is(csv[0], 'image,method,class,insertion_auc,deletion_auc,pointing_hit,pointing_energy,seconds');
   const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-  assert.equal(report.skipped.map((s: { image: string }) => s.image), ['c-broken.png']);
+  assert.equal(report.skipped.map((s: { image: string }) => s.image), ['c-broken.png', 'd-nan.npy']);
   assert.is(report.summary.gradcam.insertion.n, 2);
   assert.ok(report.summary.rise['pointing hit'].n === 2);
   assert.is(report.meanCurves.rise.deletion.length, 112 * 112 / 112 + 1);
@@ -192,6 +194,27 @@ const badCases: [string, () => string[], RegExp, number][] = [
   ['rise: grid larger than the image', () => ['explain', '--method', 'rise', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${ROOT}test/fixtures/rise/input.npy`, '--grid', '60', '--out', join(tmp, 'x')], /grid 60 is larger than the image \(48x48\)/, 1],
   ['rise: masks file of the wrong size', () => ['explain', '--method', 'rise', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`, '--masks-file', `${ROOT}test/fixtures/rise/masks-binary.npy`, '--out', join(tmp, 'x')], /masks file has shape \[20,1,48,48\]; for this 97x75 input/, 1],
   ['explain: class out of range says the range', () => ['explain', '--method', 'gradcam', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`, '--class', '5', '--out', join(tmp, 'x')], /class 5 is out of range: the model has classes 0\.\.4/, 1],
+  ['a checkpoint holding NaN (the ReLUs would hide it) names the key', () => {
+    const sd = loadWeightsFile(`${MODEL}resnet18-w8-c5.pth`);
+    sd.get('layer2.0.bn1.running_var')!.data[3] = NaN;
+    return ['predict', '--weights', broken('nan.safetensors', encodeSafetensors(sd)), '--input', `${MODEL}resnet18-w8-c5.input-1.npy`];
+  }, /nan\.safetensors: tensor layer2\.0\.bn1\.running_var holds NaN at \[3\] \(non-finite values are refused\)/, 1],
+  ['a .npy input holding Infinity', () => {
+    const x = loadNpyFile(`${MODEL}resnet18-w8-c5.input-1.npy`);
+    x.data[7] = Infinity;
+    return ['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', broken('inf.npy', encodeNpy(x))];
+  }, /inf\.npy holds Infinity at \[0,0,0,7\]/, 1],
+  ['rise: a masks file holding NaN', () => {
+    const m = loadNpyFile(`${ROOT}test/fixtures/rise/masks-binary.npy`);
+    m.data[m.data.length - 1] = NaN;
+    return ['explain', '--method', 'rise', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${ROOT}test/fixtures/rise/input.npy`, '--masks-file', broken('nan-masks.npy', encodeNpy(m)), '--out', join(tmp, 'x')];
+  }, /nan-masks\.npy holds NaN at \[19,0,47,47\]/, 1],
+  ['evaluate: a saliency map holding -Infinity', () => {
+    const C = `${ROOT}test/fixtures/causal/`;
+    const sal = loadNpyFile(`${C}saliency.npy`);
+    sal.data[0] = -Infinity;
+    return ['evaluate', '--metric', 'deletion', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${C}input.npy`, '--saliency', broken('inf-sal.npy', encodeNpy(sal)), '--out', join(tmp, 'x')];
+  }, /inf-sal\.npy holds -Infinity at \[0,0\]/, 1],
 ];
 
 for (const [name, args, pattern, code] of badCases) {

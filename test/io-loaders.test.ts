@@ -18,6 +18,7 @@ import { parseWeights } from '../src/io/state-dict.js';
 import type { HostTensor } from '../src/io/tensor.js';
 import { ZipArchive } from '../src/io/zip.js';
 import { crc32 } from '../src/io/crc32.js';
+import { encodeSafetensors } from './helpers.js';
 
 const DIR = fileURLToPath(new URL('../../test/fixtures/io/', import.meta.url));
 const fixture = (f: string) => new Uint8Array(readFileSync(join(DIR, f)));
@@ -339,6 +340,32 @@ test('broken .npy: bad magic, truncated, Fortran order, big-endian, bad header',
   assert.is(parseNpy(npy('<f4'), 'ok.npy').data.length, 2);
   for (const d of ['<constructor', '<__proto__', '<toString']) throwsXai(() => parseNpy(npy(d), 'm.npy'), new RegExp(`^m\\.npy: unsupported \\.npy dtype ${d}$`));
 });
+
+test('weights holding NaN or ±Infinity (.pth float16, .safetensors) are refused, naming the key', () => {
+  const sd = parseWeights(fixture('sd.pth'), 'sd.pth');
+  sd.get('fc.bias')!.data[2] = -Infinity;
+  throwsXai(() => parseWeights(encodeSafetensors(sd), 'w.safetensors'), /^w\.safetensors: tensor fc\.bias holds -Infinity at \[2\] \(non-finite values are refused\)$/);
+  // A float16 infinity in a .pth storage: patch the bytes, then fix the entry's CRC.
+  const pth = fixture('sd.pth');
+  const zip = new ZipArchive(pth, 'sd.pth');
+  const entry = [...zip.entries.values()].find((e) => e.size === 2 * 15)!; // half.weight: [3, 5] float16
+  const data = zip.read(entry.name);
+  data[2] = 0x00;
+  data[3] = 0x7c; // element 1 = +inf
+  const crcAt = findCentralCrc(pth, entry.name);
+  new DataView(pth.buffer, pth.byteOffset).setUint32(crcAt, crc32(data), true);
+  throwsXai(() => parseWeights(pth, 'sd.pth'), /^sd\.pth: tensor half\.weight holds Infinity at \[0,1\]/);
+});
+
+/** The offset of an entry's CRC-32 field in the central directory. */
+function findCentralCrc(zip: Uint8Array, name: string): number {
+  const v = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  const nb = new TextEncoder().encode(name);
+  for (let p = zip.length - 46; p >= 0; p--) {
+    if (v.getUint32(p, true) === 0x02014b50 && v.getUint16(p + 28, true) === nb.length && nb.every((b, i) => zip[p + 46 + i] === b)) return p + 16;
+  }
+  throw new Error(`no central directory entry ${name}`);
+}
 
 test('missing file or a directory: XaiError', () => {
   throwsXai(() => loadWeightsFile('/nonexistent/best_model.pth'), /^no such file: \/nonexistent\/best_model\.pth$/);

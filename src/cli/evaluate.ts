@@ -7,6 +7,7 @@ import { METHODS } from '../explain/methods.js';
 import { loadNpyFile, loadWeightsFile, readFileBytes } from '../io/files.js';
 import { decodeImage } from '../io/image.js';
 import { DEFAULT_SIZE, loadInput } from '../io/input.js';
+import { assertFinite } from '../io/tensor.js';
 import { ResNet } from '../model/resnet.js';
 import { CAUSAL_METRICS, CausalMetrics, type CausalMetricName } from '../metrics/causal.js';
 import { evaluateDataset, type DatasetItem } from '../metrics/dataset.js';
@@ -77,7 +78,7 @@ export async function evaluate(argv: string[], log: (s: string) => void): Promis
   const size = sizeOption('evaluate', v.size, DEFAULT_SIZE);
   const stateDict = loadWeightsFile(weightsPath);
   const image = loadInput(inputPath, size, v.size !== undefined);
-  const saliency = loadNpyFile(saliencyPath);
+  const saliency = assertFinite(loadNpyFile(saliencyPath), saliencyPath);
 
   const ctx = await GpuContext.create();
   try {

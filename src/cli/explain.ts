@@ -12,7 +12,7 @@ import { loadWeightsFile, saveNpyFile } from '../io/files.js';
 import { denormalizeToRgb } from '../io/image.js';
 import { saveRgbPng } from '../io/image-files.js';
 import { DEFAULT_SIZE, loadInput } from '../io/input.js';
-import type { HostTensor } from '../io/tensor.js';
+import { assertFinite, type HostTensor } from '../io/tensor.js';
 import { ResNet } from '../model/resnet.js';
 import { overlayHeatmap } from '../viz/overlay.js';
 import { intOption, parse, required, sizeOption, UsageError } from './args.js';
@@ -83,7 +83,7 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
     throw new UsageError(`explain: --class gives ${classArg.length} classes for ${n} images (give one, or one per image)`);
   }
 
-  if (riseOptions && typeof v['masks-file'] === 'string') riseOptions.masksFile = loadNpyFile(v['masks-file']);
+  if (riseOptions && typeof v['masks-file'] === 'string') riseOptions.masksFile = assertFinite(loadNpyFile(v['masks-file']), v['masks-file']);
   if (rise && n !== 1) throw new UsageError(`explain: RISE explains one image at a time, got ${n}`);
   if (rise && classArg && classArg.length !== 1) throw new UsageError('explain: RISE takes one --class');
 

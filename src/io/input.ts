@@ -1,12 +1,12 @@
 /**
  * The model input from a file: a PNG/JPEG is resized to the model size (torchvision
  * Resize((H, W)) on a PIL image) and ImageNet-normalised; a .npy is an already normalised tensor,
- * [3, H, W] or [N, 3, H, W], used as is.
+ * [3, H, W] or [N, 3, H, W], used as is (refused if it holds NaN or ±Infinity).
  */
 import { XaiError } from '../errors.js';
 import { loadNpyFile } from './files.js';
 import { loadImageTensor } from './image-files.js';
-import type { HostTensor } from './tensor.js';
+import { assertFinite, type HostTensor } from './tensor.js';
 
 export interface InputSize {
   height: number;
@@ -21,7 +21,7 @@ export const DEFAULT_SIZE: InputSize = { height: 224, width: 224 };
  */
 export function loadInput(path: string, size: InputSize = DEFAULT_SIZE, explicitSize = false): HostTensor {
   if (!path.toLowerCase().endsWith('.npy')) return loadImageTensor(path, size);
-  const t = loadNpyFile(path);
+  const t = assertFinite(loadNpyFile(path), path);
   const shape = t.shape.length === 3 ? [1, ...t.shape] : t.shape;
   if (shape.length !== 4) throw new XaiError(`${path} has shape [${t.shape}]: expected [3, H, W] or [N, 3, H, W]`);
   if (explicitSize && (shape[2] !== size.height || shape[3] !== size.width)) {

@@ -2,8 +2,8 @@
 // writes, that the process exits by itself, and that bad input ends in one line and a non-zero code.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpy } from '../src/io/npy.js';
@@ -215,6 +215,27 @@ const badCases: [string, () => string[], RegExp, number][] = [
     sal.data[0] = -Infinity;
     return ['evaluate', '--metric', 'deletion', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${C}input.npy`, '--saliency', broken('inf-sal.npy', encodeNpy(sal)), '--out', join(tmp, 'x')];
   }, /inf-sal\.npy holds -Infinity at \[0,0\]/, 1],
+  ['--out under /proc (Node\'s recursive mkdir spins there forever)', () => ['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`, '--out', '/proc/webgpu-xai/out'], /--out \/proc\/webgpu-xai\/out: is under \/proc, a kernel pseudo-file system; refusing to write there/, 1],
+  ['--out under /sys', () => ['masks', '--n', '2', '--size', '8', '--out', '/sys/webgpu-xai'], /--out \/sys\/webgpu-xai: is under \/sys/, 1],
+  ['--out is an existing file (here: the weights)', () => ['explain', '--method', 'gradcam', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`, '--out', `${MODEL}resnet18-w8-c5.pth`], /--out .*resnet18-w8-c5\.pth: is an existing file, not a folder/, 1],
+  ['--out cannot be created (a file in its path)', () => ['evaluate', '--metric', 'deletion', '--weights', 'w', '--input', 'i', '--saliency', 's', '--out', `${MODEL}resnet18-w8-c5.pth/out`], /--out .*resnet18-w8-c5\.pth\/out: cannot be created: .*resnet18-w8-c5\.pth is not a folder/, 1],
+  ['--out would overwrite the input (.npy) with logits.npy', () => {
+    const dir = join(tmp, 'clash');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'logits.npy'), readFileSync(`${MODEL}resnet18-w8-c5.input-1.npy`));
+    return ['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', join(dir, 'logits.npy'), '--out', dir];
+  }, /--out .*clash: would overwrite the input .*clash\/logits\.npy/, 1],
+  ['--out would overwrite the masks file with saliency.npy', () => {
+    const dir = join(tmp, 'clash2');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'saliency.npy'), readFileSync(`${ROOT}test/fixtures/rise/masks-binary.npy`));
+    return ['explain', '--method', 'rise', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${ROOT}test/fixtures/rise/input.npy`, '--masks-file', join(dir, 'saliency.npy'), '--out', dir];
+  }, /would overwrite the input .*clash2\/saliency\.npy/, 1],
+  ['a failed write (logits.npy is a folder) is an error, and leaves no temporary file', () => {
+    const dir = join(tmp, 'unwritable');
+    mkdirSync(join(dir, 'logits.npy'), { recursive: true });
+    return ['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`, '--out', dir];
+  }, /cannot write .*unwritable\/logits\.npy: EISDIR/, 1],
 ];
 
 for (const [name, args, pattern, code] of badCases) {
@@ -226,6 +247,30 @@ for (const [name, args, pattern, code] of badCases) {
     assert.not.ok(r.jsStack, 'no stack trace');
   });
 }
+
+test('the failed write above left nothing behind but the folder in the way', () => {
+  assert.equal(readdirSync(join(tmp, 'unwritable')), ['logits.npy']);
+});
+
+test('results printed into a full disk (stdout on /dev/full) → exit 1, not 0', () => {
+  const full = openSync('/dev/full', 'w');
+  const r = spawnSync(process.execPath, [BIN, 'predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', full, 'pipe'] });
+  closeSync(full);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /webgpu-xai: error: cannot write to standard output: ENOSPC/);
+});
+
+test('a masks run killed half-way leaves no truncated masks.npy', async () => {
+  const out = join(tmp, 'killed');
+  const child = spawn(process.execPath, [BIN, 'masks', '--n', '50000', '--size', '64', '--batch', '16', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Kill it once the first batch is written (the first progress line).
+  await new Promise<void>((done) => {
+    child.stderr.on('data', (d: Buffer) => { if (/masks: \d+\/50000/.test(String(d))) child.kill('SIGKILL'); });
+    child.on('close', () => done());
+  });
+  assert.is(child.signalCode, 'SIGKILL');
+  assert.not.ok(existsSync(join(out, 'masks.npy')), 'no masks.npy');
+});
 
 test('no WebGPU adapter → says how to get one', () => {
   // An ICD list naming no file leaves the Vulkan loader with no driver.

@@ -3,13 +3,13 @@
 // hostile files, each of which must give an XaiError with a message that says what is wrong.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XaiError } from '../src/errors.js';
 import { halfToFloat } from '../src/io/dtype.js';
-import { loadNpyFile, loadWeightsFile, readFileBytes, saveNpyFile } from '../src/io/files.js';
+import { loadNpyFile, loadWeightsFile, makeDir, NpyStreamWriter, readFileBytes, saveNpyFile, writeFileAtomic } from '../src/io/files.js';
 import { encodeNpy, parseNpy } from '../src/io/npy.js';
 import { PyGlobal, unpickle } from '../src/io/pickle.js';
 import { parsePth } from '../src/io/pth.js';
@@ -366,6 +366,29 @@ function findCentralCrc(zip: Uint8Array, name: string): number {
   }
   throw new Error(`no central directory entry ${name}`);
 }
+
+test('makeDir makes missing parents, and under /proc fails at once (Node\'s recursive mkdir spins there)', () => {
+  const base = mkdtempSync(join(tmpdir(), 'webgpu-xai-dir-'));
+  makeDir(join(base, 'a', 'b', 'c'));
+  assert.ok(statSync(join(base, 'a', 'b', 'c')).isDirectory());
+  makeDir(join(base, 'a', 'b')); // exists: fine
+  throwsXai(() => makeDir('/proc/webgpu-xai-test/x'), /^cannot create the folder \/proc\/webgpu-xai-test\/x: ENOENT$/);
+  rmSync(base, { recursive: true });
+});
+
+test('writeFileAtomic replaces a file whole; a failed write is an XaiError and leaves no temporary file', () => {
+  const base = mkdtempSync(join(tmpdir(), 'webgpu-xai-atomic-'));
+  writeFileAtomic(join(base, 'x', 'a.json'), 'one');
+  writeFileAtomic(join(base, 'x', 'a.json'), 'two');
+  assert.is(readFileSync(join(base, 'x', 'a.json'), 'utf8'), 'two');
+  mkdirSync(join(base, 'x', 'dir.npy'));
+  throwsXai(() => saveNpyFile(join(base, 'x', 'dir.npy'), { shape: [1], data: new Float32Array(1) }), /^cannot write .*dir\.npy: EISDIR$/);
+  const w = new NpyStreamWriter(join(base, 'x', 'm.npy'), [2, 3]);
+  w.write(new Float32Array(3));
+  assert.throws(() => w.close(), /wrote 3 of 6 values/);
+  assert.equal(readdirSync(join(base, 'x')).sort(), ['a.json', 'dir.npy']);
+  rmSync(base, { recursive: true });
+});
 
 test('missing file or a directory: XaiError', () => {
   throwsXai(() => loadWeightsFile('/nonexistent/best_model.pth'), /^no such file: \/nonexistent\/best_model\.pth$/);

@@ -1,10 +1,10 @@
 /** `webgpu-xai evaluate` (one image) and `evaluate-dataset` (a folder): insertion, deletion, pointing game. */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
 import { METHODS } from '../explain/methods.js';
-import { loadNpyFile, loadWeightsFile, readFileBytes } from '../io/files.js';
+import { loadNpyFile, loadWeightsFile, readFileBytes, writeFileAtomic } from '../io/files.js';
 import { decodeImage } from '../io/image.js';
 import { DEFAULT_SIZE, loadInput } from '../io/input.js';
 import { assertFinite } from '../io/tensor.js';
@@ -14,6 +14,7 @@ import { evaluateDataset, type DatasetItem } from '../metrics/dataset.js';
 import { boxesToRegion, maskToRegion } from '../metrics/pointing.js';
 import { curvesSvg } from '../viz/curve-plot.js';
 import { intOption, parse, required, sizeOption, UsageError } from './args.js';
+import { checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 
 const EVALUATE_HELP = `Usage: webgpu-xai evaluate --metric insertion|deletion --weights W --input I --saliency S.npy --out DIR [options]
@@ -76,6 +77,7 @@ export async function evaluate(argv: string[], log: (s: string) => void): Promis
   const batch = intOption('evaluate', v.batch, 'batch', 32);
   const cls = v.class === undefined ? undefined : intOption('evaluate', v.class, 'class', 0, 0);
   const size = sizeOption('evaluate', v.size, DEFAULT_SIZE);
+  checkOutDir('evaluate', out, [weightsPath, inputPath, saliencyPath]);
   const stateDict = loadWeightsFile(weightsPath);
   const image = loadInput(inputPath, size, v.size !== undefined);
   const saliency = assertFinite(loadNpyFile(saliencyPath), saliencyPath);
@@ -84,13 +86,12 @@ export async function evaluate(argv: string[], log: (s: string) => void): Promis
   try {
     const model = ResNet.fromStateDict(ctx, stateDict, weightsPath);
     const results = await new CausalMetrics(model).evaluate(image, saliency, metrics, { step, classIndex: cls, batch });
-    mkdirSync(out, { recursive: true });
     for (const r of results) {
       const stem = metrics.length > 1 ? `curve-${r.metric}` : 'curve';
       const json = { metric: r.metric, scores: r.scores, auc: r.auc, class: r.classIndex, step: r.step, input: inputPath, saliency: saliencyPath, weights: weightsPath };
-      writeFileSync(join(out, `${stem}.json`), JSON.stringify(json, null, 2) + '\n');
+      writeFileAtomic(join(out, `${stem}.json`), JSON.stringify(json, null, 2) + '\n');
       const title = `${r.metric[0].toUpperCase()}${r.metric.slice(1)}: AUC ${r.auc.toFixed(4)} (class ${r.classIndex}, step ${r.step})`;
-      writeFileSync(join(out, `${stem}.svg`), curvesSvg(title, [{ label: '', scores: r.scores }]));
+      writeFileAtomic(join(out, `${stem}.svg`), curvesSvg(title, [{ label: '', scores: r.scores }]));
       log(`${r.metric} AUC ${r.auc.toFixed(4)} for class ${r.classIndex} (${r.scores.length} points, step ${r.step}); wrote ${join(out, `${stem}.json`)} and .svg`);
     }
   } finally {
@@ -125,6 +126,7 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   const batch = intOption(cmd, v.batch, 'batch', 32);
   const p1 = v.p1 === undefined ? 0.5 : Number(v.p1);
   if (!(p1 > 0 && p1 <= 1)) throw new UsageError(`${cmd}: --p1 must be in (0, 1], got "${v.p1}"`);
+  checkOutDir(cmd, out, [weightsPath, v.labels as string | undefined, v.boxes as string | undefined]);
   const rise = { masks: intOption(cmd, v.masks, 'masks', 4000), grid: intOption(cmd, v.grid, 'grid', 7), p1, seed: intOption(cmd, v.seed, 'seed', 0, 0) };
 
   let files: string[];
@@ -156,14 +158,13 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
       methods, metrics, step, batch, layer: typeof v.layer === 'string' ? v.layer : undefined, rise,
       onImage: (done, total) => progress(done, total),
     });
-    mkdirSync(out, { recursive: true });
     const header = ['image', 'method', 'class', ...metrics.map((m) => `${m}_auc`), 'pointing_hit', 'pointing_energy', 'seconds'];
     const csv = [header.join(','), ...report.rows.map((r) => [JSON.stringify(r.image), r.method, r.class, ...metrics.map((m) => r.auc[m]), r.pointingHit === undefined ? '' : Number(r.pointingHit), r.pointingEnergy ?? '', r.seconds].join(','))];
-    writeFileSync(join(out, 'results.csv'), csv.join('\n') + '\n');
-    writeFileSync(join(out, 'results.json'), JSON.stringify({ weights: weightsPath, images: dir, methods, metrics, step, size, ...report }, null, 2) + '\n');
+    writeFileAtomic(join(out, 'results.csv'), csv.join('\n') + '\n');
+    writeFileAtomic(join(out, 'results.json'), JSON.stringify({ weights: weightsPath, images: dir, methods, metrics, step, size, ...report }, null, 2) + '\n');
     for (const metric of metrics) {
       const curves = methods.filter((m) => report.meanCurves[m]?.[metric]).map((m) => ({ label: `${m} (AUC ${report.summary[m][metric].mean.toFixed(3)})`, scores: report.meanCurves[m][metric]! }));
-      if (curves.length) writeFileSync(join(out, `curves-${metric}.svg`), curvesSvg(`Mean ${metric} curves, ${report.rows.length / methods.length} images`, curves));
+      if (curves.length) writeFileAtomic(join(out, `curves-${metric}.svg`), curvesSvg(`Mean ${metric} curves, ${report.rows.length / methods.length} images`, curves));
     }
     for (const s of report.skipped) console.error(`webgpu-xai: skipped ${s.image}: ${s.error}`);
     for (const [method, m] of Object.entries(report.summary)) {

@@ -1,5 +1,4 @@
 /** `webgpu-xai explain`: a saliency map per image, written as .npy, overlay PNG and JSON. */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
@@ -7,8 +6,7 @@ import { CamExplainer, type CamMethod } from '../explain/cam.js';
 import { RiseExplainer } from '../explain/rise.js';
 import { METHODS, RISE_METHODS } from '../explain/methods.js';
 import type { MaskMode } from '../explain/rise-masks.js';
-import { loadNpyFile } from '../io/files.js';
-import { loadWeightsFile, saveNpyFile } from '../io/files.js';
+import { loadNpyFile, loadWeightsFile, saveNpyFile, writeFileAtomic } from '../io/files.js';
 import { denormalizeToRgb } from '../io/image.js';
 import { saveRgbPng } from '../io/image-files.js';
 import { DEFAULT_SIZE, loadInput } from '../io/input.js';
@@ -16,6 +14,7 @@ import { assertFinite, type HostTensor } from '../io/tensor.js';
 import { ResNet } from '../model/resnet.js';
 import { overlayHeatmap } from '../viz/overlay.js';
 import { intOption, parse, required, sizeOption, UsageError } from './args.js';
+import { checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 
 
@@ -73,6 +72,7 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
   const batch = intOption('explain', v.batch, 'batch', 32);
   const layer = typeof v.layer === 'string' ? v.layer : 'layer4';
   const classArg = typeof v.class === 'string' ? parseClasses(v.class) : undefined;
+  checkOutDir('explain', out, [weightsPath, ...inputs, v['masks-file'] as string | undefined]);
 
   const rise = RISE_METHODS[method];
   const riseOptions = rise ? parseRiseOptions(v, rise) : undefined;
@@ -90,7 +90,6 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
   const ctx = await GpuContext.create();
   try {
     const model = ResNet.fromStateDict(ctx, stateDict, weightsPath);
-    mkdirSync(out, { recursive: true });
     const [, , H, W] = image.shape;
     const plane = H * W;
     const rgb = (i: number) => denormalizeToRgb({ shape: [3, H, W], data: image.data.subarray(i * 3 * plane, (i + 1) * 3 * plane) });
@@ -125,7 +124,7 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
       for (let i = 0; i < n; i++) log(`${n > 1 ? `image ${i}: ` : ''}${method} at ${r.layer} for class ${r.classes[i]} (logit ${r.scores[i].toFixed(4)})`);
     }
     const full = { ...report, weights: weightsPath, architecture: model.spec.arch, inputs, inputShape: image.shape, adapter: ctx.adapterInfo };
-    writeFileSync(join(out, 'explanation.json'), JSON.stringify(full, null, 2) + '\n');
+    writeFileAtomic(join(out, 'explanation.json'), JSON.stringify(full, null, 2) + '\n');
     log(`wrote ${join(out, 'saliency.npy')}, ${n === 1 ? 'overlay.png' : `overlay-0..${n - 1}.png`}, explanation.json`);
   } finally {
     await ctx.close();

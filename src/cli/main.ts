@@ -28,7 +28,45 @@ Environment: WEBGPU_XAI_DAWN_FLAGS (comma-separated Dawn toggles), WEBGPU_XAI_DE
 `;
 
 export async function main(argv: string[]): Promise<number> {
-  const log = (s: string) => console.log(s);
+  const stdout = checkedStdout();
+  const code = await run(argv, stdout.log);
+  const failure = await stdout.failure();
+  if (failure && code === 0) {
+    console.error(`webgpu-xai: error: cannot write to standard output: ${failure}`);
+    return 1;
+  }
+  return code;
+}
+
+/**
+ * Lines on stdout whose write errors are kept, not dropped (console.log drops them): a result
+ * printed into a full disk or a closed pipe is a failed run, not exit 0.
+ */
+function checkedStdout(): { log: (s: string) => void; failure: () => Promise<string | undefined> } {
+  let failure: string | undefined;
+  const note = (e: unknown) => { failure ??= (e as NodeJS.ErrnoException).code ?? (e as Error).message; };
+  process.stdout.on('error', note);
+  return {
+    log: (s) => {
+      try {
+        process.stdout.write(`${s}\n`);
+      } catch (e) {
+        note(e);
+      }
+    },
+    // An empty write's callback runs once everything before it has been written (or failed).
+    failure: () => new Promise((done) => {
+      try {
+        process.stdout.write('', (e) => { if (e) note(e); done(failure); });
+      } catch (e) {
+        note(e);
+        done(failure);
+      }
+    }),
+  };
+}
+
+async function run(argv: string[], log: (s: string) => void): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     log(MAIN_HELP);

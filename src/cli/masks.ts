@@ -9,6 +9,7 @@ import { saveRgbPng } from '../io/image-files.js';
 import { loadInput } from '../io/input.js';
 import { maskSheet } from '../viz/sheet.js';
 import { intOption, parse, required, sizeOption, UsageError } from './args.js';
+import { checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 
 const MASKS_HELP = `Usage: webgpu-xai masks --n N --size S --out DIR [options]
@@ -50,6 +51,7 @@ export async function masks(argv: string[], log: (s: string) => void): Promise<n
   });
   const show = Math.min(n, intOption('masks', v.show, 'show', 8));
   const batch = intOption('masks', v.batch, 'batch', 256);
+  checkOutDir('masks', out, [v.input as string | undefined]);
   const image = typeof v.input === 'string' ? denormalizeToRgb(loadInput(v.input, size, true)) : undefined;
 
   const ctx = await GpuContext.create();
@@ -58,14 +60,19 @@ export async function masks(argv: string[], log: (s: string) => void): Promise<n
     const file = new NpyStreamWriter(join(out, 'masks.npy'), [n, 1, size.height, size.width]);
     const progress = progressReporter('masks');
     const shown = new Float32Array(show * size.height * size.width);
-    for (let first = 0; first < n; first += batch) {
-      const count = Math.min(batch, n - first);
-      const t = gen.generate(first, count);
-      const host = await ctx.read(t);
-      ctx.release(t);
-      file.write(host.data);
-      if (first < show) shown.set(host.data.subarray(0, Math.min(count, show - first) * size.height * size.width), first * size.height * size.width);
-      progress(first + count, n);
+    try {
+      for (let first = 0; first < n; first += batch) {
+        const count = Math.min(batch, n - first);
+        const t = gen.generate(first, count);
+        const host = await ctx.read(t);
+        ctx.release(t);
+        file.write(host.data);
+        if (first < show) shown.set(host.data.subarray(0, Math.min(count, show - first) * size.height * size.width), first * size.height * size.width);
+        progress(first + count, n);
+      }
+    } catch (e) {
+      file.abort();
+      throw e;
     }
     file.close();
     saveRgbPng(join(out, 'masks.png'), maskSheet(shown, show, size.height, size.width, image));

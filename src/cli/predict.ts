@@ -1,12 +1,13 @@
 /** `webgpu-xai predict`: the top classes of an image (or a .npy batch) under a ResNet checkpoint. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
-import { loadWeightsFile, saveNpyFile } from '../io/files.js';
+import { loadWeightsFile, saveNpyFile, writeFileAtomic } from '../io/files.js';
 import { DEFAULT_SIZE, loadInput } from '../io/input.js';
 import { ResNet } from '../model/resnet.js';
 import { intOption, parse, required, sizeOption } from './args.js';
+import { checkOutDir } from './output.js';
 
 const PREDICT_HELP = `Usage: webgpu-xai predict --weights W --input I [options]
 
@@ -36,6 +37,7 @@ export async function predict(argv: string[], log: (s: string) => void): Promise
   const inputPath = required('predict', v, 'input');
   const size = sizeOption('predict', v.size, DEFAULT_SIZE);
   const top = intOption('predict', v.top, 'top', 5);
+  if (typeof v.out === 'string') checkOutDir('predict', v.out, [weightsPath, inputPath, v.labels as string | undefined]);
 
   // Everything that can be checked without a GPU is checked first.
   const stateDict = loadWeightsFile(weightsPath);
@@ -68,7 +70,6 @@ export async function predict(argv: string[], log: (s: string) => void): Promise
       }
     }
     if (typeof v.out === 'string') {
-      mkdirSync(v.out, { recursive: true });
       saveNpyFile(join(v.out, 'logits.npy'), logits);
       const report = {
         weights: weightsPath, input: inputPath, architecture: model.spec.arch, classes,
@@ -76,7 +77,7 @@ export async function predict(argv: string[], log: (s: string) => void): Promise
         predictions: n === 1 ? images[0] : images,
         timingsMs: { setup: round(tReady - t0), inference: round(tDone - tReady) },
       };
-      writeFileSync(join(v.out, 'prediction.json'), JSON.stringify(report, null, 2) + '\n');
+      writeFileAtomic(join(v.out, 'prediction.json'), JSON.stringify(report, null, 2) + '\n');
       log(`wrote ${join(v.out, 'logits.npy')} and ${join(v.out, 'prediction.json')}`);
     }
   } finally {

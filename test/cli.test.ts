@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseCsvLine } from '../src/io/csv.js';
 import { encodeNpy } from '../src/io/npy.js';
 import { decodeImage, encodePng } from '../src/io/image.js';
 import { loadNpyFile, loadWeightsFile } from '../src/io/files.js';
@@ -131,11 +132,12 @@ test('evaluate-dataset: a folder with a broken image gives its table, summary an
   const img = decodeImage(demo, 'demo.png');
   const flipped = new Uint8Array(img.data.length);
   for (let y = 0; y < img.height; y++) flipped.set(img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3), (img.height - 1 - y) * img.width * 3);
-  writeFileSync(join(dir, 'b-flipped.png'), encodePng({ width: img.width, height: img.height, data: flipped }));
+  writeFileSync(join(dir, 'b",flipped.png'), encodePng({ width: img.width, height: img.height, data: flipped }));
   writeFileSync(join(dir, 'c-broken.png'), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 1, 2]));
   writeFileSync(join(dir, 'd-nan.npy'), encodeNpy({ shape: [1, 3, 112, 112], data: new Float32Array(3 * 112 * 112).fill(NaN, 5) }));
-  writeFileSync(join(tmp, 'labels.csv'), 'file,class\na-ring.png,2\nb-flipped.png,2\n');
-  writeFileSync(join(tmp, 'boxes.json'), JSON.stringify({ 'a-ring.png': [[135, 125, 200, 195]], 'b-flipped.png': [[135, 29, 200, 99]] }));
+  // A name with a quote and a comma: quoted in the labels file, and must not shift results.csv's columns.
+  writeFileSync(join(tmp, 'labels.csv'), 'file,class\na-ring.png,2\n"b"",flipped.png",2\n');
+  writeFileSync(join(tmp, 'boxes.json'), JSON.stringify({ 'a-ring.png': [[135, 125, 200, 195]], 'b",flipped.png': [[135, 29, 200, 99]] }));
   const out = join(tmp, 'dataset-out');
   const r = cli(['evaluate-dataset', '--weights', `${ROOT}weights/demo-resnet18-w16.pth`, '--images', dir, '--methods', 'gradcam,rise', '--masks', '64',
     '--labels', join(tmp, 'labels.csv'), '--boxes', join(tmp, 'boxes.json'), '--size', '112', '--step', '112', '--out', out]);
@@ -145,6 +147,10 @@ test('evaluate-dataset: a folder with a broken image gives its table, summary an
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
   assert.is(csv.length, 1 + 2 * 2);
   assert.is(csv[0], 'image,method,class,insertion_auc,deletion_auc,pointing_hit,pointing_energy,seconds');
+  const rows = csv.slice(1).map((line) => parseCsvLine(line)!);
+  assert.ok(rows.every((f) => f.length === 8), 'every row has 8 fields');
+  assert.equal(rows.map((f) => f.slice(0, 3)), [['a-ring.png', 'gradcam', '2'], ['a-ring.png', 'rise', '2'], ['b",flipped.png', 'gradcam', '2'], ['b",flipped.png', 'rise', '2']]);
+  assert.match(csv[3], /^"b"",flipped\.png",gradcam,2,0\.\d+,0\.\d+,[01],0\.\d+,\d/);
   const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
   assert.equal(report.skipped.map((s: { image: string }) => s.image), ['c-broken.png', 'd-nan.npy']);
   assert.is(report.summary.gradcam.insertion.n, 2);
@@ -167,6 +173,15 @@ const broken = (name: string, bytes: Uint8Array) => {
   const p = join(tmp, name);
   writeFileSync(p, bytes);
   return p;
+};
+
+/** evaluate-dataset on a one-image folder with the given labels file. */
+const datasetWithLabels = (labels: string) => {
+  const dir = join(tmp, 'labelled');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'a-ring.png'), readFileSync(`${ROOT}weights/demo.png`));
+  return ['evaluate-dataset', '--weights', `${ROOT}weights/demo-resnet18-w16.pth`, '--images', dir, '--methods', 'gradcam', '--size', '112',
+    '--labels', broken('labels-bad.csv', new TextEncoder().encode(labels)), '--out', join(tmp, 'labelled-out')];
 };
 
 const badCases: [string, () => string[], RegExp, number][] = [
@@ -236,6 +251,10 @@ const badCases: [string, () => string[], RegExp, number][] = [
     mkdirSync(join(dir, 'logits.npy'), { recursive: true });
     return ['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`, '--out', dir];
   }, /cannot write .*unwritable\/logits\.npy: EISDIR/, 1],
+  ['evaluate-dataset: a labels row with three fields', () => datasetWithLabels('file,class\na-ring.png,2,3\n'), /labels-bad\.csv line 2: expected "file,class" \(class a whole number ≥ 0\), got "a-ring\.png,2,3"/, 1],
+  ['evaluate-dataset: a negative class', () => datasetWithLabels('a-ring.png -1\n'), /labels-bad\.csv line 1: expected "file,class"/, 1],
+  ['evaluate-dataset: a file labelled twice', () => datasetWithLabels('a-ring.png,2\n# c\na-ring.png,1\n'), /labels-bad\.csv line 3: a-ring\.png is labelled twice \(also line 1\)/, 1],
+  ['evaluate-dataset: a class the model does not have', () => datasetWithLabels('a-ring.png,4\n'), /labels-bad\.csv: class 4 of a-ring\.png is out of range: the model has classes 0\.\.3/, 1],
 ];
 
 for (const [name, args, pattern, code] of badCases) {

@@ -4,6 +4,7 @@ import { basename, extname, join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
 import { METHODS } from '../explain/methods.js';
+import { csvRecord, parseCsvLine } from '../io/csv.js';
 import { loadNpyFile, loadWeightsFile, readFileBytes, writeFileAtomic } from '../io/files.js';
 import { decodeImage } from '../io/image.js';
 import { DEFAULT_SIZE, loadInput } from '../io/input.js';
@@ -153,13 +154,16 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   const ctx = await GpuContext.create();
   try {
     const model = ResNet.fromStateDict(ctx, stateDict, weightsPath);
+    for (const [file, cls] of labels ?? []) {
+      if (cls >= model.numClasses) throw new XaiError(`${v.labels}: class ${cls} of ${file} is out of range: the model has classes 0..${model.numClasses - 1}`);
+    }
     const progress = progressReporter(`${cmd} (images)`);
     const report = await evaluateDataset(model, items, {
       methods, metrics, step, batch, layer: typeof v.layer === 'string' ? v.layer : undefined, rise,
       onImage: (done, total) => progress(done, total),
     });
     const header = ['image', 'method', 'class', ...metrics.map((m) => `${m}_auc`), 'pointing_hit', 'pointing_energy', 'seconds'];
-    const csv = [header.join(','), ...report.rows.map((r) => [JSON.stringify(r.image), r.method, r.class, ...metrics.map((m) => r.auc[m]), r.pointingHit === undefined ? '' : Number(r.pointingHit), r.pointingEnergy ?? '', r.seconds].join(','))];
+    const csv = [csvRecord(header), ...report.rows.map((r) => csvRecord([r.image, r.method, r.class, ...metrics.map((m) => r.auc[m] ?? ''), r.pointingHit === undefined ? '' : Number(r.pointingHit), r.pointingEnergy ?? '', r.seconds]))];
     writeFileAtomic(join(out, 'results.csv'), csv.join('\n') + '\n');
     writeFileAtomic(join(out, 'results.json'), JSON.stringify({ weights: weightsPath, images: dir, methods, metrics, step, size, ...report }, null, 2) + '\n');
     for (const metric of metrics) {
@@ -177,18 +181,27 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   return 0;
 }
 
+/**
+ * "file,class" records (CSV, RFC 4180 quoting for names with commas or quotes) or "file class"
+ * lines; blank lines and # comments are skipped, a first line whose class is not a number is a
+ * header. Anything else that does not parse, a negative or fractional class and a file labelled
+ * twice are errors that name the line: a misread label would silently score the wrong class.
+ */
 function readLabels(path: string): Map<string, number> {
   const map = new Map<string, number>();
-  const text = new TextDecoder().decode(readFileBytes(path));
-  text.split(/\r?\n/).forEach((line, i) => {
+  const lineOf = new Map<string, number>();
+  let records = 0;
+  new TextDecoder().decode(readFileBytes(path)).split(/\r?\n/).forEach((line, i) => {
     const t = line.trim();
     if (!t || t.startsWith('#')) return;
-    const m = /^(.+?)[,\s]+(\d+)$/.exec(t);
-    if (!m) {
-      if (i === 0) return; // a CSV header
-      throw new XaiError(`${path} line ${i + 1}: expected "file,class", got "${t}"`);
-    }
-    map.set(m[1].replace(/^"|"$/g, ''), Number(m[2]));
+    const fields = /[",]/.test(t) ? parseCsvLine(t)?.map((f) => f.trim()) : t.split(/\s+/);
+    const ok = fields?.length === 2 && fields[0] !== '' && /^\d+$/.test(fields[1]);
+    if (records++ === 0 && !ok && fields?.length === 2 && !/^[-+.\d\s]+$/.test(fields[1])) return; // a header
+    if (!ok) throw new XaiError(`${path} line ${i + 1}: expected "file,class" (class a whole number ≥ 0), got "${t}"`);
+    const [file, cls] = fields;
+    if (lineOf.has(file)) throw new XaiError(`${path} line ${i + 1}: ${file} is labelled twice (also line ${lineOf.get(file)})`);
+    lineOf.set(file, i + 1);
+    map.set(file, Number(cls));
   });
   return map;
 }

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCsvLine } from '../src/io/csv.js';
@@ -135,6 +135,9 @@ test('evaluate-dataset: a folder with a broken image gives its table, summary an
   writeFileSync(join(dir, 'b",flipped.png'), encodePng({ width: img.width, height: img.height, data: flipped }));
   writeFileSync(join(dir, 'c-broken.png'), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 1, 2]));
   writeFileSync(join(dir, 'd-nan.npy'), encodeNpy({ shape: [1, 3, 112, 112], data: new Float32Array(3 * 112 * 112).fill(NaN, 5) }));
+  writeFileSync(join(dir, 'e-two.npy'), encodeNpy({ shape: [2, 3, 112, 112], data: new Float32Array(2 * 3 * 112 * 112) }));
+  writeFileSync(join(dir, 'f-small.npy'), encodeNpy({ shape: [1, 3, 64, 64], data: new Float32Array(3 * 64 * 64) }));
+  symlinkSync(join(dir, 'nowhere.png'), join(dir, 'g-dangling.png'));
   // A name with a quote and a comma: quoted in the labels file, and must not shift results.csv's columns.
   writeFileSync(join(tmp, 'labels.csv'), 'file,class\na-ring.png,2\n"b"",flipped.png",2\n');
   writeFileSync(join(tmp, 'boxes.json'), JSON.stringify({ 'a-ring.png': [[135, 125, 200, 195]], 'b",flipped.png': [[135, 29, 200, 99]] }));
@@ -144,6 +147,9 @@ test('evaluate-dataset: a folder with a broken image gives its table, summary an
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /skipped c-broken\.png: .*c-broken\.png: truncated PNG/);
   assert.match(r.stderr, /skipped d-nan\.npy: .*d-nan\.npy holds NaN at \[0,0,0,5\]/);
+  assert.match(r.stderr, /skipped e-two\.npy: e-two\.npy holds 2 images; a data set item is one image/);
+  assert.match(r.stderr, /skipped f-small\.npy: .*f-small\.npy is 64x64 but --size 112x112/);
+  assert.match(r.stderr, /skipped g-dangling\.png: .*g-dangling\.png: broken symbolic link/);
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
   assert.is(csv.length, 1 + 2 * 2);
   assert.is(csv[0], 'image,method,class,insertion_auc,deletion_auc,pointing_hit,pointing_energy,seconds');
@@ -152,12 +158,34 @@ test('evaluate-dataset: a folder with a broken image gives its table, summary an
   assert.equal(rows.map((f) => f.slice(0, 3)), [['a-ring.png', 'gradcam', '2'], ['a-ring.png', 'rise', '2'], ['b",flipped.png', 'gradcam', '2'], ['b",flipped.png', 'rise', '2']]);
   assert.match(csv[3], /^"b"",flipped\.png",gradcam,2,0\.\d+,0\.\d+,[01],0\.\d+,\d/);
   const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-  assert.equal(report.skipped.map((s: { image: string }) => s.image), ['c-broken.png', 'd-nan.npy']);
+  assert.equal(report.skipped.map((s: { image: string }) => s.image), ['c-broken.png', 'd-nan.npy', 'e-two.npy', 'f-small.npy', 'g-dangling.png']);
   assert.is(report.summary.gradcam.insertion.n, 2);
   assert.ok(report.summary.rise['pointing hit'].n === 2);
   assert.is(report.meanCurves.rise.deletion.length, 112 * 112 / 112 + 1);
   readFileSync(join(out, 'curves-insertion.svg'));
   assert.match(r.stdout, /gradcam +insertion 0\.\d+ ± 0\.\d+ \(n=2\)/);
+});
+
+test('evaluate-dataset --gt-masks: an image without its mask is skipped, the others scored', () => {
+  const dir = join(tmp, 'gt-images');
+  const masks = join(tmp, 'gt-masks');
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(masks, { recursive: true });
+  const demo = readFileSync(`${ROOT}weights/demo.png`);
+  const img = decodeImage(demo, 'demo.png');
+  writeFileSync(join(dir, 'a.png'), demo);
+  writeFileSync(join(dir, 'b.png'), demo);
+  const mask = new Uint8Array(img.data.length);
+  mask.fill(255, 0, 3 * img.width * 100);
+  writeFileSync(join(masks, 'a.png'), encodePng({ width: img.width, height: img.height, data: mask }));
+  const out = join(tmp, 'gt-out');
+  const r = cli(['evaluate-dataset', '--weights', `${ROOT}weights/demo-resnet18-w16.pth`, '--images', dir, '--gt-masks', masks, '--methods', 'abscam-init',
+    '--metrics', 'deletion', '--size', '112', '--step', '1254', '--out', out]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /skipped b\.png: no such file: .*gt-masks\/b\.png/);
+  const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.equal(report.rows.map((row: { image: string }) => row.image), ['a.png']);
+  assert.is(report.summary['abscam-init']['pointing hit'].n, 1);
 });
 
 test('--help on the command and on predict', () => {

@@ -1,5 +1,5 @@
 /** `webgpu-xai evaluate` (one image) and `evaluate-dataset` (a folder): insertion, deletion, pointing game. */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
@@ -130,9 +130,11 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   checkOutDir(cmd, out, [weightsPath, v.labels as string | undefined, v.boxes as string | undefined]);
   const rise = { masks: intOption(cmd, v.masks, 'masks', 4000), grid: intOption(cmd, v.grid, 'grid', 7), p1, seed: intOption(cmd, v.seed, 'seed', 0, 0) };
 
+  // Every name with an image extension is an item: one that is not a readable file (a broken
+  // link, a folder) is reported and skipped with the others, not dropped unseen.
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase()) && statSync(join(dir, f)).isFile()).sort();
+    files = readdirSync(dir).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort();
   } catch {
     throw new XaiError(`cannot read the folder ${dir}`);
   }
@@ -142,12 +144,15 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   const gtDir = typeof v['gt-masks'] === 'string' ? v['gt-masks'] : undefined;
   const items: DatasetItem[] = files.map((f) => ({
     name: f,
-    load: () => loadInput(join(dir, f), size, false),
+    load: () => loadInput(join(dir, f), size, true),
     label: labels?.get(f) ?? labels?.get(basename(f, extname(f))),
     region: boxes?.[f] ? () => {
       const img = decodeImage(readFileBytes(join(dir, f)), f);
       return boxesToRegion(boxes[f], img.width, img.height, size.height, size.width);
-    } : gtDir ? () => maskToRegion(decodeImage(readFileBytes(join(gtDir, f.replace(/\.(jpe?g|npy)$/i, '.png'))), f), size.height, size.width) : undefined,
+    } : gtDir ? () => {
+      const mask = join(gtDir, f.replace(/\.(jpe?g|npy)$/i, '.png'));
+      return maskToRegion(decodeImage(readFileBytes(mask), mask), size.height, size.width);
+    } : undefined,
   }));
   const stateDict = loadWeightsFile(weightsPath);
 

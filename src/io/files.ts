@@ -1,6 +1,6 @@
 // The Node-only side of the loaders: read and write files, turning file-system errors into
 // XaiErrors. Everything else in src/io works on bytes and runs in a browser as well.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { XaiError } from '../errors.js';
 import { float32ToBytesLE } from './dtype.js';
@@ -14,9 +14,18 @@ export function readFileBytes(path: string): Uint8Array {
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && isSymlink(path)) throw new XaiError(`${path}: broken symbolic link (its target does not exist)`);
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new XaiError(`no such file: ${path}`);
     if (code === 'EISDIR') throw new XaiError(`${path}: is a directory, not a file`);
     throw new XaiError(`cannot read ${path}: ${code ?? (e as Error).message}`);
+  }
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 

@@ -1,9 +1,12 @@
 /**
  * Evaluation over a data set, one image at a time (nothing but the running table is kept): for
  * every image and method, explain, then insertion and deletion (and the pointing game where a
- * ground-truth region is given). An image that cannot be read is reported and skipped.
+ * ground-truth region is given). An item whose data fails (an unreadable, mis-shaped or
+ * non-finite image, a missing or broken ground truth, a class the model lacks: any XaiError) is
+ * reported in `skipped` and leaves no row; other errors (our bugs) end the run.
  * Environment-free: the caller supplies the images as loaders (files in Node, fetches in a page).
  */
+import { XaiError } from '../errors.js';
 import type { HostTensor } from '../io/tensor.js';
 import { argmaxRows } from '../model/gradient.js';
 import type { ResNet } from '../model/resnet.js';
@@ -55,38 +58,47 @@ export async function evaluateDataset(model: ResNet, items: readonly DatasetItem
   const skipped: DatasetReport['skipped'] = [];
   const curveSums: Record<string, Partial<Record<CausalMetricName, { sum: number[]; n: number }>>> = {};
   for (const [i, item] of items.entries()) {
-    let image: HostTensor;
+    // Everything about one item (its file, its ground truth, its explanations) happens here; a
+    // failure that the item's data causes (an XaiError) skips it, rows and curves included.
+    const mine: DatasetRow[] = [];
+    const curves: { method: string; metric: CausalMetricName; scores: number[] }[] = [];
     try {
-      image = await item.load();
+      const image = await item.load();
       model.checkInput(image.shape, item.name);
+      if (image.shape[0] !== 1) throw new XaiError(`${item.name} holds ${image.shape[0]} images; a data set item is one image`);
+      const cls = item.label ?? argmaxRows(await model.predict(image))[0];
+      const region = item.region ? await item.region() : undefined;
+      for (const method of opts.methods) {
+        const t0 = performance.now();
+        const plane = await explainPlane(model, method, image, cls, opts);
+        const results = await causal.evaluate(image, plane, opts.metrics, { step: opts.step, classIndex: cls, batch: opts.batch });
+        const row: DatasetRow = { image: item.name, method, class: cls, auc: {}, seconds: 0 };
+        for (const r of results) {
+          row.auc[r.metric] = r.auc;
+          curves.push({ method, metric: r.metric, scores: r.scores });
+        }
+        if (region) {
+          const [, , H, W] = image.shape;
+          const pg = pointingGame(plane.data, region, H, W);
+          row.pointingHit = pg.hit;
+          row.pointingEnergy = pg.energy;
+        }
+        row.seconds = Math.round(performance.now() - t0) / 1000;
+        mine.push(row);
+      }
     } catch (e) {
-      skipped.push({ image: item.name, error: (e as Error).message });
+      if (!(e instanceof XaiError)) throw e;
+      skipped.push({ image: item.name, error: e.message });
       opts.onImage?.(i + 1, items.length, item.name);
       continue;
     }
-    const cls = item.label ?? argmaxRows(await model.predict(image))[0];
-    const region = item.region ? await item.region() : undefined;
-    for (const method of opts.methods) {
-      const t0 = performance.now();
-      const plane = await explainPlane(model, method, image, cls, opts);
-      const results = await causal.evaluate(image, plane, opts.metrics, { step: opts.step, classIndex: cls, batch: opts.batch });
-      const row: DatasetRow = { image: item.name, method, class: cls, auc: {}, seconds: 0 };
-      for (const r of results) {
-        row.auc[r.metric] = r.auc;
-        const acc = ((curveSums[method] ??= {})[r.metric] ??= { sum: new Array(r.scores.length).fill(0), n: 0 });
-        if (acc.sum.length === r.scores.length) {
-          r.scores.forEach((v, k) => (acc.sum[k] += v));
-          acc.n++;
-        }
+    rows.push(...mine);
+    for (const { method, metric, scores } of curves) {
+      const acc = ((curveSums[method] ??= {})[metric] ??= { sum: new Array(scores.length).fill(0), n: 0 });
+      if (acc.sum.length === scores.length) {
+        scores.forEach((v, k) => (acc.sum[k] += v));
+        acc.n++;
       }
-      if (region) {
-        const [, , H, W] = image.shape;
-        const pg = pointingGame(plane.data, region, H, W);
-        row.pointingHit = pg.hit;
-        row.pointingEnergy = pg.energy;
-      }
-      row.seconds = Math.round(performance.now() - t0) / 1000;
-      rows.push(row);
     }
     opts.onImage?.(i + 1, items.length, item.name);
   }

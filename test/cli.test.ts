@@ -233,7 +233,7 @@ const badCases: [string, () => string[], RegExp, number][] = [
   ['explain: unknown method', () => ['explain', '--method', 'lime', '--weights', 'w', '--input', 'i', '--out', 'o'], /unknown method "lime" \(methods: abscam-init, abscam-final, gradcam, gradcam\+\+, scorecam, rise, rise-gauss, rise-perlin\)/, 2],
   ['explain: unknown layer lists the valid ones', () => ['explain', '--method', 'gradcam', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`, '--layer', 'layer3.7', '--out', join(tmp, 'x')], /unknown layer "layer3\.7"; CAM layers \(block outputs\): layer1, layer2, layer3, layer4, layer1\.0, layer1\.1, layer2\.0/, 1],
   ['rise: p1 outside (0, 1]', () => ['explain', '--method', 'rise', '--weights', 'w', '--input', 'i', '--out', 'o', '--p1', '0'], /--p1 must be in \(0, 1\], got "0"/, 2],
-  ['rise: N ≤ 0', () => ['explain', '--method', 'rise', '--weights', 'w', '--input', 'i', '--out', 'o', '--masks', '0'], /--masks must be a whole number > 0/, 2],
+  ['rise: N ≤ 0', () => ['explain', '--method', 'rise', '--weights', 'w', '--input', 'i', '--out', 'o', '--masks', '0'], /--masks must be a whole number in 1\.\.100000, got "0"/, 2],
   ['rise: grid larger than the image', () => ['explain', '--method', 'rise', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${ROOT}test/fixtures/rise/input.npy`, '--grid', '60', '--out', join(tmp, 'x')], /grid 60 is larger than the image \(48x48\)/, 1],
   ['rise: masks file of the wrong size', () => ['explain', '--method', 'rise', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`, '--masks-file', `${ROOT}test/fixtures/rise/masks-binary.npy`, '--out', join(tmp, 'x')], /masks file has shape \[20,1,48,48\]; for this 97x75 input/, 1],
   ['explain: class out of range says the range', () => ['explain', '--method', 'gradcam', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`, '--class', '5', '--out', join(tmp, 'x')], /class 5 is out of range: the model has classes 0\.\.4/, 1],
@@ -283,6 +283,20 @@ const badCases: [string, () => string[], RegExp, number][] = [
   ['evaluate-dataset: a negative class', () => datasetWithLabels('a-ring.png -1\n'), /labels-bad\.csv line 1: expected "file,class"/, 1],
   ['evaluate-dataset: a file labelled twice', () => datasetWithLabels('a-ring.png,2\n# c\na-ring.png,1\n'), /labels-bad\.csv line 3: a-ring\.png is labelled twice \(also line 1\)/, 1],
   ['evaluate-dataset: a class the model does not have', () => datasetWithLabels('a-ring.png,4\n'), /labels-bad\.csv: class 4 of a-ring\.png is out of range: the model has classes 0\.\.3/, 1],
+  ['explain: an empty --class (was class 0)', () => ['explain', '--method', 'gradcam', '--weights', 'w', '--input', 'i', '--class', '', '--out', 'o'], /explain: --class must be a class index or a comma-separated list of them, got ""/, 2],
+  ['explain: a --class list with a hole', () => ['explain', '--method', 'gradcam', '--weights', 'w', '--input', 'i', '--class', '1,,2', '--out', 'o'], /--class must be a class index or a comma-separated list of them, got "1,,2"/, 2],
+  ['evaluate: an empty --class (was class 0)', () => ['evaluate', '--metric', 'deletion', '--weights', 'w', '--input', 'i', '--saliency', 's', '--class', '', '--out', 'o'], /evaluate: --class must be a whole number ≥ 0, got ""/, 2],
+  ['evaluate: --step in exponent notation', () => ['evaluate', '--metric', 'deletion', '--weights', 'w', '--input', 'i', '--saliency', 's', '--step', '1e3', '--out', 'o'], /--step must be a whole number ≥ 1, got "1e3"/, 2],
+  ['explain: --seed past 2^32 - 1 (would wrap around)', () => ['explain', '--method', 'rise', '--weights', 'w', '--input', 'i', '--seed', '4294967296', '--out', 'o'], /--seed must be a whole number in 0\.\.4294967295, got "4294967296"/, 2],
+  ['masks: --p1 outside (0, 1] is a usage error', () => ['masks', '--n', '4', '--size', '8', '--p1', '1.5', '--out', join(tmp, 'x')], /masks: --p1 must be in \(0, 1\], got "1\.5"/, 2],
+  ['masks: an empty --p1', () => ['masks', '--n', '4', '--size', '8', '--p1', '', '--out', join(tmp, 'x')], /masks: --p1 must be in \(0, 1\], got ""/, 2],
+  ['masks: --n over the cap', () => ['masks', '--n', '100001', '--size', '8', '--out', join(tmp, 'x')], /masks: --n must be a whole number in 1\.\.100000, got "100001"/, 2],
+  ['explain: --masks over the cap', () => ['explain', '--method', 'rise', '--weights', 'w', '--input', 'i', '--masks', '1000000', '--out', 'o'], /explain: --masks must be a whole number in 1\.\.100000/, 2],
+  ['masks: masks.npy larger than the free disk space', () => ['masks', '--n', '100000', '--size', '4096', '--out', join(tmp, 'x')], /masks\.npy \(100000 masks of 4096x4096 float32\) would take 6250\.00 GiB, the disk holding .* has [\d.]+ GiB free/, 1],
+  ['evaluate-dataset: a box with a coordinate that is not a number', () => {
+    const args = datasetWithLabels('a-ring.png,2\n');
+    return [...args, '--boxes', broken('boxes-bad.json', new TextEncoder().encode(JSON.stringify({ 'a-ring.png': [[10, '20', 30, 40]] })))];
+  }, /boxes-bad\.json: the boxes of a-ring\.png must be \[\[x0, y0, x1, y1\], \.\.\.\] with numbers ≥ 0, x0 ≤ x1 and y0 ≤ y1, got \[\[10,"20",30,40\]\]/, 1],
 ];
 
 for (const [name, args, pattern, code] of badCases) {

@@ -341,6 +341,23 @@ test('broken .npy: bad magic, truncated, Fortran order, big-endian, bad header',
   for (const d of ['<constructor', '<__proto__', '<toString']) throwsXai(() => parseNpy(npy(d), 'm.npy'), new RegExp(`^m\\.npy: unsupported \\.npy dtype ${d}$`));
 });
 
+test('a .npy header with a repeated key is refused (which value wins would be up to the parser)', () => {
+  const npy = (dict: string) => {
+    const h = dict.padEnd(117) + '\n';
+    const out = new Uint8Array(10 + h.length + 64);
+    out.set([0x93, ...ascii(`NUMPY\x01\x00`), h.length, 0, ...ascii(h)]);
+    return out;
+  };
+  assert.equal(parseNpy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }"), 'ok.npy').shape, [4]);
+  throwsXai(() => parseNpy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), 'shape': (2,), }"), 'm.npy'), /^m\.npy: bad \.npy header: the key 'shape' appears twice$/);
+  throwsXai(() => parseNpy(npy("{'descr': '<f4', 'descr': '<f2', 'fortran_order': False, 'shape': (4,), }"), 'm.npy'), /the key 'descr' appears twice/);
+});
+
+test('a zip with two entries of one name is refused', () => {
+  const entries = sdEntries();
+  throwsXai(() => parseWeights(makeZip([...entries, entries[0]]), 'dup.pth'), new RegExp(`^dup\\.pth: corrupt zip archive \\(two entries named ${entries[0][0].replace(/\./g, '\\.')}\\)$`));
+});
+
 test('weights holding NaN or ±Infinity (.pth float16, .safetensors) are refused, naming the key', () => {
   const sd = parseWeights(fixture('sd.pth'), 'sd.pth');
   sd.get('fc.bias')!.data[2] = -Infinity;

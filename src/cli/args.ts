@@ -27,11 +27,40 @@ export function required(command: string, values: Record<string, unknown>, name:
   return v;
 }
 
-export function intOption(command: string, value: unknown, name: string, fallback: number, min = 1): number {
+/**
+ * RISE masks per run (--masks, masks --n): 25 times the paper's 4000. Time grows linearly with N
+ * (a forward per mask) and `masks` writes N·H·W·4 bytes, so a typo of a few zeros is refused.
+ */
+export const MAX_MASKS = 100_000;
+/** Mask seeds are 32-bit words: a larger seed would silently wrap around to a smaller one. */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/** A whole number in [min, max] written in decimal digits ("", " ", "1e3", "0x10", "-1" are refused). */
+export function intOption(command: string, value: unknown, name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${command}: --${name} must be an integer ≥ ${min}, got "${value}"`);
+  const n = /^\d+$/.test(String(value)) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) {
+    throw new UsageError(`${command}: --${name} must be a whole number ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in ${min}..${max}`}, got "${value}"`);
+  }
   return n;
+}
+
+/** --seed: 0..2^32 − 1 (default 0). */
+export function seedOption(command: string, value: unknown): number {
+  return intOption(command, value, 'seed', 0, 0, MAX_SEED);
+}
+
+/** --masks / masks --n: 1..MAX_MASKS. */
+export function masksOption(command: string, value: unknown, name: string, fallback: number): number {
+  return intOption(command, value, name, fallback, 1, MAX_MASKS);
+}
+
+/** --p1, RISE's keep probability: a number in (0, 1] (default 0.5). */
+export function p1Option(command: string, value: unknown): number {
+  if (value === undefined) return 0.5;
+  const p = String(value).trim() === '' ? NaN : Number(value);
+  if (!(p > 0 && p <= 1)) throw new UsageError(`${command}: --p1 must be in (0, 1], got "${value}"`);
+  return p;
 }
 
 /** "224" or "224x192" (height x width). */

@@ -14,7 +14,7 @@ import { CAUSAL_METRICS, CausalMetrics, type CausalMetricName } from '../metrics
 import { evaluateDataset, type DatasetItem } from '../metrics/dataset.js';
 import { boxesToRegion, maskToRegion } from '../metrics/pointing.js';
 import { curvesSvg } from '../viz/curve-plot.js';
-import { intOption, parse, required, sizeOption, UsageError } from './args.js';
+import { intOption, MAX_MASKS, MAX_SEED, masksOption, p1Option, parse, required, seedOption, sizeOption, UsageError } from './args.js';
 import { checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 
@@ -54,7 +54,8 @@ is reported and skipped.
   --out OUT       OUT/results.csv, OUT/results.json (rows, summary: mean ± std per method and
                   metric, skipped images), OUT/curves-<metric>.svg (mean curves per method)
   --step N, --size S, --batch B, --layer L   as for evaluate / explain
-  --masks N, --grid S, --p1 P, --seed K      RISE settings (default 4000, 7, 0.5, 0)
+  --masks N, --grid S, --p1 P, --seed K      RISE settings (default 4000, 7, 0.5, 0; N ≤ ${MAX_MASKS},
+                                             seed ≤ ${MAX_SEED})
   -h, --help      this text
 `;
 
@@ -125,10 +126,8 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   const size = sizeOption(cmd, v.size, DEFAULT_SIZE);
   const step = intOption(cmd, v.step, 'step', 224);
   const batch = intOption(cmd, v.batch, 'batch', 32);
-  const p1 = v.p1 === undefined ? 0.5 : Number(v.p1);
-  if (!(p1 > 0 && p1 <= 1)) throw new UsageError(`${cmd}: --p1 must be in (0, 1], got "${v.p1}"`);
+  const rise = { masks: masksOption(cmd, v.masks, 'masks', 4000), grid: intOption(cmd, v.grid, 'grid', 7), p1: p1Option(cmd, v.p1), seed: seedOption(cmd, v.seed) };
   checkOutDir(cmd, out, [weightsPath, v.labels as string | undefined, v.boxes as string | undefined]);
-  const rise = { masks: intOption(cmd, v.masks, 'masks', 4000), grid: intOption(cmd, v.grid, 'grid', 7), p1, seed: intOption(cmd, v.seed, 'seed', 0, 0) };
 
   // Every name with an image extension is an item: one that is not a readable file (a broken
   // link, a folder) is reported and skipped with the others, not dropped unseen.
@@ -146,9 +145,9 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
     name: f,
     load: () => loadInput(join(dir, f), size, true),
     label: labels?.get(f) ?? labels?.get(basename(f, extname(f))),
-    region: boxes?.[f] ? () => {
+    region: boxes?.has(f) ? () => {
       const img = decodeImage(readFileBytes(join(dir, f)), f);
-      return boxesToRegion(boxes[f], img.width, img.height, size.height, size.width);
+      return boxesToRegion(boxes.get(f)!, img.width, img.height, size.height, size.width);
     } : gtDir ? () => {
       const mask = join(gtDir, f.replace(/\.(jpe?g|npy)$/i, '.png'));
       return maskToRegion(decodeImage(readFileBytes(mask), mask), size.height, size.width);
@@ -211,11 +210,21 @@ function readLabels(path: string): Map<string, number> {
   return map;
 }
 
-function readBoxes(path: string): Record<string, number[][]> {
+/** {"file": [[x0, y0, x1, y1], ...]}: every coordinate a number ≥ 0, x0 ≤ x1, y0 ≤ y1. */
+function readBoxes(path: string): Map<string, number[][]> {
+  let data: unknown;
   try {
-    return JSON.parse(new TextDecoder().decode(readFileBytes(path))) as Record<string, number[][]>;
+    data = JSON.parse(new TextDecoder().decode(readFileBytes(path)));
   } catch (e) {
     if (e instanceof XaiError) throw e;
     throw new XaiError(`${path}: not valid JSON (${(e as Error).message})`);
   }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new XaiError(`${path}: expected a JSON object {"file": [[x0, y0, x1, y1], ...]}`);
+  const isBox = (b: unknown) => Array.isArray(b) && b.length === 4 && b.every((x) => typeof x === 'number' && x >= 0) && b[0] <= b[2] && b[1] <= b[3];
+  for (const [file, boxes] of Object.entries(data)) {
+    if (!Array.isArray(boxes) || !boxes.every(isBox)) {
+      throw new XaiError(`${path}: the boxes of ${file} must be [[x0, y0, x1, y1], ...] with numbers ≥ 0, x0 ≤ x1 and y0 ≤ y1, got ${JSON.stringify(boxes).slice(0, 60)}`);
+    }
+  }
+  return new Map(Object.entries(data as Record<string, number[][]>));
 }

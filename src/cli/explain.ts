@@ -13,7 +13,7 @@ import { DEFAULT_SIZE, loadInput } from '../io/input.js';
 import { assertFinite, type HostTensor } from '../io/tensor.js';
 import { ResNet } from '../model/resnet.js';
 import { overlayHeatmap } from '../viz/overlay.js';
-import { intOption, parse, required, sizeOption, UsageError } from './args.js';
+import { intOption, MAX_MASKS, MAX_SEED, masksOption, p1Option, parse, required, seedOption, sizeOption, UsageError } from './args.js';
 import { checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 
@@ -40,9 +40,9 @@ CAM methods:
 RISE (rise: binary masks, rise-gauss: clip(N(0.5, 0.25), 0, 1) grids, rise-perlin: Perlin noise);
 one image at a time; saliency.npy is [classes, H, W] (all classes, as the seed returns it), the
 overlay shows --class (default top-1):
-  --masks N       number of masks (default 4000: the RISE paper's N for ResNet-50)
+  --masks N       number of masks, 1..${MAX_MASKS} (default 4000: the RISE paper's N for ResNet-50)
   --grid S        grid size s (default 7) and --p1 P keep probability (default 0.5): the paper's
-  --seed K        mask seed (default 0); the same seed gives the same masks on any device/batch
+  --seed K        mask seed, 0..${MAX_SEED} (default 0); the same seed gives the same masks on any device/batch
   --scores X      logits (default: the seed's code) or softmax (the RISE paper)
   --masks-file F  masks .npy, (N,1,H,W) or (N,H,W), float64 or float32, instead of generated ones
   --tolerance T   stop once every pixel's standard error ≤ T × the map's range (checked every
@@ -72,10 +72,10 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
   const batch = intOption('explain', v.batch, 'batch', 32);
   const layer = typeof v.layer === 'string' ? v.layer : 'layer4';
   const classArg = typeof v.class === 'string' ? parseClasses(v.class) : undefined;
-  checkOutDir('explain', out, [weightsPath, ...inputs, v['masks-file'] as string | undefined]);
 
   const rise = RISE_METHODS[method];
   const riseOptions = rise ? parseRiseOptions(v, rise) : undefined;
+  checkOutDir('explain', out, [weightsPath, ...inputs, v['masks-file'] as string | undefined]);
   const stateDict = loadWeightsFile(weightsPath);
   const image = concatBatch(inputs.map((p) => loadInput(p, size, v.size !== undefined)), inputs);
   const n = image.shape[0];
@@ -146,18 +146,18 @@ function parseRiseOptions(v: Record<string, string | boolean | undefined>, mode:
   const fromFile = typeof v['masks-file'] === 'string';
   return {
     mode, scores: scores as 'logits' | 'softmax', masksFile: undefined as HostTensor | undefined,
-    masks: v.masks === undefined ? (fromFile ? undefined : 4000) : num('masks', 4000, (x) => Number.isInteger(x) && x > 0, 'a whole number > 0'),
-    grid: num('grid', 7, (x) => Number.isInteger(x) && x > 0, 'a whole number > 0'),
-    p1: num('p1', 0.5, (x) => x > 0 && x <= 1, 'in (0, 1]'),
-    seed: num('seed', 0, (x) => Number.isInteger(x) && x >= 0, 'a whole number ≥ 0'),
+    masks: v.masks === undefined && fromFile ? undefined : masksOption('explain', v.masks, 'masks', 4000),
+    grid: intOption('explain', v.grid, 'grid', 7),
+    p1: p1Option('explain', v.p1),
+    seed: seedOption('explain', v.seed),
     tolerance: v.tolerance === undefined ? undefined : num('tolerance', 0, (x) => x > 0, '> 0'),
   };
 }
 
 function parseClasses(text: string): number[] {
-  const list = text.split(',').map((s) => Number(s.trim()));
-  if (list.some((c) => !Number.isInteger(c) || c < 0)) throw new UsageError(`explain: --class must be a class index or a comma-separated list, got "${text}"`);
-  return list;
+  const parts = text.split(',').map((s) => s.trim());
+  if (parts.some((c) => !/^\d+$/.test(c))) throw new UsageError(`explain: --class must be a class index or a comma-separated list of them, got "${text}"`);
+  return parts.map(Number);
 }
 
 /** Stacks [n_i, 3, H, W] inputs into one batch; all must have the same size. */

@@ -3,7 +3,7 @@
  * writable, outside the kernel's pseudo-file systems (/proc, /sys), and none of the files the
  * command writes there may be one of its input files.
  */
-import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, realpathSync, statfsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { XaiError } from '../errors.js';
 
@@ -20,9 +20,7 @@ const PSEUDO_FILE_SYSTEMS = ['/proc', '/sys'];
 
 export function checkOutDir(command: string, out: string, inputs: readonly (string | undefined)[]): void {
   const fail = (why: string): never => { throw new XaiError(`--out ${out}: ${why}`); };
-  // The deepest part of the path that exists decides where the folder would be created.
-  let existing = resolve(out);
-  while (!exists(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  const existing = existingAncestor(out);
   const real = realpathSync(existing);
   const pseudo = PSEUDO_FILE_SYSTEMS.find((p) => real === p || real.startsWith(`${p}/`));
   if (pseudo) fail(`is under ${pseudo}, a kernel pseudo-file system; refusing to write there`);
@@ -41,6 +39,25 @@ export function checkOutDir(command: string, out: string, inputs: readonly (stri
     const target = realpathSync(input);
     if (dirname(target) === real && written.test(basename(target))) fail(`would overwrite the input ${input} (${join(out, basename(target))})`);
   }
+}
+
+/**
+ * Refuses to start a run whose output would not fit on the disk that holds `out` (checked before
+ * the work, so a long run does not end in a full disk).
+ */
+export function checkFreeSpace(out: string, bytes: number, what: string): void {
+  const fs = statfsSync(existingAncestor(out));
+  const free = fs.bavail * fs.bsize;
+  if (bytes > free) throw new XaiError(`${what} would take ${gib(bytes)} GiB, the disk holding ${out} has ${gib(free)} GiB free`);
+}
+
+const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2);
+
+/** The deepest part of `path` that exists: where a folder to be made would be created. */
+function existingAncestor(path: string): string {
+  let p = resolve(path);
+  while (!exists(p) && dirname(p) !== p) p = dirname(p);
+  return p;
 }
 
 function exists(path: string): boolean {

@@ -297,6 +297,10 @@ const badCases: [string, () => string[], RegExp, number][] = [
     const args = datasetWithLabels('a-ring.png,2\n');
     return [...args, '--boxes', broken('boxes-bad.json', new TextEncoder().encode(JSON.stringify({ 'a-ring.png': [[10, '20', 30, 40]] })))];
   }, /boxes-bad\.json: the boxes of a-ring\.png must be \[\[x0, y0, x1, y1\], \.\.\.\] with numbers ≥ 0, x0 ≤ x1 and y0 ≤ y1, got \[\[10,"20",30,40\]\]/, 1],
+  ['--size over 4096 per side', () => ['explain', '--method', 'gradcam', '--weights', 'w', '--input', 'i', '--size', '224x4097', '--out', 'o'], /explain: --size 224x4097 is over the limit of 4096 per side/, 2],
+  ['--weights /dev/zero is refused, not read forever', () => ['predict', '--weights', '/dev/zero', '--input', `${MODEL}resnet18-w8-c5.input-1.npy`], /\/dev\/zero: not a regular file/, 1],
+  ['--input /dev/zero is refused, not read forever', () => ['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', '/dev/zero'], /\/dev\/zero: not a regular file/, 1],
+  ['labels with an empty line inside (the names after it would shift)', () => ['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`, '--labels', broken('gap.txt', new TextEncoder().encode('a\nb\n\nc\nd\ne\n'))], /gap\.txt line 3 is empty: one class name per line/, 1],
 ];
 
 for (const [name, args, pattern, code] of badCases) {

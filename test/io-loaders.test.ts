@@ -407,6 +407,67 @@ test('writeFileAtomic replaces a file whole; a failed write is an XaiError and l
   rmSync(base, { recursive: true });
 });
 
+/** A protocol-2 pickle of {key: tensor view of storage "0" (numel float32)} as torch writes it. */
+function viewsPickle(views: { key: string; offset: number; size: number[]; stride: number[] }[], numel: number): Uint8Array {
+  const out: number[] = [0x80, 2, 0x7d, 0x28];
+  const u32 = (n: number) => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24];
+  const str = (s: string) => { const b = new TextEncoder().encode(s); return [0x58, ...u32(b.length), ...b]; };
+  const int = (n: number) => [0x4a, ...u32(n)];
+  const tuple = (items: number[]) => [0x28, ...items, 0x74];
+  views.forEach((v, i) => {
+    out.push(...str(v.key));
+    if (i === 0) out.push(...ascii('ctorch._utils\n_rebuild_tensor_v2\n'), 0x71, 1); // GLOBAL, BINPUT 1
+    else out.push(0x68, 1); // BINGET 1
+    out.push(0x28); // MARK: the arguments
+    if (i === 0) out.push(...tuple([...str('storage'), ...ascii('ctorch\nFloatStorage\n'), ...str('0'), ...str('cpu'), ...int(numel)]), 0x71, 2);
+    else out.push(0x68, 2);
+    out.push(0x51, ...int(v.offset), ...tuple(v.size.flatMap(int)), ...tuple(v.stride.flatMap(int)), 0x74, 0x52); // BINPERSID ... TUPLE REDUCE
+  });
+  out.push(0x75, 0x2e); // SETITEMS STOP
+  return new Uint8Array(out);
+}
+
+const viewsPth = (views: Parameters<typeof viewsPickle>[0], numel: number) =>
+  makeZip([['sd/data.pkl', viewsPickle(views, numel)], ['sd/data/0', new Uint8Array(new Float32Array(numel).map((_, i) => i).buffer)]]);
+
+test('100k tensors viewing one storage: parsed in seconds, sharing the storage (read and CRC-checked once)', () => {
+  const views = Array.from({ length: 100_000 }, (_, i) => ({ key: `t${i}`, offset: i % 1000, size: [4], stride: [1] }));
+  const t0 = performance.now();
+  const sd = parsePth(viewsPth(views, 1004), 'many.pth');
+  const secs = (performance.now() - t0) / 1000;
+  assert.is(sd.size, 100_000);
+  assert.ok(secs < 5, `took ${secs.toFixed(1)} s`);
+  assert.equal([...sd.get('t999')!.data], [999, 1000, 1001, 1002]);
+  assert.is(sd.get('t0')!.data.buffer, sd.get('t99999')!.data.buffer, 'one decoded storage shared by the views');
+});
+
+test('strided views that copy far more than the storages hold are refused', () => {
+  const n = 1024;
+  const t = (k: number) => ({ key: `t${k}`, offset: 0, size: [n, n], stride: [1, n] }); // transposed: a copy each
+  assert.is(parsePth(viewsPth([t(0), t(1)], n * n), 'ok.pth').size, 2);
+  throwsXai(() => parsePth(viewsPth([0, 1, 2, 3, 4, 5].map(t), n * n), 'views.pth'), /^views\.pth: sd\/data\.pkl: strided tensor views copy more than 4 times the elements of all storages/);
+});
+
+test('a pickle whose shared tuples double at every level is refused (not walked 2^40 times)', () => {
+  // t0 = None; t(i) = (t(i-1), t(i-1)) through the memo; {t40: 1}. Printing the key would never end.
+  const ops = [0x80, 2, 0x7d, 0x4e, 0x71, 0];
+  for (let i = 0; i < 40; i++) ops.push(0x68, 0, 0x68, 0, 0x86, 0x71, 0);
+  ops.push(0x4b, 1, 0x73, 0x2e);
+  const t0 = performance.now();
+  throwsXai(() => unpickle(new Uint8Array(ops), 'p', { globals: new Map() }), /^p: pickle structure too large: shared objects expand to over \d+ elements/);
+  assert.ok(performance.now() - t0 < 1000);
+  // APPENDS of 200k items (a spread into push() would overflow the call stack).
+  const big = [0x80, 2, 0x5d, 0x28, ...new Array(200_000).fill(0x4e), 0x65, 0x2e];
+  assert.is((unpickle(new Uint8Array(big), 'p', { globals: new Map() }) as unknown[]).length, 200_000);
+});
+
+test('a device or FIFO is refused, not read forever', () => {
+  const t0 = performance.now();
+  throwsXai(() => readFileBytes('/dev/zero'), /^\/dev\/zero: not a regular file \(a device, FIFO or socket cannot be read as data\)$/);
+  throwsXai(() => loadWeightsFile('/dev/zero'), /not a regular file/);
+  assert.ok(performance.now() - t0 < 1000);
+});
+
 test('missing file or a directory: XaiError', () => {
   throwsXai(() => loadWeightsFile('/nonexistent/best_model.pth'), /^no such file: \/nonexistent\/best_model\.pth$/);
   throwsXai(() => loadNpyFile(join(DIR, 'nope.npy')), /^no such file: .*nope\.npy$/);

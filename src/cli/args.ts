@@ -63,12 +63,19 @@ export function p1Option(command: string, value: unknown): number {
   return p;
 }
 
-/** "224" or "224x192" (height x width). */
+/**
+ * The largest model input side: 4096 = 18 × 224. Activation memory grows with H·W (a ResNet's
+ * first feature map alone is 64·H/2·W/2 floats per image), so a typo must not start that run.
+ */
+export const MAX_SIZE = 4096;
+
+/** "224" or "224x192" (height x width), each side 1..MAX_SIZE. */
 export function sizeOption(command: string, value: unknown, fallback: InputSize): InputSize {
   if (value === undefined) return fallback;
   const m = /^(\d+)(?:x(\d+))?$/.exec(String(value));
   const height = m ? Number(m[1]) : NaN;
   const width = m ? Number(m[2] ?? m[1]) : NaN;
   if (!(height >= 1 && width >= 1)) throw new UsageError(`${command}: --size must be N or HxW (e.g. 224 or 224x192), got "${value}"`);
+  if (height > MAX_SIZE || width > MAX_SIZE) throw new UsageError(`${command}: --size ${value} is over the limit of ${MAX_SIZE} per side`);
   return { height, width };
 }

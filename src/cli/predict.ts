@@ -1,9 +1,8 @@
 /** `webgpu-xai predict`: the top classes of an image (or a .npy batch) under a ResNet checkpoint. */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
-import { loadWeightsFile, saveNpyFile, writeFileAtomic } from '../io/files.js';
+import { loadWeightsFile, readFileBytes, saveNpyFile, writeFileAtomic } from '../io/files.js';
 import { DEFAULT_SIZE, loadInput } from '../io/input.js';
 import { ResNet } from '../model/resnet.js';
 import { intOption, parse, required, sizeOption } from './args.js';
@@ -86,14 +85,13 @@ export async function predict(argv: string[], log: (s: string) => void): Promise
   return 0;
 }
 
+/** One class name per line, in class order; an empty line inside would shift the names after it. */
 function readLabels(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new XaiError(`no such file: ${path}`);
-  }
-  return text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== '');
+  const lines = new TextDecoder().decode(readFileBytes(path)).split(/\r?\n/).map((s) => s.trim());
+  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  const blank = lines.indexOf('');
+  if (blank >= 0) throw new XaiError(`${path} line ${blank + 1} is empty: one class name per line, in class order (an empty line would shift the names after it)`);
+  return lines;
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;

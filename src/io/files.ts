@@ -1,6 +1,6 @@
 // The Node-only side of the loaders: read and write files, turning file-system errors into
 // XaiErrors. Everything else in src/io works on bytes and runs in a browser as well.
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { XaiError } from '../errors.js';
 import { float32ToBytesLE } from './dtype.js';
@@ -8,16 +8,38 @@ import { encodeNpy, npyHeader, parseNpy } from './npy.js';
 import { parseWeights } from './state-dict.js';
 import type { HostTensor } from './tensor.js';
 
+/** The largest file read (Node's own limit for one buffer read is 2 GiB). */
+export const MAX_FILE_BYTES = 2 ** 31 - 1;
+
+/**
+ * A regular file's bytes, read up to the size it had when opened: a device (/dev/zero), a FIFO or
+ * a socket is refused, since it could be read forever.
+ */
 export function readFileBytes(path: string): Uint8Array {
+  let fd: number | undefined;
   try {
-    const b = readFileSync(path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    fd = openSync(path, 'r');
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new XaiError(`${path}: is a directory, not a file`);
+    if (!st.isFile()) throw new XaiError(`${path}: not a regular file (a device, FIFO or socket cannot be read as data)`);
+    if (st.size > MAX_FILE_BYTES) throw new XaiError(`${path}: ${st.size} bytes, over the limit of ${MAX_FILE_BYTES} bytes for one file`);
+    const bytes = new Uint8Array(st.size);
+    let n = 0;
+    while (n < bytes.length) {
+      const got = readSync(fd, bytes, n, bytes.length - n, null);
+      if (got === 0) break; // the file shrank
+      n += got;
+    }
+    return bytes.subarray(0, n);
   } catch (e) {
+    if (e instanceof XaiError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && isSymlink(path)) throw new XaiError(`${path}: broken symbolic link (its target does not exist)`);
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new XaiError(`no such file: ${path}`);
     if (code === 'EISDIR') throw new XaiError(`${path}: is a directory, not a file`);
     throw new XaiError(`cannot read ${path}: ${code ?? (e as Error).message}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

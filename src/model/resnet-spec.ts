@@ -72,11 +72,7 @@ export function parseResNet(sd: Map<string, HostTensor>, source = 'state_dict'):
     );
   }
   const block: 'basic' | 'bottleneck' = sd.has('layer1.0.conv3.weight') ? 'bottleneck' : 'basic';
-  const stageDepths = [1, 2, 3, 4].map((l) => {
-    let n = 0;
-    while ([...sd.keys()].some((k) => k.startsWith(`layer${l}.${n}.`))) n++;
-    return n;
-  });
+  const stageDepths = countBlocks(sd.keys());
 
   const convBn = (conv: string, bn: string, cin: number, stride: number): ConvBnSpec | undefined => {
     const w = get(`${conv}.weight`, 4);
@@ -155,6 +151,23 @@ export function parseResNet(sd: Map<string, HostTensor>, source = 'state_dict'):
     fc: { weight: fcW!, bias: fcB!.data },
     numClasses: fcW!.shape[0], featureChannels: channels, inChannels,
   };
+}
+
+/**
+ * Blocks per stage: for layer l, the n such that layerl.0 … layerl.(n-1) all have keys. One pass
+ * over the keys (a scan per block would be quadratic in a hostile file's key count).
+ */
+function countBlocks(keys: Iterable<string>): number[] {
+  const seen = [1, 2, 3, 4].map(() => new Set<number>());
+  for (const k of keys) {
+    const m = /^layer([1-4])\.(\d+)\./.exec(k);
+    if (m) seen[Number(m[1]) - 1].add(Number(m[2]));
+  }
+  return seen.map((s) => {
+    let n = 0;
+    while (s.has(n)) n++;
+    return n;
+  });
 }
 
 function list(items: string[], max = 6): string {

@@ -31,6 +31,14 @@ test('100k block keys are read in one pass, not a scan per block', () => {
   assert.match(m, /big does not fit a torchvision ResNet \(basic blocks, stages 100000-2-2-2\)/);
 });
 
+test('a CIFAR-style stem (conv1 3x3, same key names) is refused, not run with a max-pool it never had', () => {
+  const sd = load('resnet18-w8-c5');
+  const [co, ci] = sd.get('conv1.weight')!.shape;
+  sd.set('conv1.weight', { shape: [co, ci, 3, 3], data: new Float32Array(co * ci * 9) });
+  assert.match(message(() => parseResNet(sd, 'cifar.pth')),
+    /^cifar\.pth does not fit a torchvision ResNet \(basic blocks, stages 2-2-2-2\): shape mismatch: conv1\.weight has shape \[8,3,3,3\]: torchvision's 7x7 stem expected \(a 3x3 stem is a CIFAR-style ResNet, which has no max-pool after it; not supported\)$/);
+});
+
 test('architectures and class counts are inferred from the keys', () => {
   const r18 = parseResNet(load('resnet18-w8-c5'));
   assert.is(r18.arch, 'resnet18');

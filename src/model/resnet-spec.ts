@@ -104,6 +104,12 @@ export function parseResNet(sd: Map<string, HostTensor>, source = 'state_dict'):
   const stemW = sd.get('conv1.weight')!;
   const inChannels = stemW.shape[1] ?? 3;
   const stem = convBn('conv1', 'bn1', inChannels, 2);
+  // torchvision's stem is a 7×7 stride-2 conv, then a 3×3 stride-2 max-pool, which the keys cannot
+  // show. A CIFAR-style ResNet uses the same key names with a 3×3 stride-1 stem and no max-pool:
+  // run as torchvision's, it would give wrong numbers without a word, so it is refused.
+  if (stem && (stem.weight.shape[2] !== 7 || stem.weight.shape[3] !== 7)) {
+    bad.push(`conv1.weight has shape [${stem.weight.shape}]: torchvision's 7x7 stem expected (a ${stem.weight.shape[2]}x${stem.weight.shape[3]} stem is a CIFAR-style ResNet, which has no max-pool after it; not supported)`);
+  }
   let channels = outCh(stem, 64);
   const blocks: BlockSpec[] = [];
   for (let l = 1; l <= 4; l++) {

@@ -6,6 +6,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UsageError } from '../src/cli/args.js';
+import { reportError } from '../src/cli/main.js';
+import { GpuValidationError, XaiError } from '../src/errors.js';
 import { parseCsvLine } from '../src/io/csv.js';
 import { encodeNpy } from '../src/io/npy.js';
 import { decodeImage, encodePng } from '../src/io/image.js';
@@ -335,6 +338,26 @@ test('a masks run killed half-way leaves no truncated masks.npy', async () => {
   });
   assert.is(child.signalCode, 'SIGKILL');
   assert.not.ok(existsSync(join(out, 'masks.npy')), 'no masks.npy');
+});
+
+test('exit codes: usage 2, bad input 1, a GPU validation error (our bug) 70 naming the kernel, one line each', () => {
+  const lines: string[] = [];
+  const original = console.error;
+  console.error = (s: string) => lines.push(s);
+  try {
+    assert.is(reportError(new UsageError('explain: --p1 must be in (0, 1], got "2"'), 'explain'), 2);
+    assert.is(reportError(new XaiError('no such file: w.pth'), 'predict'), 1);
+    assert.is(reportError(new GpuValidationError('GPU validation error in kernels [conv2d-3x3]: Binding size is too small\nmore'), 'predict'), 70);
+    assert.is(reportError(new TypeError('x is undefined'), 'predict'), 70);
+  } finally {
+    console.error = original;
+  }
+  assert.equal(lines, [
+    'webgpu-xai: explain: --p1 must be in (0, 1], got "2" (see webgpu-xai explain --help)',
+    'webgpu-xai: error: no such file: w.pth',
+    'webgpu-xai: internal error (a bug in webgpu-xai, please report it): GPU validation error in kernels [conv2d-3x3]: Binding size is too small (run with WEBGPU_XAI_DEBUG=1 for details)',
+    'webgpu-xai: internal error: x is undefined (run with WEBGPU_XAI_DEBUG=1 for details)',
+  ]);
 });
 
 test('no WebGPU adapter → says how to get one', () => {

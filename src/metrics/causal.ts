@@ -1,6 +1,6 @@
 /**
  * Insertion and Deletion (Petsiuk et al., RISE, BMVC 2018), as the RISE authors' CausalMetric
- * computes them (DESIGN.md §3), with every step image made on the GPU and scored in batches:
+ * computes them (docs/SEMANTICS.md §5), with every step image made on the GPU and scored in batches:
  *
  *   class c = top-1 of the unmodified image (or given); score = softmax probability of c;
  *   order = pixels by saliency, descending (ties: lower pixel index first); n = ceil(HW / step);

@@ -41,14 +41,15 @@ Deletion replaces them with zeros (normalised space), insertion starts from a bl
 const DATASET_HELP = `Usage: webgpu-xai evaluate-dataset --weights W --images DIR --methods M1,M2 --out OUT [options]
 
 Explains every image of a folder with each method, then scores the maps with insertion and
-deletion (and the pointing game with ground truth). One image at a time; an unreadable image
-is reported and skipped.
+deletion (and the pointing game with ground truth). One image at a time; an image that fails
+(unreadable, mis-shaped, non-finite, a broken link, a missing ground-truth mask) is reported,
+listed in results.json's "skipped" and the run goes on.
 
   --images DIR    PNG/JPEG/.npy files (sorted by name)
   --methods M     comma-separated: ${METHODS.join(', ')}
   --metrics M     comma-separated: insertion, deletion (default both)
   --labels F      CSV or text lines "file,class" (or "file class"): the class per image
-                  (default: the model's top-1)
+                  (default: the model's top-1); a malformed row is an error naming its line
   --gt-masks DIR  ground-truth masks, same file names (PNG, non-zero = object): pointing game
   --boxes F       JSON {"file": [[x0, y0, x1, y1], ...]} in pixels of the original image
   --out OUT       OUT/results.csv, OUT/results.json (rows, summary: mean ± std per method and

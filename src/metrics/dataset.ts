@@ -1,9 +1,11 @@
 /**
  * Evaluation over a data set, one image at a time (nothing but the running table is kept): for
  * every image and method, explain, then insertion and deletion (and the pointing game where a
- * ground-truth region is given). An item whose data fails (an unreadable, mis-shaped or
- * non-finite image, a missing or broken ground truth, a class the model lacks: any XaiError) is
- * reported in `skipped` and leaves no row; other errors (our bugs) end the run.
+ * ground-truth region is given). An item whose own data fails — its image is unreadable,
+ * mis-shaped or non-finite, its ground truth missing or broken: an XaiError from `load`, the
+ * shape checks or `region` — is reported in `skipped` and leaves no row. A failure after that
+ * (explaining, scoring) is not the item's: the same settings would fail on every image, so it
+ * ends the run rather than skip everything silently.
  * Environment-free: the caller supplies the images as loaders (files in Node, fetches in a page).
  */
 import { XaiError } from '../errors.js';
@@ -58,47 +60,42 @@ export async function evaluateDataset(model: ResNet, items: readonly DatasetItem
   const skipped: DatasetReport['skipped'] = [];
   const curveSums: Record<string, Partial<Record<CausalMetricName, { sum: number[]; n: number }>>> = {};
   for (const [i, item] of items.entries()) {
-    // Everything about one item (its file, its ground truth, its explanations) happens here; a
-    // failure that the item's data causes (an XaiError) skips it, rows and curves included.
-    const mine: DatasetRow[] = [];
-    const curves: { method: string; metric: CausalMetricName; scores: number[] }[] = [];
+    // The item's own data first: a failure here (an XaiError) is the item's, so it is skipped.
+    let image: HostTensor;
+    let region: Uint8Array | undefined;
     try {
-      const image = await item.load();
+      image = await item.load();
       model.checkInput(image.shape, item.name);
       if (image.shape[0] !== 1) throw new XaiError(`${item.name} holds ${image.shape[0]} images; a data set item is one image`);
-      const cls = item.label ?? argmaxRows(await model.predict(image))[0];
-      const region = item.region ? await item.region() : undefined;
-      for (const method of opts.methods) {
-        const t0 = performance.now();
-        const plane = await explainPlane(model, method, image, cls, opts);
-        const results = await causal.evaluate(image, plane, opts.metrics, { step: opts.step, classIndex: cls, batch: opts.batch });
-        const row: DatasetRow = { image: item.name, method, class: cls, auc: {}, seconds: 0 };
-        for (const r of results) {
-          row.auc[r.metric] = r.auc;
-          curves.push({ method, metric: r.metric, scores: r.scores });
-        }
-        if (region) {
-          const [, , H, W] = image.shape;
-          const pg = pointingGame(plane.data, region, H, W);
-          row.pointingHit = pg.hit;
-          row.pointingEnergy = pg.energy;
-        }
-        row.seconds = Math.round(performance.now() - t0) / 1000;
-        mine.push(row);
-      }
+      region = item.region ? await item.region() : undefined;
     } catch (e) {
       if (!(e instanceof XaiError)) throw e;
       skipped.push({ image: item.name, error: e.message });
       opts.onImage?.(i + 1, items.length, item.name);
       continue;
     }
-    rows.push(...mine);
-    for (const { method, metric, scores } of curves) {
-      const acc = ((curveSums[method] ??= {})[metric] ??= { sum: new Array(scores.length).fill(0), n: 0 });
-      if (acc.sum.length === scores.length) {
-        scores.forEach((v, k) => (acc.sum[k] += v));
-        acc.n++;
+    const cls = item.label ?? argmaxRows(await model.predict(image))[0];
+    for (const method of opts.methods) {
+      const t0 = performance.now();
+      const plane = await explainPlane(model, method, image, cls, opts);
+      const results = await causal.evaluate(image, plane, opts.metrics, { step: opts.step, classIndex: cls, batch: opts.batch });
+      const row: DatasetRow = { image: item.name, method, class: cls, auc: {}, seconds: 0 };
+      for (const r of results) {
+        row.auc[r.metric] = r.auc;
+        const acc = ((curveSums[method] ??= {})[r.metric] ??= { sum: new Array(r.scores.length).fill(0), n: 0 });
+        if (acc.sum.length === r.scores.length) {
+          r.scores.forEach((v, k) => (acc.sum[k] += v));
+          acc.n++;
+        }
       }
+      if (region) {
+        const [, , H, W] = image.shape;
+        const pg = pointingGame(plane.data, region, H, W);
+        row.pointingHit = pg.hit;
+        row.pointingEnergy = pg.energy;
+      }
+      row.seconds = Math.round(performance.now() - t0) / 1000;
+      rows.push(row);
     }
     opts.onImage?.(i + 1, items.length, item.name);
   }

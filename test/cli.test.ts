@@ -305,6 +305,7 @@ const badCases: [string, () => string[], RegExp, number][] = [
   ['--input /dev/zero is refused, not read forever', () => ['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', '/dev/zero'], /\/dev\/zero: not a regular file/, 1],
   ['labels with an empty line inside (the names after it would shift)', () => ['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`, '--labels', broken('gap.txt', new TextEncoder().encode('a\nb\n\nc\nd\ne\n'))], /gap\.txt line 3 is empty: one class name per line/, 1],
   ['evaluate-dataset: a bad --layer ends the run (it would fail on every image), not a skip per image', () => [...datasetWithLabels('a-ring.png,2\n'), '--layer', 'layer9'], /unknown layer "layer9"/, 1],
+  ['a .npy input over 4096 per side', () => ['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', broken('tall.npy', encodeNpy({ shape: [1, 3, 4097, 1], data: new Float32Array(3 * 4097) }))], /tall\.npy is 4097x1, over the limit of 4096 per side/, 1],
 ];
 
 for (const [name, args, pattern, code] of badCases) {

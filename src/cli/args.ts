@@ -1,7 +1,7 @@
 /** Command-line parsing shared by the commands: node:util parseArgs plus checked conversions. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { XaiError } from '../errors.js';
-import type { InputSize } from '../io/input.js';
+import { MAX_SIDE, type InputSize } from '../io/input.js';
 
 /** A mistake in the command line itself: printed with a pointer to --help, exit code 2. */
 export class UsageError extends XaiError {
@@ -63,19 +63,13 @@ export function p1Option(command: string, value: unknown): number {
   return p;
 }
 
-/**
- * The largest model input side: 4096 = 18 × 224. Activation memory grows with H·W (a ResNet's
- * first feature map alone is 64·H/2·W/2 floats per image), so a typo must not start that run.
- */
-export const MAX_SIZE = 4096;
-
-/** "224" or "224x192" (height x width), each side 1..MAX_SIZE. */
+/** "224" or "224x192" (height x width), each side 1..MAX_SIDE (4096). */
 export function sizeOption(command: string, value: unknown, fallback: InputSize): InputSize {
   if (value === undefined) return fallback;
   const m = /^(\d+)(?:x(\d+))?$/.exec(String(value));
   const height = m ? Number(m[1]) : NaN;
   const width = m ? Number(m[2] ?? m[1]) : NaN;
   if (!(height >= 1 && width >= 1)) throw new UsageError(`${command}: --size must be N or HxW (e.g. 224 or 224x192), got "${value}"`);
-  if (height > MAX_SIZE || width > MAX_SIZE) throw new UsageError(`${command}: --size ${value} is over the limit of ${MAX_SIZE} per side`);
+  if (height > MAX_SIDE || width > MAX_SIDE) throw new UsageError(`${command}: --size ${value} is over the limit of ${MAX_SIDE} per side`);
   return { height, width };
 }

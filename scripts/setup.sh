@@ -3,7 +3,7 @@
 #  1. npm dependencies (npm ci) when node_modules is missing or older than package-lock.json.
 #  2. A WebGPU adapter for Dawn. Where none is found on Debian, installs Mesa >= 25 lavapipe (a
 #     software Vulkan driver): bookworm's own Mesa 22.3 is refused by Dawn, bookworm-backports'
-#     Mesa 25 works (DESIGN.md §5). As root it installs; otherwise it prints the exact commands.
+#     Mesa 25 works (docs/SEMANTICS.md §6). As root it installs; otherwise it prints the exact commands.
 #  3. With --browser (the test suite): Debian's chromium, whose headless WebGPU the browser test uses.
 set -euo pipefail
 cd "$(dirname "$0")/.."

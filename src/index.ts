@@ -2,7 +2,7 @@
  * webgpu-xai, browser-safe entry point: nothing here touches the file system. Node programs that
  * read and write files import `webgpu-xai/node`, which adds the file helpers.
  */
-export { XaiError } from './errors.js';
+export { GpuValidationError, XaiError } from './errors.js';
 export { GpuContext, type Dispatch } from './gpu/context.js';
 export type { GpuTensor } from './gpu/tensor.js';
 export type { KernelTime } from './gpu/profiler.js';

@@ -89,13 +89,14 @@ for (const step of [37, 224]) {
   });
 }
 
-test('a saliency map of the wrong size, and NaN, are refused', async () => {
+test('a saliency map of the wrong size, NaN and infinities are refused', async () => {
   const ctx = await gpu();
   const metrics = new CausalMetrics(ResNet.fromStateDict(ctx, loadWeightsFile(`${MODEL}resnet18-w8-c5.pth`)));
   const image = loadNpyFile(`${DIR}input.npy`);
   for (const [sal, pattern] of [
     [{ shape: [40, 48], data: new Float32Array(1920) }, /saliency map has shape \[40,48\]; for this 48x40 input it must be \[48, 40\]/],
-    [{ shape: [48, 40], data: new Float32Array(1920).fill(NaN) }, /contains NaN/],
+    [{ shape: [48, 40], data: new Float32Array(1920).fill(NaN) }, /saliency map's plane 0 holds NaN at \[0,0\] \(non-finite values are refused\)/],
+    [{ shape: [48, 40], data: new Float32Array(1920).fill(-Infinity, 41) }, /holds -Infinity at \[1,1\]/],
   ] as const) {
     try {
       await metrics.evaluate(image, sal as unknown as HostTensor);

@@ -7,7 +7,7 @@ import { GpuContext } from '../src/gpu/context.js';
 import { bucketSize } from '../src/gpu/buffer-pool.js';
 import { u32Params } from '../src/kernels/grid.js';
 import { softmax } from '../src/kernels/softmax.js';
-import { XaiError } from '../src/errors.js';
+import { GpuValidationError, XaiError } from '../src/errors.js';
 import { closeGpu, gpu } from './helpers.js';
 
 test('a validation error surfaces at the next readback and names the kernel', async () => {
@@ -20,8 +20,9 @@ test('a validation error surfaces at the next readback and names the kernel', as
     await ctx.read(y);
     assert.unreachable('expected a GPU error');
   } catch (e) {
-    assert.instance(e, XaiError);
-    assert.match((e as Error).message, /GPU error in kernels \[broken-softmax\]/);
+    assert.instance(e, GpuValidationError); // our bug, not the user's input:
+    assert.not.instance(e, XaiError); // not an XaiError (exit 70, never a skipped data set item)
+    assert.match((e as Error).message, /^GPU validation error in kernels \[broken-softmax\]: /);
   }
   // The context stays usable afterwards.
   const ok = await ctx.read(softmax(ctx, x));

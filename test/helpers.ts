@@ -70,3 +70,24 @@ export async function closeGpu(): Promise<void> {
   if (shared) await (await shared).close();
   shared = null;
 }
+
+/** A state_dict as .safetensors bytes (F32), for crafted checkpoints. */
+export function encodeSafetensors(tensors: Map<string, { shape: number[]; data: Float32Array }>): Uint8Array {
+  const header: Record<string, unknown> = {};
+  let offset = 0;
+  for (const [key, t] of tensors) {
+    header[key] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * t.data.length] };
+    offset += 4 * t.data.length;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const out = new Uint8Array(8 + json.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(new TextEncoder().encode(json), 8);
+  let p = 8 + json.length;
+  for (const t of tensors.values()) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), p);
+    p += t.data.byteLength;
+  }
+  return out;
+}

@@ -3,13 +3,13 @@
 // hostile files, each of which must give an XaiError with a message that says what is wrong.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XaiError } from '../src/errors.js';
 import { halfToFloat } from '../src/io/dtype.js';
-import { loadNpyFile, loadWeightsFile, readFileBytes, saveNpyFile } from '../src/io/files.js';
+import { loadNpyFile, loadWeightsFile, makeDir, NpyStreamWriter, readFileBytes, saveNpyFile, writeFileAtomic } from '../src/io/files.js';
 import { encodeNpy, parseNpy } from '../src/io/npy.js';
 import { PyGlobal, unpickle } from '../src/io/pickle.js';
 import { parsePth } from '../src/io/pth.js';
@@ -18,6 +18,7 @@ import { parseWeights } from '../src/io/state-dict.js';
 import type { HostTensor } from '../src/io/tensor.js';
 import { ZipArchive } from '../src/io/zip.js';
 import { crc32 } from '../src/io/crc32.js';
+import { encodeSafetensors } from './helpers.js';
 
 const DIR = fileURLToPath(new URL('../../test/fixtures/io/', import.meta.url));
 const fixture = (f: string) => new Uint8Array(readFileSync(join(DIR, f)));
@@ -338,6 +339,133 @@ test('broken .npy: bad magic, truncated, Fortran order, big-endian, bad header',
   };
   assert.is(parseNpy(npy('<f4'), 'ok.npy').data.length, 2);
   for (const d of ['<constructor', '<__proto__', '<toString']) throwsXai(() => parseNpy(npy(d), 'm.npy'), new RegExp(`^m\\.npy: unsupported \\.npy dtype ${d}$`));
+});
+
+test('a .npy header with a repeated key is refused (which value wins would be up to the parser)', () => {
+  const npy = (dict: string) => {
+    const h = dict.padEnd(117) + '\n';
+    const out = new Uint8Array(10 + h.length + 64);
+    out.set([0x93, ...ascii(`NUMPY\x01\x00`), h.length, 0, ...ascii(h)]);
+    return out;
+  };
+  assert.equal(parseNpy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }"), 'ok.npy').shape, [4]);
+  throwsXai(() => parseNpy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), 'shape': (2,), }"), 'm.npy'), /^m\.npy: bad \.npy header: the key 'shape' appears twice$/);
+  throwsXai(() => parseNpy(npy("{'descr': '<f4', 'descr': '<f2', 'fortran_order': False, 'shape': (4,), }"), 'm.npy'), /the key 'descr' appears twice/);
+});
+
+test('a zip with two entries of one name is refused', () => {
+  const entries = sdEntries();
+  throwsXai(() => parseWeights(makeZip([...entries, entries[0]]), 'dup.pth'), new RegExp(`^dup\\.pth: corrupt zip archive \\(two entries named ${entries[0][0].replace(/\./g, '\\.')}\\)$`));
+});
+
+test('weights holding NaN or ±Infinity (.pth float16, .safetensors) are refused, naming the key', () => {
+  const sd = parseWeights(fixture('sd.pth'), 'sd.pth');
+  sd.get('fc.bias')!.data[2] = -Infinity;
+  throwsXai(() => parseWeights(encodeSafetensors(sd), 'w.safetensors'), /^w\.safetensors: tensor fc\.bias holds -Infinity at \[2\] \(non-finite values are refused\)$/);
+  // A float16 infinity in a .pth storage: patch the bytes, then fix the entry's CRC.
+  const pth = fixture('sd.pth');
+  const zip = new ZipArchive(pth, 'sd.pth');
+  const entry = [...zip.entries.values()].find((e) => e.size === 2 * 15)!; // half.weight: [3, 5] float16
+  const data = zip.read(entry.name);
+  data[2] = 0x00;
+  data[3] = 0x7c; // element 1 = +inf
+  const crcAt = findCentralCrc(pth, entry.name);
+  new DataView(pth.buffer, pth.byteOffset).setUint32(crcAt, crc32(data), true);
+  throwsXai(() => parseWeights(pth, 'sd.pth'), /^sd\.pth: tensor half\.weight holds Infinity at \[0,1\]/);
+});
+
+/** The offset of an entry's CRC-32 field in the central directory. */
+function findCentralCrc(zip: Uint8Array, name: string): number {
+  const v = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  const nb = new TextEncoder().encode(name);
+  for (let p = zip.length - 46; p >= 0; p--) {
+    if (v.getUint32(p, true) === 0x02014b50 && v.getUint16(p + 28, true) === nb.length && nb.every((b, i) => zip[p + 46 + i] === b)) return p + 16;
+  }
+  throw new Error(`no central directory entry ${name}`);
+}
+
+test('makeDir makes missing parents, and under /proc fails at once (Node\'s recursive mkdir spins there)', () => {
+  const base = mkdtempSync(join(tmpdir(), 'webgpu-xai-dir-'));
+  makeDir(join(base, 'a', 'b', 'c'));
+  assert.ok(statSync(join(base, 'a', 'b', 'c')).isDirectory());
+  makeDir(join(base, 'a', 'b')); // exists: fine
+  throwsXai(() => makeDir('/proc/webgpu-xai-test/x'), /^cannot create the folder \/proc\/webgpu-xai-test\/x: ENOENT$/);
+  rmSync(base, { recursive: true });
+});
+
+test('writeFileAtomic replaces a file whole; a failed write is an XaiError and leaves no temporary file', () => {
+  const base = mkdtempSync(join(tmpdir(), 'webgpu-xai-atomic-'));
+  writeFileAtomic(join(base, 'x', 'a.json'), 'one');
+  writeFileAtomic(join(base, 'x', 'a.json'), 'two');
+  assert.is(readFileSync(join(base, 'x', 'a.json'), 'utf8'), 'two');
+  mkdirSync(join(base, 'x', 'dir.npy'));
+  throwsXai(() => saveNpyFile(join(base, 'x', 'dir.npy'), { shape: [1], data: new Float32Array(1) }), /^cannot write .*dir\.npy: EISDIR$/);
+  const w = new NpyStreamWriter(join(base, 'x', 'm.npy'), [2, 3]);
+  w.write(new Float32Array(3));
+  assert.throws(() => w.close(), /wrote 3 of 6 values/);
+  assert.equal(readdirSync(join(base, 'x')).sort(), ['a.json', 'dir.npy']);
+  rmSync(base, { recursive: true });
+});
+
+/** A protocol-2 pickle of {key: tensor view of storage "0" (numel float32)} as torch writes it. */
+function viewsPickle(views: { key: string; offset: number; size: number[]; stride: number[] }[], numel: number): Uint8Array {
+  const out: number[] = [0x80, 2, 0x7d, 0x28];
+  const u32 = (n: number) => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24];
+  const str = (s: string) => { const b = new TextEncoder().encode(s); return [0x58, ...u32(b.length), ...b]; };
+  const int = (n: number) => [0x4a, ...u32(n)];
+  const tuple = (items: number[]) => [0x28, ...items, 0x74];
+  views.forEach((v, i) => {
+    out.push(...str(v.key));
+    if (i === 0) out.push(...ascii('ctorch._utils\n_rebuild_tensor_v2\n'), 0x71, 1); // GLOBAL, BINPUT 1
+    else out.push(0x68, 1); // BINGET 1
+    out.push(0x28); // MARK: the arguments
+    if (i === 0) out.push(...tuple([...str('storage'), ...ascii('ctorch\nFloatStorage\n'), ...str('0'), ...str('cpu'), ...int(numel)]), 0x71, 2);
+    else out.push(0x68, 2);
+    out.push(0x51, ...int(v.offset), ...tuple(v.size.flatMap(int)), ...tuple(v.stride.flatMap(int)), 0x74, 0x52); // BINPERSID ... TUPLE REDUCE
+  });
+  out.push(0x75, 0x2e); // SETITEMS STOP
+  return new Uint8Array(out);
+}
+
+const viewsPth = (views: Parameters<typeof viewsPickle>[0], numel: number) =>
+  makeZip([['sd/data.pkl', viewsPickle(views, numel)], ['sd/data/0', new Uint8Array(new Float32Array(numel).map((_, i) => i).buffer)]]);
+
+test('100k tensors viewing one storage: parsed in seconds, sharing the storage (read and CRC-checked once)', () => {
+  const views = Array.from({ length: 100_000 }, (_, i) => ({ key: `t${i}`, offset: i % 1000, size: [4], stride: [1] }));
+  const t0 = performance.now();
+  const sd = parsePth(viewsPth(views, 1004), 'many.pth');
+  const secs = (performance.now() - t0) / 1000;
+  assert.is(sd.size, 100_000);
+  assert.ok(secs < 5, `took ${secs.toFixed(1)} s`);
+  assert.equal([...sd.get('t999')!.data], [999, 1000, 1001, 1002]);
+  assert.is(sd.get('t0')!.data.buffer, sd.get('t99999')!.data.buffer, 'one decoded storage shared by the views');
+});
+
+test('strided views that copy far more than the storages hold are refused', () => {
+  const n = 1024;
+  const t = (k: number) => ({ key: `t${k}`, offset: 0, size: [n, n], stride: [1, n] }); // transposed: a copy each
+  assert.is(parsePth(viewsPth([t(0), t(1)], n * n), 'ok.pth').size, 2);
+  throwsXai(() => parsePth(viewsPth([0, 1, 2, 3, 4, 5].map(t), n * n), 'views.pth'), /^views\.pth: sd\/data\.pkl: strided tensor views copy more than 4 times the elements of all storages/);
+});
+
+test('a pickle whose shared tuples double at every level is refused (not walked 2^40 times)', () => {
+  // t0 = None; t(i) = (t(i-1), t(i-1)) through the memo; {t40: 1}. Printing the key would never end.
+  const ops = [0x80, 2, 0x7d, 0x4e, 0x71, 0];
+  for (let i = 0; i < 40; i++) ops.push(0x68, 0, 0x68, 0, 0x86, 0x71, 0);
+  ops.push(0x4b, 1, 0x73, 0x2e);
+  const t0 = performance.now();
+  throwsXai(() => unpickle(new Uint8Array(ops), 'p', { globals: new Map() }), /^p: pickle structure too large: shared objects expand to over \d+ elements/);
+  assert.ok(performance.now() - t0 < 1000);
+  // APPENDS of 200k items (a spread into push() would overflow the call stack).
+  const big = [0x80, 2, 0x5d, 0x28, ...new Array(200_000).fill(0x4e), 0x65, 0x2e];
+  assert.is((unpickle(new Uint8Array(big), 'p', { globals: new Map() }) as unknown[]).length, 200_000);
+});
+
+test('a device or FIFO is refused, not read forever', () => {
+  const t0 = performance.now();
+  throwsXai(() => readFileBytes('/dev/zero'), /^\/dev\/zero: not a regular file \(a device, FIFO or socket cannot be read as data\)$/);
+  throwsXai(() => loadWeightsFile('/dev/zero'), /not a regular file/);
+  assert.ok(performance.now() - t0 < 1000);
 });
 
 test('missing file or a directory: XaiError', () => {

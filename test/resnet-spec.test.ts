@@ -22,6 +22,23 @@ function message(fn: () => unknown): string {
   return '';
 }
 
+test('100k block keys are read in one pass, not a scan per block', () => {
+  const sd = load('resnet18-w8-c5');
+  for (let b = 2; b < 100_000; b++) sd.set(`layer1.${b}.conv1.weight`, { shape: [1], data: new Float32Array(1) });
+  const t0 = performance.now();
+  const m = message(() => parseResNet(sd, 'big'));
+  assert.ok(performance.now() - t0 < 3000, `took ${performance.now() - t0} ms`);
+  assert.match(m, /big does not fit a torchvision ResNet \(basic blocks, stages 100000-2-2-2\)/);
+});
+
+test('a CIFAR-style stem (conv1 3x3, same key names) is refused, not run with a max-pool it never had', () => {
+  const sd = load('resnet18-w8-c5');
+  const [co, ci] = sd.get('conv1.weight')!.shape;
+  sd.set('conv1.weight', { shape: [co, ci, 3, 3], data: new Float32Array(co * ci * 9) });
+  assert.match(message(() => parseResNet(sd, 'cifar.pth')),
+    /^cifar\.pth does not fit a torchvision ResNet \(basic blocks, stages 2-2-2-2\): shape mismatch: conv1\.weight has shape \[8,3,3,3\]: torchvision's 7x7 stem expected \(a 3x3 stem is a CIFAR-style ResNet, which has no max-pool after it; not supported\)$/);
+});
+
 test('architectures and class counts are inferred from the keys', () => {
   const r18 = parseResNet(load('resnet18-w8-c5'));
   assert.is(r18.arch, 'resnet18');

@@ -1,18 +1,21 @@
 /** `webgpu-xai evaluate` (one image) and `evaluate-dataset` (a folder): insertion, deletion, pointing game. */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
 import { METHODS } from '../explain/methods.js';
-import { loadNpyFile, loadWeightsFile, readFileBytes } from '../io/files.js';
+import { csvRecord, parseCsvLine } from '../io/csv.js';
+import { loadNpyFile, loadWeightsFile, readFileBytes, writeFileAtomic } from '../io/files.js';
 import { decodeImage } from '../io/image.js';
 import { DEFAULT_SIZE, loadInput } from '../io/input.js';
+import { assertFinite } from '../io/tensor.js';
 import { ResNet } from '../model/resnet.js';
 import { CAUSAL_METRICS, CausalMetrics, type CausalMetricName } from '../metrics/causal.js';
 import { evaluateDataset, type DatasetItem } from '../metrics/dataset.js';
 import { boxesToRegion, maskToRegion } from '../metrics/pointing.js';
 import { curvesSvg } from '../viz/curve-plot.js';
-import { intOption, parse, required, sizeOption, UsageError } from './args.js';
+import { intOption, MAX_MASKS, MAX_SEED, masksOption, p1Option, parse, required, seedOption, sizeOption, UsageError } from './args.js';
+import { checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 
 const EVALUATE_HELP = `Usage: webgpu-xai evaluate --metric insertion|deletion --weights W --input I --saliency S.npy --out DIR [options]
@@ -38,20 +41,22 @@ Deletion replaces them with zeros (normalised space), insertion starts from a bl
 const DATASET_HELP = `Usage: webgpu-xai evaluate-dataset --weights W --images DIR --methods M1,M2 --out OUT [options]
 
 Explains every image of a folder with each method, then scores the maps with insertion and
-deletion (and the pointing game with ground truth). One image at a time; an unreadable image
-is reported and skipped.
+deletion (and the pointing game with ground truth). One image at a time; an image that fails
+(unreadable, mis-shaped, non-finite, a broken link, a missing ground-truth mask) is reported,
+listed in results.json's "skipped" and the run goes on.
 
   --images DIR    PNG/JPEG/.npy files (sorted by name)
   --methods M     comma-separated: ${METHODS.join(', ')}
   --metrics M     comma-separated: insertion, deletion (default both)
   --labels F      CSV or text lines "file,class" (or "file class"): the class per image
-                  (default: the model's top-1)
+                  (default: the model's top-1); a malformed row is an error naming its line
   --gt-masks DIR  ground-truth masks, same file names (PNG, non-zero = object): pointing game
   --boxes F       JSON {"file": [[x0, y0, x1, y1], ...]} in pixels of the original image
   --out OUT       OUT/results.csv, OUT/results.json (rows, summary: mean ± std per method and
                   metric, skipped images), OUT/curves-<metric>.svg (mean curves per method)
   --step N, --size S, --batch B, --layer L   as for evaluate / explain
-  --masks N, --grid S, --p1 P, --seed K      RISE settings (default 4000, 7, 0.5, 0)
+  --masks N, --grid S, --p1 P, --seed K      RISE settings (default 4000, 7, 0.5, 0; N ≤ ${MAX_MASKS},
+                                             seed ≤ ${MAX_SEED})
   -h, --help      this text
 `;
 
@@ -75,21 +80,21 @@ export async function evaluate(argv: string[], log: (s: string) => void): Promis
   const batch = intOption('evaluate', v.batch, 'batch', 32);
   const cls = v.class === undefined ? undefined : intOption('evaluate', v.class, 'class', 0, 0);
   const size = sizeOption('evaluate', v.size, DEFAULT_SIZE);
+  checkOutDir('evaluate', out, [weightsPath, inputPath, saliencyPath]);
   const stateDict = loadWeightsFile(weightsPath);
   const image = loadInput(inputPath, size, v.size !== undefined);
-  const saliency = loadNpyFile(saliencyPath);
+  const saliency = assertFinite(loadNpyFile(saliencyPath), saliencyPath);
 
   const ctx = await GpuContext.create();
   try {
     const model = ResNet.fromStateDict(ctx, stateDict, weightsPath);
     const results = await new CausalMetrics(model).evaluate(image, saliency, metrics, { step, classIndex: cls, batch });
-    mkdirSync(out, { recursive: true });
     for (const r of results) {
       const stem = metrics.length > 1 ? `curve-${r.metric}` : 'curve';
       const json = { metric: r.metric, scores: r.scores, auc: r.auc, class: r.classIndex, step: r.step, input: inputPath, saliency: saliencyPath, weights: weightsPath };
-      writeFileSync(join(out, `${stem}.json`), JSON.stringify(json, null, 2) + '\n');
+      writeFileAtomic(join(out, `${stem}.json`), JSON.stringify(json, null, 2) + '\n');
       const title = `${r.metric[0].toUpperCase()}${r.metric.slice(1)}: AUC ${r.auc.toFixed(4)} (class ${r.classIndex}, step ${r.step})`;
-      writeFileSync(join(out, `${stem}.svg`), curvesSvg(title, [{ label: '', scores: r.scores }]));
+      writeFileAtomic(join(out, `${stem}.svg`), curvesSvg(title, [{ label: '', scores: r.scores }]));
       log(`${r.metric} AUC ${r.auc.toFixed(4)} for class ${r.classIndex} (${r.scores.length} points, step ${r.step}); wrote ${join(out, `${stem}.json`)} and .svg`);
     }
   } finally {
@@ -122,13 +127,14 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   const size = sizeOption(cmd, v.size, DEFAULT_SIZE);
   const step = intOption(cmd, v.step, 'step', 224);
   const batch = intOption(cmd, v.batch, 'batch', 32);
-  const p1 = v.p1 === undefined ? 0.5 : Number(v.p1);
-  if (!(p1 > 0 && p1 <= 1)) throw new UsageError(`${cmd}: --p1 must be in (0, 1], got "${v.p1}"`);
-  const rise = { masks: intOption(cmd, v.masks, 'masks', 4000), grid: intOption(cmd, v.grid, 'grid', 7), p1, seed: intOption(cmd, v.seed, 'seed', 0, 0) };
+  const rise = { masks: masksOption(cmd, v.masks, 'masks', 4000), grid: intOption(cmd, v.grid, 'grid', 7), p1: p1Option(cmd, v.p1), seed: seedOption(cmd, v.seed) };
+  checkOutDir(cmd, out, [weightsPath, v.labels as string | undefined, v.boxes as string | undefined]);
 
+  // Every name with an image extension is an item: one that is not a readable file (a broken
+  // link, a folder) is reported and skipped with the others, not dropped unseen.
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase()) && statSync(join(dir, f)).isFile()).sort();
+    files = readdirSync(dir).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort();
   } catch {
     throw new XaiError(`cannot read the folder ${dir}`);
   }
@@ -138,31 +144,36 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   const gtDir = typeof v['gt-masks'] === 'string' ? v['gt-masks'] : undefined;
   const items: DatasetItem[] = files.map((f) => ({
     name: f,
-    load: () => loadInput(join(dir, f), size, false),
+    load: () => loadInput(join(dir, f), size, true),
     label: labels?.get(f) ?? labels?.get(basename(f, extname(f))),
-    region: boxes?.[f] ? () => {
+    region: boxes?.has(f) ? () => {
       const img = decodeImage(readFileBytes(join(dir, f)), f);
-      return boxesToRegion(boxes[f], img.width, img.height, size.height, size.width);
-    } : gtDir ? () => maskToRegion(decodeImage(readFileBytes(join(gtDir, f.replace(/\.(jpe?g|npy)$/i, '.png'))), f), size.height, size.width) : undefined,
+      return boxesToRegion(boxes.get(f)!, img.width, img.height, size.height, size.width);
+    } : gtDir ? () => {
+      const mask = join(gtDir, f.replace(/\.(jpe?g|npy)$/i, '.png'));
+      return maskToRegion(decodeImage(readFileBytes(mask), mask), size.height, size.width);
+    } : undefined,
   }));
   const stateDict = loadWeightsFile(weightsPath);
 
   const ctx = await GpuContext.create();
   try {
     const model = ResNet.fromStateDict(ctx, stateDict, weightsPath);
+    for (const [file, cls] of labels ?? []) {
+      if (cls >= model.numClasses) throw new XaiError(`${v.labels}: class ${cls} of ${file} is out of range: the model has classes 0..${model.numClasses - 1}`);
+    }
     const progress = progressReporter(`${cmd} (images)`);
     const report = await evaluateDataset(model, items, {
       methods, metrics, step, batch, layer: typeof v.layer === 'string' ? v.layer : undefined, rise,
       onImage: (done, total) => progress(done, total),
     });
-    mkdirSync(out, { recursive: true });
     const header = ['image', 'method', 'class', ...metrics.map((m) => `${m}_auc`), 'pointing_hit', 'pointing_energy', 'seconds'];
-    const csv = [header.join(','), ...report.rows.map((r) => [JSON.stringify(r.image), r.method, r.class, ...metrics.map((m) => r.auc[m]), r.pointingHit === undefined ? '' : Number(r.pointingHit), r.pointingEnergy ?? '', r.seconds].join(','))];
-    writeFileSync(join(out, 'results.csv'), csv.join('\n') + '\n');
-    writeFileSync(join(out, 'results.json'), JSON.stringify({ weights: weightsPath, images: dir, methods, metrics, step, size, ...report }, null, 2) + '\n');
+    const csv = [csvRecord(header), ...report.rows.map((r) => csvRecord([r.image, r.method, r.class, ...metrics.map((m) => r.auc[m] ?? ''), r.pointingHit === undefined ? '' : Number(r.pointingHit), r.pointingEnergy ?? '', r.seconds]))];
+    writeFileAtomic(join(out, 'results.csv'), csv.join('\n') + '\n');
+    writeFileAtomic(join(out, 'results.json'), JSON.stringify({ weights: weightsPath, images: dir, methods, metrics, step, size, ...report }, null, 2) + '\n');
     for (const metric of metrics) {
       const curves = methods.filter((m) => report.meanCurves[m]?.[metric]).map((m) => ({ label: `${m} (AUC ${report.summary[m][metric].mean.toFixed(3)})`, scores: report.meanCurves[m][metric]! }));
-      if (curves.length) writeFileSync(join(out, `curves-${metric}.svg`), curvesSvg(`Mean ${metric} curves, ${report.rows.length / methods.length} images`, curves));
+      if (curves.length) writeFileAtomic(join(out, `curves-${metric}.svg`), curvesSvg(`Mean ${metric} curves, ${report.rows.length / methods.length} images`, curves));
     }
     for (const s of report.skipped) console.error(`webgpu-xai: skipped ${s.image}: ${s.error}`);
     for (const [method, m] of Object.entries(report.summary)) {
@@ -175,27 +186,46 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   return 0;
 }
 
+/**
+ * "file,class" records (CSV, RFC 4180 quoting for names with commas or quotes) or "file class"
+ * lines; blank lines and # comments are skipped, a first line whose class is not a number is a
+ * header. Anything else that does not parse, a negative or fractional class and a file labelled
+ * twice are errors that name the line: a misread label would silently score the wrong class.
+ */
 function readLabels(path: string): Map<string, number> {
   const map = new Map<string, number>();
-  const text = new TextDecoder().decode(readFileBytes(path));
-  text.split(/\r?\n/).forEach((line, i) => {
+  const lineOf = new Map<string, number>();
+  let records = 0;
+  new TextDecoder().decode(readFileBytes(path)).split(/\r?\n/).forEach((line, i) => {
     const t = line.trim();
     if (!t || t.startsWith('#')) return;
-    const m = /^(.+?)[,\s]+(\d+)$/.exec(t);
-    if (!m) {
-      if (i === 0) return; // a CSV header
-      throw new XaiError(`${path} line ${i + 1}: expected "file,class", got "${t}"`);
-    }
-    map.set(m[1].replace(/^"|"$/g, ''), Number(m[2]));
+    const fields = /[",]/.test(t) ? parseCsvLine(t)?.map((f) => f.trim()) : t.split(/\s+/);
+    const ok = fields?.length === 2 && fields[0] !== '' && /^\d+$/.test(fields[1]);
+    if (records++ === 0 && !ok && fields?.length === 2 && !/^[-+.\d\s]+$/.test(fields[1])) return; // a header
+    if (!ok) throw new XaiError(`${path} line ${i + 1}: expected "file,class" (class a whole number ≥ 0), got "${t}"`);
+    const [file, cls] = fields;
+    if (lineOf.has(file)) throw new XaiError(`${path} line ${i + 1}: ${file} is labelled twice (also line ${lineOf.get(file)})`);
+    lineOf.set(file, i + 1);
+    map.set(file, Number(cls));
   });
   return map;
 }
 
-function readBoxes(path: string): Record<string, number[][]> {
+/** {"file": [[x0, y0, x1, y1], ...]}: every coordinate a number ≥ 0, x0 ≤ x1, y0 ≤ y1. */
+function readBoxes(path: string): Map<string, number[][]> {
+  let data: unknown;
   try {
-    return JSON.parse(new TextDecoder().decode(readFileBytes(path))) as Record<string, number[][]>;
+    data = JSON.parse(new TextDecoder().decode(readFileBytes(path)));
   } catch (e) {
     if (e instanceof XaiError) throw e;
     throw new XaiError(`${path}: not valid JSON (${(e as Error).message})`);
   }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new XaiError(`${path}: expected a JSON object {"file": [[x0, y0, x1, y1], ...]}`);
+  const isBox = (b: unknown) => Array.isArray(b) && b.length === 4 && b.every((x) => typeof x === 'number' && x >= 0) && b[0] <= b[2] && b[1] <= b[3];
+  for (const [file, boxes] of Object.entries(data)) {
+    if (!Array.isArray(boxes) || !boxes.every(isBox)) {
+      throw new XaiError(`${path}: the boxes of ${file} must be [[x0, y0, x1, y1], ...] with numbers ≥ 0, x0 ≤ x1 and y0 ≤ y1, got ${JSON.stringify(boxes).slice(0, 60)}`);
+    }
+  }
+  return new Map(Object.entries(data as Record<string, number[][]>));
 }

@@ -1,5 +1,4 @@
 /** `webgpu-xai explain`: a saliency map per image, written as .npy, overlay PNG and JSON. */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
@@ -7,15 +6,15 @@ import { CamExplainer, type CamMethod } from '../explain/cam.js';
 import { RiseExplainer } from '../explain/rise.js';
 import { METHODS, RISE_METHODS } from '../explain/methods.js';
 import type { MaskMode } from '../explain/rise-masks.js';
-import { loadNpyFile } from '../io/files.js';
-import { loadWeightsFile, saveNpyFile } from '../io/files.js';
+import { loadNpyFile, loadWeightsFile, saveNpyFile, writeFileAtomic } from '../io/files.js';
 import { denormalizeToRgb } from '../io/image.js';
 import { saveRgbPng } from '../io/image-files.js';
 import { DEFAULT_SIZE, loadInput } from '../io/input.js';
-import type { HostTensor } from '../io/tensor.js';
+import { assertFinite, type HostTensor } from '../io/tensor.js';
 import { ResNet } from '../model/resnet.js';
 import { overlayHeatmap } from '../viz/overlay.js';
-import { intOption, parse, required, sizeOption, UsageError } from './args.js';
+import { intOption, MAX_MASKS, MAX_SEED, masksOption, p1Option, parse, required, seedOption, sizeOption, UsageError } from './args.js';
+import { checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 
 
@@ -41,9 +40,9 @@ CAM methods:
 RISE (rise: binary masks, rise-gauss: clip(N(0.5, 0.25), 0, 1) grids, rise-perlin: Perlin noise);
 one image at a time; saliency.npy is [classes, H, W] (all classes, as the seed returns it), the
 overlay shows --class (default top-1):
-  --masks N       number of masks (default 4000: the RISE paper's N for ResNet-50)
+  --masks N       number of masks, 1..${MAX_MASKS} (default 4000: the RISE paper's N for ResNet-50)
   --grid S        grid size s (default 7) and --p1 P keep probability (default 0.5): the paper's
-  --seed K        mask seed (default 0); the same seed gives the same masks on any device/batch
+  --seed K        mask seed, 0..${MAX_SEED} (default 0); the same seed gives the same masks on any device/batch
   --scores X      logits (default: the seed's code) or softmax (the RISE paper)
   --masks-file F  masks .npy, (N,1,H,W) or (N,H,W), float64 or float32, instead of generated ones
   --tolerance T   stop once every pixel's standard error ≤ T × the map's range (checked every
@@ -76,6 +75,7 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
 
   const rise = RISE_METHODS[method];
   const riseOptions = rise ? parseRiseOptions(v, rise) : undefined;
+  checkOutDir('explain', out, [weightsPath, ...inputs, v['masks-file'] as string | undefined]);
   const stateDict = loadWeightsFile(weightsPath);
   const image = concatBatch(inputs.map((p) => loadInput(p, size, v.size !== undefined)), inputs);
   const n = image.shape[0];
@@ -83,14 +83,13 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
     throw new UsageError(`explain: --class gives ${classArg.length} classes for ${n} images (give one, or one per image)`);
   }
 
-  if (riseOptions && typeof v['masks-file'] === 'string') riseOptions.masksFile = loadNpyFile(v['masks-file']);
+  if (riseOptions && typeof v['masks-file'] === 'string') riseOptions.masksFile = assertFinite(loadNpyFile(v['masks-file']), v['masks-file']);
   if (rise && n !== 1) throw new UsageError(`explain: RISE explains one image at a time, got ${n}`);
   if (rise && classArg && classArg.length !== 1) throw new UsageError('explain: RISE takes one --class');
 
   const ctx = await GpuContext.create();
   try {
     const model = ResNet.fromStateDict(ctx, stateDict, weightsPath);
-    mkdirSync(out, { recursive: true });
     const [, , H, W] = image.shape;
     const plane = H * W;
     const rgb = (i: number) => denormalizeToRgb({ shape: [3, H, W], data: image.data.subarray(i * 3 * plane, (i + 1) * 3 * plane) });
@@ -125,7 +124,7 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
       for (let i = 0; i < n; i++) log(`${n > 1 ? `image ${i}: ` : ''}${method} at ${r.layer} for class ${r.classes[i]} (logit ${r.scores[i].toFixed(4)})`);
     }
     const full = { ...report, weights: weightsPath, architecture: model.spec.arch, inputs, inputShape: image.shape, adapter: ctx.adapterInfo };
-    writeFileSync(join(out, 'explanation.json'), JSON.stringify(full, null, 2) + '\n');
+    writeFileAtomic(join(out, 'explanation.json'), JSON.stringify(full, null, 2) + '\n');
     log(`wrote ${join(out, 'saliency.npy')}, ${n === 1 ? 'overlay.png' : `overlay-0..${n - 1}.png`}, explanation.json`);
   } finally {
     await ctx.close();
@@ -147,18 +146,18 @@ function parseRiseOptions(v: Record<string, string | boolean | undefined>, mode:
   const fromFile = typeof v['masks-file'] === 'string';
   return {
     mode, scores: scores as 'logits' | 'softmax', masksFile: undefined as HostTensor | undefined,
-    masks: v.masks === undefined ? (fromFile ? undefined : 4000) : num('masks', 4000, (x) => Number.isInteger(x) && x > 0, 'a whole number > 0'),
-    grid: num('grid', 7, (x) => Number.isInteger(x) && x > 0, 'a whole number > 0'),
-    p1: num('p1', 0.5, (x) => x > 0 && x <= 1, 'in (0, 1]'),
-    seed: num('seed', 0, (x) => Number.isInteger(x) && x >= 0, 'a whole number ≥ 0'),
+    masks: v.masks === undefined && fromFile ? undefined : masksOption('explain', v.masks, 'masks', 4000),
+    grid: intOption('explain', v.grid, 'grid', 7),
+    p1: p1Option('explain', v.p1),
+    seed: seedOption('explain', v.seed),
     tolerance: v.tolerance === undefined ? undefined : num('tolerance', 0, (x) => x > 0, '> 0'),
   };
 }
 
 function parseClasses(text: string): number[] {
-  const list = text.split(',').map((s) => Number(s.trim()));
-  if (list.some((c) => !Number.isInteger(c) || c < 0)) throw new UsageError(`explain: --class must be a class index or a comma-separated list, got "${text}"`);
-  return list;
+  const parts = text.split(',').map((s) => s.trim());
+  if (parts.some((c) => !/^\d+$/.test(c))) throw new UsageError(`explain: --class must be a class index or a comma-separated list of them, got "${text}"`);
+  return parts.map(Number);
 }
 
 /** Stacks [n_i, 3, H, W] inputs into one batch; all must have the same size. */

@@ -1,9 +1,10 @@
 /**
  * The `webgpu-xai` command. Every failure the user can cause ends in one line on stderr and a
- * non-zero exit code (2 for a bad command line, 1 for bad input or environment); an internal error
- * prints its stack only with WEBGPU_XAI_DEBUG=1.
+ * non-zero exit code (2 for a bad command line, 1 for bad input or environment); our bugs (an
+ * internal error, a GPU validation error naming its kernels) exit 70 and print their stack only
+ * with WEBGPU_XAI_DEBUG=1.
  */
-import { XaiError } from '../errors.js';
+import { GpuValidationError, XaiError } from '../errors.js';
 import { UsageError } from './args.js';
 import { explain } from './explain.js';
 import { evaluate, evaluateDatasetCommand } from './evaluate.js';
@@ -28,7 +29,45 @@ Environment: WEBGPU_XAI_DAWN_FLAGS (comma-separated Dawn toggles), WEBGPU_XAI_DE
 `;
 
 export async function main(argv: string[]): Promise<number> {
-  const log = (s: string) => console.log(s);
+  const stdout = checkedStdout();
+  const code = await run(argv, stdout.log);
+  const failure = await stdout.failure();
+  if (failure && code === 0) {
+    console.error(`webgpu-xai: error: cannot write to standard output: ${failure}`);
+    return 1;
+  }
+  return code;
+}
+
+/**
+ * Lines on stdout whose write errors are kept, not dropped (console.log drops them): a result
+ * printed into a full disk or a closed pipe is a failed run, not exit 0.
+ */
+function checkedStdout(): { log: (s: string) => void; failure: () => Promise<string | undefined> } {
+  let failure: string | undefined;
+  const note = (e: unknown) => { failure ??= (e as NodeJS.ErrnoException).code ?? (e as Error).message; };
+  process.stdout.on('error', note);
+  return {
+    log: (s) => {
+      try {
+        process.stdout.write(`${s}\n`);
+      } catch (e) {
+        note(e);
+      }
+    },
+    // An empty write's callback runs once everything before it has been written (or failed).
+    failure: () => new Promise((done) => {
+      try {
+        process.stdout.write('', (e) => { if (e) note(e); done(failure); });
+      } catch (e) {
+        note(e);
+        done(failure);
+      }
+    }),
+  };
+}
+
+async function run(argv: string[], log: (s: string) => void): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     log(MAIN_HELP);
@@ -42,17 +81,23 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest, log);
   } catch (e) {
-    if (process.env.WEBGPU_XAI_DEBUG) console.error(e);
-    if (e instanceof UsageError) {
-      console.error(`webgpu-xai: ${e.message} (see webgpu-xai ${name} --help)`);
-      return 2;
-    }
-    if (e instanceof XaiError) {
-      console.error(`webgpu-xai: error: ${e.message}`);
-      return 1;
-    }
-    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    console.error(`webgpu-xai: internal error: ${msg} (run with WEBGPU_XAI_DEBUG=1 for details)`);
-    return 70;
+    return reportError(e, name);
   }
+}
+
+/** Prints a failure of command `name` as one line on stderr; returns the exit code. */
+export function reportError(e: unknown, name: string): number {
+  if (process.env.WEBGPU_XAI_DEBUG) console.error(e);
+  if (e instanceof UsageError) {
+    console.error(`webgpu-xai: ${e.message} (see webgpu-xai ${name} --help)`);
+    return 2;
+  }
+  if (e instanceof XaiError) {
+    console.error(`webgpu-xai: error: ${e.message}`);
+    return 1;
+  }
+  const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+  const what = e instanceof GpuValidationError ? 'internal error (a bug in webgpu-xai, please report it)' : 'internal error';
+  console.error(`webgpu-xai: ${what}: ${msg} (run with WEBGPU_XAI_DEBUG=1 for details)`);
+  return 70;
 }

@@ -1,12 +1,12 @@
 /** `webgpu-xai predict`: the top classes of an image (or a .npy batch) under a ResNet checkpoint. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
-import { loadWeightsFile, saveNpyFile } from '../io/files.js';
+import { loadWeightsFile, readFileBytes, saveNpyFile, writeFileAtomic } from '../io/files.js';
 import { DEFAULT_SIZE, loadInput } from '../io/input.js';
 import { ResNet } from '../model/resnet.js';
 import { intOption, parse, required, sizeOption } from './args.js';
+import { checkOutDir } from './output.js';
 
 const PREDICT_HELP = `Usage: webgpu-xai predict --weights W --input I [options]
 
@@ -36,6 +36,7 @@ export async function predict(argv: string[], log: (s: string) => void): Promise
   const inputPath = required('predict', v, 'input');
   const size = sizeOption('predict', v.size, DEFAULT_SIZE);
   const top = intOption('predict', v.top, 'top', 5);
+  if (typeof v.out === 'string') checkOutDir('predict', v.out, [weightsPath, inputPath, v.labels as string | undefined]);
 
   // Everything that can be checked without a GPU is checked first.
   const stateDict = loadWeightsFile(weightsPath);
@@ -68,7 +69,6 @@ export async function predict(argv: string[], log: (s: string) => void): Promise
       }
     }
     if (typeof v.out === 'string') {
-      mkdirSync(v.out, { recursive: true });
       saveNpyFile(join(v.out, 'logits.npy'), logits);
       const report = {
         weights: weightsPath, input: inputPath, architecture: model.spec.arch, classes,
@@ -76,7 +76,7 @@ export async function predict(argv: string[], log: (s: string) => void): Promise
         predictions: n === 1 ? images[0] : images,
         timingsMs: { setup: round(tReady - t0), inference: round(tDone - tReady) },
       };
-      writeFileSync(join(v.out, 'prediction.json'), JSON.stringify(report, null, 2) + '\n');
+      writeFileAtomic(join(v.out, 'prediction.json'), JSON.stringify(report, null, 2) + '\n');
       log(`wrote ${join(v.out, 'logits.npy')} and ${join(v.out, 'prediction.json')}`);
     }
   } finally {
@@ -85,14 +85,13 @@ export async function predict(argv: string[], log: (s: string) => void): Promise
   return 0;
 }
 
+/** One class name per line, in class order; an empty line inside would shift the names after it. */
 function readLabels(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new XaiError(`no such file: ${path}`);
-  }
-  return text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== '');
+  const lines = new TextDecoder().decode(readFileBytes(path)).split(/\r?\n/).map((s) => s.trim());
+  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  const blank = lines.indexOf('');
+  if (blank >= 0) throw new XaiError(`${path} line ${blank + 1} is empty: one class name per line, in class order (an empty line would shift the names after it)`);
+  return lines;
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;

@@ -1,5 +1,5 @@
 /**
- * RISE mask geometry and generator parameters (DESIGN.md §3), shared by the WGSL generator
+ * RISE mask geometry and generator parameters (docs/SEMANTICS.md §4), shared by the WGSL generator
  * (shaders/rise_masks.wgsl) and the CPU reference in the tests.
  *
  * Mask i of a run with seed S: an s×s grid, upsampled bilinearly (half-pixel centres, mirror edges:

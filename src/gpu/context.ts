@@ -7,7 +7,7 @@
  * a captured error is raised at the next readback, naming the kernels of the failing batch, so
  * errors surface as exceptions without a GPU round trip per dispatch.
  */
-import { XaiError } from '../errors.js';
+import { GpuValidationError, XaiError } from '../errors.js';
 import { numel, type HostTensor } from '../io/tensor.js';
 import { acquireBrowserDevice, acquireNodeDevice, type AcquiredDevice } from './acquire.js';
 import { BufferPool } from './buffer-pool.js';
@@ -206,8 +206,8 @@ export class GpuContext {
       const err = v ?? o;
       if (err) {
         const kernels = [...new Set(labels)].join(', ');
-        const kind = o && !v ? 'out of GPU memory' : 'GPU error';
-        throw new XaiError(`${kind} in kernels [${kernels}]: ${err.message.split('\n')[0]}`);
+        const message = `${v ? 'GPU validation error' : 'out of GPU memory'} in kernels [${kernels}]: ${err.message.split('\n')[0]}`;
+        throw v ? new GpuValidationError(message) : new XaiError(message);
       }
     });
     // The rejection is raised by the next checkErrors(); until then it is not "unhandled" (which

@@ -1,8 +1,5 @@
 // The Node-only side of image I/O: read an image file into a model-ready tensor, write a PNG.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { XaiError } from '../errors.js';
-import { readFileBytes } from './files.js';
+import { readFileBytes, writeFileAtomic } from './files.js';
 import { decodeImage, encodePng, resizeBilinearPIL, toNormalizedTensor, type RgbImage } from './image.js';
 import type { HostTensor } from './tensor.js';
 
@@ -15,13 +12,7 @@ export function loadImageTensor(path: string, size: { height: number; width: num
   return toNormalizedTensor(resizeBilinearPIL(img, size.width, size.height));
 }
 
-/** Writes `img` as an RGB PNG, creating the parent folders. */
+/** Writes `img` as an RGB PNG (atomically, creating the parent folders). */
 export function saveRgbPng(path: string, img: RgbImage): void {
-  const bytes = encodePng(img);
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, bytes);
-  } catch (e) {
-    throw new XaiError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  writeFileAtomic(path, encodePng(img));
 }

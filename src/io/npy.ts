@@ -25,6 +25,10 @@ export function parseNpy(bytes: Uint8Array, name: string): HostTensor {
   if (dataStart > bytes.length) fail(`truncated .npy file (header of ${headerLen} bytes runs past the end)`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(8 + lenSize, dataStart));
 
+  // numpy writes exactly these three keys; a repeated one would leave the value to the parser.
+  const keys = [...header.matchAll(/'(\w+)'\s*:/g)].map((m) => m[1]);
+  const repeated = keys.find((k, i) => keys.indexOf(k) !== i);
+  if (repeated) fail(`bad .npy header: the key '${repeated}' appears twice`);
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];

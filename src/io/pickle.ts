@@ -4,6 +4,11 @@
 // builder; any other global, callable or opcode is an XaiError that names it. Python values map
 // to JavaScript as: None -> null, bool -> boolean, int -> number (bigint beyond 2^53),
 // float -> number, str -> string, bytes -> Uint8Array, tuple and list -> array, dict -> Map.
+// The memo lets a pickle reuse an object anywhere, so a few bytes can describe a structure that
+// doubles at every level (t1 = (t0, t0), t2 = (t1, t1), ...): harmless as shared references, but
+// exponential for anything that walks it (printing a key, hashing it). Every container's size
+// counted as if its references were copies (elements, nested ones included) is kept, and a pickle
+// whose containers exceed a budget proportional to its length is refused.
 import { XaiError } from '../errors.js';
 
 /** An allowed global: a marker value (e.g. a storage type) and, if it may be called, its builder. */
@@ -16,6 +21,8 @@ export interface UnpickleOptions {
   globals: ReadonlyMap<string, PyGlobal>;
   /** Resolves a BINPERSID id (torch: the storage tuple); absent: persistent ids are refused. */
   persistentLoad?: (pid: unknown) => unknown;
+  /** Most elements one container may expand to (default: 16 per pickle byte, plus 2^20). */
+  maxElements?: number;
 }
 
 const MARK = Symbol('mark');
@@ -36,6 +43,17 @@ export function unpickle(bytes: Uint8Array, name: string, opts: UnpickleOptions)
   let opStart = 0;
 
   const fail = (msg: string): never => { throw new XaiError(`${name}: ${msg}`); };
+  const maxElements = opts.maxElements ?? 16 * bytes.length + (1 << 20);
+  const sizes = new WeakMap<object, number>();
+  const sizeOf = (v: unknown): number => (typeof v === 'object' && v !== null ? sizes.get(v) ?? 1 : 1);
+  /** Adds `items` to container c's expanded size; returns c. */
+  const grow = <T extends object>(c: T, items: readonly unknown[]): T => {
+    let s = sizes.get(c) ?? 1;
+    for (const v of items) s += sizeOf(v);
+    if (s > maxElements) fail(`pickle structure too large: shared objects expand to over ${maxElements} elements (offset ${opStart})`);
+    sizes.set(c, s);
+    return c;
+  };
   const take = (n: number): number => {
     if (n < 0 || pos + n > bytes.length) fail(`truncated pickle (opcode at offset ${opStart} needs ${n} more bytes)`);
     const p = pos;
@@ -121,25 +139,30 @@ export function unpickle(bytes: Uint8Array, name: string, opts: UnpickleOptions)
       case 0x29: stack.push([]); break; // EMPTY_TUPLE
       case 0x5d: stack.push([]); break; // EMPTY_LIST
       case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x74: case 0x6c: stack.push(popMark()); break; // TUPLE, LIST
-      case 0x85: stack.push([pop()]); break; // TUPLE1
-      case 0x86: { const b = pop(); stack.push([pop(), b]); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); stack.push([pop(), b, c]); break; } // TUPLE3
+      case 0x74: case 0x6c: { const items = popMark(); stack.push(grow(items, items)); break; } // TUPLE, LIST
+      case 0x85: { const t = [pop()]; stack.push(grow(t, t)); break; } // TUPLE1
+      case 0x86: { const b = pop(); const t = [pop(), b]; stack.push(grow(t, t)); break; } // TUPLE2
+      case 0x87: { const c = pop(); const b = pop(); const t = [pop(), b, c]; stack.push(grow(t, t)); break; } // TUPLE3
       case 0x64: { // DICT
         const items = popMark();
         if (items.length % 2) fail(`corrupt pickle (odd number of dict items at offset ${opStart})`);
         const d = new Map();
         for (let i = 0; i < items.length; i += 2) d.set(items[i], items[i + 1]);
-        stack.push(d);
+        stack.push(grow(d, items));
         break;
       }
-      case 0x61: { const v = pop(); asList(top()).push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); asList(top()).push(...items); break; } // APPENDS
-      case 0x73: { const v = pop(); const k = pop(); asMap(top()).set(k, v); break; } // SETITEM
+      case 0x61: { const v = pop(); grow(asList(top()), [v]).push(v); break; } // APPEND
+      case 0x65: { // APPENDS (a loop: spreading 100k items into push() overflows the call stack)
+        const items = popMark();
+        const list = grow(asList(top()), items);
+        for (const v of items) list.push(v);
+        break;
+      }
+      case 0x73: { const v = pop(); const k = pop(); grow(asMap(top()), [k, v]).set(k, v); break; } // SETITEM
       case 0x75: { // SETITEMS
         const items = popMark();
         if (items.length % 2) fail(`corrupt pickle (odd number of dict items at offset ${opStart})`);
-        const d = asMap(top());
+        const d = grow(asMap(top()), items);
         for (let i = 0; i < items.length; i += 2) d.set(items[i], items[i + 1]);
         break;
       }

@@ -5,6 +5,10 @@
 // are rebuilt from (storage, offset, size, stride) into contiguous float32 whatever the storage
 // type, so views and transposed tensors come out right. A checkpoint dict that wraps the state_dict
 // (under state_dict / model_state_dict / model, next to epochs or optimizer state) is unwrapped.
+// Bounded for any file: each storage is read (and its CRC checked) and decoded once, however many
+// tensors view it; contiguous views share the decoded storage; the elements copied for strided
+// views may not exceed a few times the storages' total, so a hostile file of many overlapping
+// views of one big storage cannot allocate without bound.
 import { XaiError } from '../errors.js';
 import { DTYPE_SIZE, decodeToFloat32, type DType } from './dtype.js';
 import { PyGlobal, unpickle } from './pickle.js';
@@ -20,7 +24,11 @@ const STORAGE_DTYPES: Record<string, DType> = {
 /** Keys under which a training checkpoint commonly keeps the state_dict, in order of preference. */
 const CHECKPOINT_KEYS = ['state_dict', 'model_state_dict', 'model'];
 
-interface Storage { key: string; dtype: DType; numel: number; bytes: Uint8Array }
+interface Storage { key: string; dtype: DType; numel: number; bytes: Uint8Array; values?: Float32Array }
+
+/** Elements that strided views may copy: this many times the storages' total (plus a floor). */
+const COPY_FACTOR = 4;
+const COPY_FLOOR = 1 << 20;
 
 /** The state_dict in a torch.save archive, every tensor as contiguous float32. */
 export function parsePth(bytes: Uint8Array, name: string): Map<string, HostTensor> {
@@ -49,6 +57,8 @@ export function readPth(bytes: Uint8Array, name: string): unknown {
   }
 
   const fail = (msg: string): never => { throw new XaiError(`${name}: ${pkl}: ${msg}`); };
+  const storages = new Map<string, Storage>();
+  const budget = { storageElements: 0, copied: 0 };
   const persistentLoad = (pid: unknown): Storage => {
     if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) return fail('unexpected persistent id (not a storage)');
     const [, type, key, , count] = pid;
@@ -56,18 +66,23 @@ export function readPth(bytes: Uint8Array, name: string): unknown {
     const dtype = STORAGE_DTYPES[typeName];
     if (!dtype) return fail(`unsupported storage type ${typeName || '(not a torch storage class)'}`);
     if (typeof key !== 'string' || !/^\w+$/.test(key) || !isIndex(count)) return fail('malformed storage id');
+    const known = storages.get(key);
+    if (known) return known.dtype === dtype && known.numel === count ? known : fail(`storage ${key} is declared twice with different types or sizes`);
     const data = zip.read(`${top}data/${key}`);
     if (data.length < count * DTYPE_SIZE[dtype]) {
       return fail(`storage ${key} holds ${data.length} bytes, ${count} ${typeName} elements need ${count * DTYPE_SIZE[dtype]}`);
     }
-    return { key, dtype, numel: count, bytes: data };
+    const storage = { key, dtype, numel: count, bytes: data };
+    storages.set(key, storage);
+    budget.storageElements += count;
+    return storage;
   };
   const rebuildTensor = (args: unknown[]): HostTensor => {
     const [storage, offset, size, stride] = args;
     if (!isStorage(storage) || !isIndex(offset) || !isIndexList(size) || !isIndexList(stride) || size.length !== stride.length) {
       return fail('malformed _rebuild_tensor_v2 arguments');
     }
-    return rebuild(storage, offset, size, stride, fail);
+    return rebuild(storage, offset, size, stride, fail, budget);
   };
   const passData = (args: unknown[]) => args[0];
 
@@ -82,8 +97,11 @@ export function readPth(bytes: Uint8Array, name: string): unknown {
   return unpickle(zip.read(pkl), `${name}: ${pkl}`, { globals, persistentLoad });
 }
 
-/** Gathers the tensor view (offset, size, stride) of a storage into a contiguous float32 array. */
-function rebuild(s: Storage, offset: number, size: number[], stride: number[], fail: (m: string) => never): HostTensor {
+/**
+ * The tensor view (offset, size, stride) of a storage as contiguous float32: a view of the decoded
+ * storage when the layout is contiguous, else a gathered copy (counted against the budget).
+ */
+function rebuild(s: Storage, offset: number, size: number[], stride: number[], fail: (m: string) => never, budget: { storageElements: number; copied: number }): HostTensor {
   const n = numel(size);
   if (n === 0) return hostTensor(size);
   // Only broadcast (stride 0) views can hold more elements than their storage; refusing them
@@ -92,14 +110,18 @@ function rebuild(s: Storage, offset: number, size: number[], stride: number[], f
   let last = offset;
   for (let d = 0; d < size.length; d++) last += (size[d] - 1) * stride[d];
   if (last >= s.numel) return fail(`tensor view [${size}] at offset ${offset} runs past storage ${s.key} (${s.numel} elements)`);
-  const sz = DTYPE_SIZE[s.dtype];
   let contiguous = true;
   for (let d = size.length - 1, expect = 1; d >= 0; d--) {
     if (size[d] !== 1 && stride[d] !== expect) contiguous = false;
     expect *= size[d];
   }
-  if (contiguous) return hostTensor(size, decodeToFloat32(s.bytes.subarray(offset * sz), s.dtype, n));
-  const src = decodeToFloat32(s.bytes.subarray(offset * sz), s.dtype, last - offset + 1);
+  const values = (s.values ??= decodeToFloat32(s.bytes, s.dtype, s.numel));
+  if (contiguous) return hostTensor(size, values.subarray(offset, offset + n));
+  budget.copied += n;
+  if (budget.copied > COPY_FACTOR * budget.storageElements + COPY_FLOOR) {
+    return fail(`strided tensor views copy more than ${COPY_FACTOR} times the elements of all storages (refusing a file of overlapping views)`);
+  }
+  const src = values.subarray(offset);
   const out = new Float32Array(n);
   const idx = new Array<number>(size.length).fill(0);
   let p = 0;

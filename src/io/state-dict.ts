@@ -2,11 +2,12 @@
 // magic, or a legacy pickle, which pth.ts refuses with advice) or a .safetensors file (recognised
 // by its header). The key names are then normalised: a prefix shared by every key that
 // nn.DataParallel ("module.") or a wrapper model ("model.") adds is stripped, so the model layer
-// sees plain torchvision names (conv1.weight, layer1.0.bn1.running_mean, fc.bias, ...).
+// sees plain torchvision names (conv1.weight, layer1.0.bn1.running_mean, fc.bias, ...). A tensor
+// holding NaN or ±Infinity is refused, naming its key.
 import { XaiError } from '../errors.js';
 import { parsePth } from './pth.js';
 import { looksLikeSafetensors, parseSafetensors } from './safetensors.js';
-import type { HostTensor } from './tensor.js';
+import { assertFinite, type HostTensor } from './tensor.js';
 import { isZip } from './zip.js';
 
 const WRAPPER_PREFIXES = ['module.', 'model.'];
@@ -18,6 +19,7 @@ export function parseWeights(bytes: Uint8Array, name: string): Map<string, HostT
   else if (looksLikeSafetensors(bytes)) tensors = parseSafetensors(bytes, name);
   else throw new XaiError(`${name}: not a weights file (neither a torch.save .pth archive nor .safetensors)`);
   if (tensors.size === 0) throw new XaiError(`${name}: the file holds no tensors`);
+  for (const [key, t] of tensors) assertFinite(t, `${name}: tensor ${key}`);
   return stripWrapperPrefix(tensors);
 }
 

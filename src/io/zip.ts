@@ -70,6 +70,8 @@ export class ZipArchive {
         localHeaderOffset: this.u32(p + 42),
       };
       this.applyZip64Extra(entry, p + 46 + nameLen, extraLen);
+      // Two entries of one name: which one a reader takes is up to the reader, so refuse.
+      if (this.entries.has(entry.name)) this.fail(`corrupt zip archive (two entries named ${entry.name})`);
       this.entries.set(entry.name, entry);
       p += 46 + nameLen + extraLen + commentLen;
     }

@@ -1,6 +1,6 @@
 /**
  * Insertion and Deletion (Petsiuk et al., RISE, BMVC 2018), as the RISE authors' CausalMetric
- * computes them (DESIGN.md §3), with every step image made on the GPU and scored in batches:
+ * computes them (docs/SEMANTICS.md §5), with every step image made on the GPU and scored in batches:
  *
  *   class c = top-1 of the unmodified image (or given); score = softmax probability of c;
  *   order = pixels by saliency, descending (ties: lower pixel index first); n = ceil(HW / step);
@@ -14,7 +14,7 @@
 import { XaiError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import type { HostTensor } from '../io/tensor.js';
+import { assertFinite, type HostTensor } from '../io/tensor.js';
 import { conv2d, uploadConv, type ConvParams } from '../kernels/conv2d.js';
 import { rankPixels, stepImages } from '../kernels/causal.js';
 import { gatherScores } from '../kernels/maps.js';
@@ -134,6 +134,5 @@ function saliencyPlane(s: HostTensor, cls: number, H: number, W: number): HostTe
   if (planes > 1 && cls >= planes) throw new XaiError(`the saliency map has ${planes} planes, no plane for class ${cls}`);
   const plane = planes === 1 ? 0 : cls;
   const data = s.data.subarray(plane * H * W, (plane + 1) * H * W);
-  if (data.some((v) => Number.isNaN(v))) throw new XaiError('the saliency map contains NaN');
-  return { shape: [H, W], data };
+  return assertFinite({ shape: [H, W], data }, `the saliency map's plane ${plane}`);
 }

@@ -1,9 +1,14 @@
 /**
  * Evaluation over a data set, one image at a time (nothing but the running table is kept): for
  * every image and method, explain, then insertion and deletion (and the pointing game where a
- * ground-truth region is given). An image that cannot be read is reported and skipped.
+ * ground-truth region is given). An item whose own data fails — its image is unreadable,
+ * mis-shaped or non-finite, its ground truth missing or broken: an XaiError from `load`, the
+ * shape checks or `region` — is reported in `skipped` and leaves no row. A failure after that
+ * (explaining, scoring) is not the item's: the same settings would fail on every image, so it
+ * ends the run rather than skip everything silently.
  * Environment-free: the caller supplies the images as loaders (files in Node, fetches in a page).
  */
+import { XaiError } from '../errors.js';
 import type { HostTensor } from '../io/tensor.js';
 import { argmaxRows } from '../model/gradient.js';
 import type { ResNet } from '../model/resnet.js';
@@ -55,17 +60,21 @@ export async function evaluateDataset(model: ResNet, items: readonly DatasetItem
   const skipped: DatasetReport['skipped'] = [];
   const curveSums: Record<string, Partial<Record<CausalMetricName, { sum: number[]; n: number }>>> = {};
   for (const [i, item] of items.entries()) {
+    // The item's own data first: a failure here (an XaiError) is the item's, so it is skipped.
     let image: HostTensor;
+    let region: Uint8Array | undefined;
     try {
       image = await item.load();
       model.checkInput(image.shape, item.name);
+      if (image.shape[0] !== 1) throw new XaiError(`${item.name} holds ${image.shape[0]} images; a data set item is one image`);
+      region = item.region ? await item.region() : undefined;
     } catch (e) {
-      skipped.push({ image: item.name, error: (e as Error).message });
+      if (!(e instanceof XaiError)) throw e;
+      skipped.push({ image: item.name, error: e.message });
       opts.onImage?.(i + 1, items.length, item.name);
       continue;
     }
     const cls = item.label ?? argmaxRows(await model.predict(image))[0];
-    const region = item.region ? await item.region() : undefined;
     for (const method of opts.methods) {
       const t0 = performance.now();
       const plane = await explainPlane(model, method, image, cls, opts);

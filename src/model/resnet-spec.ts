@@ -72,11 +72,7 @@ export function parseResNet(sd: Map<string, HostTensor>, source = 'state_dict'):
     );
   }
   const block: 'basic' | 'bottleneck' = sd.has('layer1.0.conv3.weight') ? 'bottleneck' : 'basic';
-  const stageDepths = [1, 2, 3, 4].map((l) => {
-    let n = 0;
-    while ([...sd.keys()].some((k) => k.startsWith(`layer${l}.${n}.`))) n++;
-    return n;
-  });
+  const stageDepths = countBlocks(sd.keys());
 
   const convBn = (conv: string, bn: string, cin: number, stride: number): ConvBnSpec | undefined => {
     const w = get(`${conv}.weight`, 4);
@@ -108,6 +104,12 @@ export function parseResNet(sd: Map<string, HostTensor>, source = 'state_dict'):
   const stemW = sd.get('conv1.weight')!;
   const inChannels = stemW.shape[1] ?? 3;
   const stem = convBn('conv1', 'bn1', inChannels, 2);
+  // torchvision's stem is a 7×7 stride-2 conv, then a 3×3 stride-2 max-pool, which the keys cannot
+  // show. A CIFAR-style ResNet uses the same key names with a 3×3 stride-1 stem and no max-pool:
+  // run as torchvision's, it would give wrong numbers without a word, so it is refused.
+  if (stem && (stem.weight.shape[2] !== 7 || stem.weight.shape[3] !== 7)) {
+    bad.push(`conv1.weight has shape [${stem.weight.shape}]: torchvision's 7x7 stem expected (a ${stem.weight.shape[2]}x${stem.weight.shape[3]} stem is a CIFAR-style ResNet, which has no max-pool after it; not supported)`);
+  }
   let channels = outCh(stem, 64);
   const blocks: BlockSpec[] = [];
   for (let l = 1; l <= 4; l++) {
@@ -155,6 +157,23 @@ export function parseResNet(sd: Map<string, HostTensor>, source = 'state_dict'):
     fc: { weight: fcW!, bias: fcB!.data },
     numClasses: fcW!.shape[0], featureChannels: channels, inChannels,
   };
+}
+
+/**
+ * Blocks per stage: for layer l, the n such that layerl.0 … layerl.(n-1) all have keys. One pass
+ * over the keys (a scan per block would be quadratic in a hostile file's key count).
+ */
+function countBlocks(keys: Iterable<string>): number[] {
+  const seen = [1, 2, 3, 4].map(() => new Set<number>());
+  for (const k of keys) {
+    const m = /^layer([1-4])\.(\d+)\./.exec(k);
+    if (m) seen[Number(m[1]) - 1].add(Number(m[2]));
+  }
+  return seen.map((s) => {
+    let n = 0;
+    while (s.has(n)) n++;
+    return n;
+  });
 }
 
 function list(items: string[], max = 6): string {

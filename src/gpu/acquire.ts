@@ -3,7 +3,7 @@
  * browser, or from the host application. Asks for the adapter's real limits (the defaults cap a
  * storage binding at 128 MiB even where the adapter offers more).
  *
- * Dawn trap (DESIGN.md §5): the object returned by `create()` must stay strongly referenced for
+ * Dawn trap (docs/SEMANTICS.md §6): the object returned by `create()` must stay strongly referenced for
  * as long as any adapter or device made from it is used, else Dawn crashes or hangs at random.
  * `AcquiredDevice.keepAlive` holds it; GpuContext drops it only after `device.destroy()`, which is
  * also what lets Node exit on its own.

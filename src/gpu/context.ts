@@ -261,6 +261,11 @@ export class GpuContext {
 
   // ---- profiling ----------------------------------------------------------------------------
 
+  /** Whether a profiler is timing dispatches now. */
+  get profiling(): boolean {
+    return this.profiler !== null;
+  }
+
   /** Starts timing each dispatch (false where the adapter has no timestamp queries). */
   startProfiling(): boolean {
     if (!TimestampProfiler.supported(this.device)) return false;

@@ -154,10 +154,13 @@ export class ConvTuner {
     }
   }
 
-  /** Milliseconds of GPU time for the dispatches fn records (wall clock without timestamps). */
+  /**
+   * Milliseconds of GPU time for the dispatches fn records; wall clock without timestamps, or while
+   * someone else's profile is running (which timing our own would end).
+   */
   private async time(fn: () => void): Promise<number> {
     const ctx = this.ctx;
-    if (ctx.startProfiling()) {
+    if (!ctx.profiling && ctx.startProfiling()) {
       fn();
       return (await ctx.stopProfiling()).reduce((a, k) => a + k.ns, 0) / 1e6;
     }

@@ -100,6 +100,10 @@ test('explain rise with the seed\'s masks file reproduces PyTorch; masks exports
   assertClose(sal.data, ref.data, 1e-4 * max, 0, 'RISE saliency via the CLI');
   const report = JSON.parse(readFileSync(join(out, 'explanation.json'), 'utf8'));
   assert.is(report.masksUsed, 20);
+  // What each conv shape ran as, and why (the suite's cache starts empty: tuned here).
+  const variants = Object.entries(report.convVariants as Record<string, string>);
+  assert.ok(variants.length >= 4, JSON.stringify(report.convVariants));
+  for (const [key, v] of variants) assert.match(`${key}: ${v}`, /^conv2d \d+x\d+\/s\d\/p\d \d+>\d+ \d+x\d+ n\d+: (direct|winograd)\S+ \((tuned|cached)\)$/);
   const m = cli(['masks', '--n', '10', '--size', '48', '--grid', '6', '--mode', 'gaussian', '--seed', '3', '--input', `${RISE}input.npy`, '--out', join(tmp, 'masks')]);
   assert.is(m.code, 0, m.stderr);
   const masks = loadNpyFile(join(tmp, 'masks', 'masks.npy'));
@@ -360,6 +364,23 @@ test('exit codes: usage 2, bad input 1, a GPU validation error (our bug) 70 nami
     'webgpu-xai: internal error (a bug in webgpu-xai, please report it): GPU validation error in kernels [conv2d-3x3]: Binding size is too small (run with WEBGPU_XAI_DEBUG=1 for details)',
     'webgpu-xai: internal error: x is undefined (run with WEBGPU_XAI_DEBUG=1 for details)',
   ]);
+});
+
+test('tune pre-tunes a model into the cache; a second run finds every choice there', () => {
+  const env = { WEBGPU_XAI_CACHE_DIR: join(tmp, 'tune-cache') };
+  const args = ['tune', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--size', '40', '--batch', '2,5'];
+  const first = cli(args, env);
+  assert.is(first.code, 0, first.stderr);
+  const lines = first.stdout.trim().split('\n');
+  assert.match(lines.at(-1)!, /^tuned \d+ conv shapes on .* in [\d.]+ s; cache: .*tune-cache\/webgpu-xai\/tuning\.json$/);
+  assert.ok(lines.slice(0, -1).every((l) => / \[tuned\]  \(direct-4x1-wg64 /.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => / n8: /.test(l)) && lines.some((l) => / n2: /.test(l)), 'both batch buckets');
+  const second = cli(args, env);
+  assert.is(second.code, 0, second.stderr);
+  assert.ok(second.stdout.trim().split('\n').slice(0, -1).every((l) => / \[cached\]$/.test(l)), second.stdout);
+  const off = cli(args, { ...env, WEBGPU_XAI_TUNE: '0' });
+  assert.is(off.code, 2);
+  assert.match(off.stderr, /WEBGPU_XAI_TUNE=0 turns tuning off/);
 });
 
 test('no WebGPU adapter → says how to get one', () => {

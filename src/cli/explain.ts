@@ -16,6 +16,7 @@ import { overlayHeatmap } from '../viz/overlay.js';
 import { intOption, MAX_MASKS, MAX_SEED, masksOption, p1Option, parse, required, seedOption, sizeOption, UsageError } from './args.js';
 import { checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
+import { convChoices } from '../kernels/conv-tuner.js';
 
 
 const EXPLAIN_HELP = `Usage: webgpu-xai explain --method M --weights W --input I [--input I2 ...] --out DIR [options]
@@ -123,7 +124,10 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
       };
       for (let i = 0; i < n; i++) log(`${n > 1 ? `image ${i}: ` : ''}${method} at ${r.layer} for class ${r.classes[i]} (logit ${r.scores[i].toFixed(4)})`);
     }
-    const full = { ...report, weights: weightsPath, architecture: model.spec.arch, inputs, inputShape: image.shape, adapter: ctx.adapterInfo };
+    const full = {
+      ...report, weights: weightsPath, architecture: model.spec.arch, inputs, inputShape: image.shape, adapter: ctx.adapterInfo,
+      convVariants: convChoices(ctx),
+    };
     writeFileAtomic(join(out, 'explanation.json'), JSON.stringify(full, null, 2) + '\n');
     log(`wrote ${join(out, 'saliency.npy')}, ${n === 1 ? 'overlay.png' : `overlay-0..${n - 1}.png`}, explanation.json`);
   } finally {

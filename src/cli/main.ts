@@ -10,6 +10,7 @@ import { explain } from './explain.js';
 import { evaluate, evaluateDatasetCommand } from './evaluate.js';
 import { masks } from './masks.js';
 import { predict } from './predict.js';
+import { tune } from './tune.js';
 
 const COMMANDS: Record<string, { run: (argv: string[], log: (s: string) => void) => Promise<number>; summary: string }> = {
   predict: { run: predict, summary: 'classify an image with a ResNet checkpoint' },
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: (argv: string[], log: (s: string) => void)
   masks: { run: masks, summary: 'export RISE masks (.npy and a PNG sheet)' },
   evaluate: { run: evaluate, summary: 'insertion / deletion curve of a saliency map' },
   'evaluate-dataset': { run: evaluateDatasetCommand, summary: 'explain and score a folder of images (table, summary, mean curves)' },
+  tune: { run: tune, summary: 'time the conv variants of a model on this adapter ahead of use' },
 };
 
 const MAIN_HELP = `Usage: webgpu-xai <command> [options]
@@ -25,7 +27,9 @@ Commands:
 ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(17)} ${c.summary}`).join('\n')}
 
 Run \`webgpu-xai <command> --help\` for a command's options.
-Environment: WEBGPU_XAI_DAWN_FLAGS (comma-separated Dawn toggles), WEBGPU_XAI_DEBUG=1 (stack traces).
+Environment: WEBGPU_XAI_DAWN_FLAGS (comma-separated Dawn toggles), WEBGPU_XAI_DEBUG=1 (stack traces),
+WEBGPU_XAI_TUNE=0 (no conv tuning), WEBGPU_XAI_CONV=<variant> (force one), WEBGPU_XAI_CACHE_DIR,
+LP_NUM_THREADS (lavapipe threads; default 4 per core, 8 to 32).
 `;
 
 export async function main(argv: string[]): Promise<number> {

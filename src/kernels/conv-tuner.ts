@@ -69,6 +69,11 @@ export function staticDefault(conv: Geometry): ConvVariant {
 
 const tuners = new WeakMap<GpuContext, ConvTuner>();
 
+/** What the context's convs ran as, for reports (explanation.json): conv shape → variant and source. */
+export function convChoices(ctx: GpuContext): Record<string, string> {
+  return Object.fromEntries([...ConvTuner.of(ctx).choices.values()].map((c) => [c.key, `${c.variant} (${c.source})`]));
+}
+
 export class ConvTuner {
   /** Every choice this process used or made, by key (what explanation.json and the bench report). */
   readonly choices = new Map<string, ConvChoice>();

@@ -1,0 +1,56 @@
+/**
+ * `webgpu-xai tune`: times the conv variants of a model on this adapter ahead of use, for the input
+ * size and batch sizes given, so that later runs find every choice in the cache (kernels/conv-tuner.ts).
+ */
+import { GpuContext } from '../gpu/context.js';
+import { loadWeightsFile } from '../io/files.js';
+import { DEFAULT_SIZE } from '../io/input.js';
+import { ConvTuner } from '../kernels/conv-tuner.js';
+import { ResNet } from '../model/resnet.js';
+import { intOption, parse, required, sizeOption, UsageError } from './args.js';
+
+const TUNE_HELP = `Usage: webgpu-xai tune --weights W [--size 224] [--batch 1,32]
+
+Times every candidate conv variant (direct register tiles, Winograd F(2x2) and F(4x4) for 3x3
+stride-1 convs) of the model's conv shapes on this adapter, after checking each against the
+direct kernel, and keeps the fastest per shape and batch size in the tuning cache
+(\${WEBGPU_XAI_CACHE_DIR:-\${XDG_CACHE_HOME:-~/.cache}}/webgpu-xai/tuning.json). Other commands tune
+on first use anyway; this does it ahead, for the sizes given.
+
+  --weights W     the checkpoint (its conv shapes are what is tuned)
+  --size S        input size: N or HxW (default 224)
+  --batch B,...   batch sizes to tune for (default 1,32: single images and the default batch
+                  of RISE, Abs-CAM Final and insertion/deletion); each covers its power-of-two bucket
+  -h, --help      this text
+
+Environment: WEBGPU_XAI_TUNE=0 turns tuning off everywhere (static defaults), WEBGPU_XAI_CONV=<variant>
+forces one variant.
+`;
+
+export async function tune(argv: string[], log: (s: string) => void): Promise<number> {
+  const v = parse('tune', argv, { weights: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' } });
+  if (v.help) {
+    log(TUNE_HELP);
+    return 0;
+  }
+  const weightsPath = required('tune', v, 'weights');
+  const size = sizeOption('tune', v.size, DEFAULT_SIZE);
+  const batches = typeof v.batch === 'string' ? v.batch.split(',').map((b) => intOption('tune', b, 'batch', 1, 1, 4096)) : [1, 32];
+  const stateDict = loadWeightsFile(weightsPath);
+  const ctx = await GpuContext.create();
+  try {
+    const model = ResNet.fromStateDict(ctx, stateDict, weightsPath);
+    const tuner = ConvTuner.of(ctx);
+    if (!tuner.enabled) throw new UsageError('tune: WEBGPU_XAI_TUNE=0 turns tuning off; unset it to tune');
+    const t0 = performance.now();
+    for (const b of batches) await model.prepare([b, model.spec.inChannels, size.height, size.width]);
+    for (const c of tuner.choices.values()) {
+      const times = c.timesMs ? `  (${Object.entries(c.timesMs).map(([k, ms]) => `${k} ${ms.toFixed(2)} ms`).join(', ')})` : '';
+      log(`${c.key}: ${c.variant} [${c.source}]${times}`);
+    }
+    log(`tuned ${tuner.choices.size} conv shapes on ${ctx.adapterInfo} in ${((performance.now() - t0) / 1000).toFixed(1)} s; cache: ${ctx.tuneStore.location}`);
+    return 0;
+  } finally {
+    await ctx.close();
+  }
+}

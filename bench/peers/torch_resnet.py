@@ -4,6 +4,7 @@ Prints one JSON line: {"torch": version, "threads": n, "results": [{"batch": b, 
 Usage: python3 torch_resnet.py SIZE BATCHES ITERATIONS [DEVICE]   (DEVICE: cpu or cuda)
 """
 import json
+import os
 import sys
 import time
 
@@ -12,6 +13,7 @@ import torchvision
 
 size, batches, iterations = int(sys.argv[1]), [int(b) for b in sys.argv[2].split(",")], int(sys.argv[3])
 device = sys.argv[4] if len(sys.argv) > 4 else "cpu"
+torch.set_num_threads(os.cpu_count() or 1)
 model = torchvision.models.resnet18(num_classes=1000).eval().to(device)
 results = []
 with torch.no_grad():

@@ -62,6 +62,8 @@ export WEBGPU_XAI_CACHE_DIR="$out/cache"
 run() { echo "\$ $*"; timeout "$1" "${@:2}"; echo "(exit $?)"; }
 step "probe: which adapter Dawn gives us"
 run 60 "$here/node" -e "import('./dist/src/gpu/context.js').then(async ({GpuContext}) => { const c = await GpuContext.node(); console.log('adapter:', c.adapterInfo); await c.close(); })"
+step "the adapter's FMA roof"
+run 30 "$here/node" dist/bench/peak.js --groups 16384
 step "ResNet-18 forward at $SIZE (tuned vs the 0.1.0 kernel)"
 run 150 "$here/node" dist/bench/forward.js --size "$SIZE" --batches 1,16 --iterations "$ITER" --baseline
 step "conv variants per shape, batch 16"

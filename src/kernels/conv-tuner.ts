@@ -143,7 +143,10 @@ export class ConvTuner {
       }
       const times: Record<string, number> = {};
       for (let r = 0; r < REPS; r++) {
+        const best = Math.min(...Object.values(times));
         for (const v of valid) {
+          // After the first round, a candidate at 1.5× the best so far is out of the running.
+          if (r > 0 && times[variantName(v)] > 1.5 * best) continue;
           const ms = await this.time(() => ctx.release(conv2d(ctx, x, conv, { variant: v, label: `tune.${variantName(v)}` })));
           const name = variantName(v);
           times[name] = Math.min(times[name] ?? Infinity, ms);

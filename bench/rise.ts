@@ -49,6 +49,7 @@ try {
 
   const bench = new Bench({ iterations: 3, time: 0, warmupIterations: 1, warmupTime: 0 });
   const x = ctx.upload({ shape: [r.parameters.batch, 3, size, size], data: new Float32Array(r.parameters.batch * 3 * size * size).fill(0.1) });
+  await model.prepare(x.shape); // tuned already by RISE itself: the same convs
   bench.add('plain forward', async () => {
     const { logits } = model.forward(x);
     await ctx.sync();

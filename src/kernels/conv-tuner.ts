@@ -78,6 +78,8 @@ export class ConvTuner {
   /** Every choice this process used or made, by key (what explanation.json and the bench report). */
   readonly choices = new Map<string, ConvChoice>();
   readonly enabled: boolean;
+  /** How many shapes this tuner has timed (ResNet.prepare frees the pool after timing). */
+  timed = 0;
   private forced: ConvVariant | undefined;
 
   /** A tuner of its own (ConvTuner.of gives the context's shared one; tests make fresh ones). */
@@ -155,6 +157,7 @@ export class ConvTuner {
       let best = valid[0] ?? candidates[0];
       for (const v of valid) if (times[variantName(v)] < times[variantName(best)]) best = v;
       ctx.tuneStore.set(key, variantName(best));
+      this.timed++;
       this.record(key, best, 'tuned', times);
       return best;
     } finally {

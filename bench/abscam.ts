@@ -16,6 +16,8 @@ import { ResNet } from '../src/model/resnet.js';
 import { CamExplainer } from '../src/explain/cam.js';
 import { progressReporter } from '../src/cli/progress.js';
 import { randomResNet } from './random-resnet.js';
+import { forceGatherGradients } from '../src/kernels/conv2d-grad.js';
+import { gradientAt } from '../src/model/gradient.js';
 
 const { values } = parseArgs({
   options: { size: { type: 'string', default: '224' }, layer: { type: 'string', default: 'layer4' }, batch: { type: 'string', default: '32' } },
@@ -43,6 +45,27 @@ try {
   const [initMs, fwdMs] = bench.tasks.map((t) => (t.result as { latency: { mean: number } }).latency.mean);
   ctx.release(x);
 
+  // The backward alone, down to the input (every conv's input gradient): GPU time of the gradient
+  // kernels, Winograd F(2×2) for stride-1 3×3 convs against the gather kernel for all, same run.
+  const backward: Record<string, number> = {};
+  if (ctx.startProfiling()) {
+    await ctx.stopProfiling();
+    const xi = ctx.upload(image);
+    for (let r = 0; r < 3; r++) {
+      for (const [name, gather] of [['winograd', false], ['gather', true]] as const) {
+        forceGatherGradients(gather);
+        ctx.startProfiling();
+        const g = await gradientAt(model, xi, 'input', [0]);
+        const ns = (await ctx.stopProfiling()).filter((k) => k.label.includes('.grad')).reduce((a, k) => a + k.ns, 0);
+        ctx.release(g.logits, g.gradient);
+        backward[name] = Math.min(backward[name] ?? Infinity, ns / 1e6);
+      }
+    }
+    forceGatherGradients(false);
+    ctx.release(xi);
+    console.log(`backward to the input, GPU ms (best of 3): Winograd ${backward.winograd.toFixed(1)}, gather ${backward.gather.toFixed(1)} (${(backward.gather / backward.winograd).toFixed(2)}x)`);
+  }
+
   const t0 = performance.now();
   const final = await explainer.absCamFinal(image, { layer: values.layer, batch, onProgress: progressReporter('abscam-final') });
   const finalMs = performance.now() - t0;
@@ -55,7 +78,7 @@ try {
   const ratio = (final.forwardPasses / finalMs) / (batch / fwdMs);
   console.log(`abscam-final forward passes/s relative to a plain batched forward: ${ratio.toFixed(2)}`);
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/abscam.json', JSON.stringify({ size, layer: values.layer, batch, adapter: ctx.adapterInfo, date: new Date().toISOString(), rows, finalVsPlainForward: ratio }, null, 2) + '\n');
+  writeFileSync('bench/results/abscam.json', JSON.stringify({ size, layer: values.layer, batch, adapter: ctx.adapterInfo, date: new Date().toISOString(), rows, finalVsPlainForward: ratio, backwardGpuMs: backward }, null, 2) + '\n');
 } finally {
   await ctx.close();
 }

@@ -16,6 +16,12 @@ import { winogradApplies, winogradConv2d, winogradWeights, type WinogradM, type 
 /** How stride-1 3×3 input gradients run (the gather handles every other geometry). */
 export const GRAD_WINOGRAD: WinogradPlan = { m: 2, co4: 2, wg: 64 };
 
+let gatherOnly = false;
+/** Runs every input gradient as the gather (true) or Winograd where it applies (false, the default): benchmarks compare the two. */
+export function forceGatherGradients(on: boolean): void {
+  gatherOnly = on;
+}
+
 const WG = 64;
 const PX = 4;
 
@@ -95,7 +101,7 @@ export function conv2dGradInput(ctx: GpuContext, dy: GpuTensor, conv: ConvGradPa
   if (cout !== conv.cout) throw new Error(`conv2d_grad ${opts.label ?? ''}: dy has ${cout} channels, weights expect ${conv.cout}`);
   const [h, w] = opts.inputSize;
   const t = conv.transposed;
-  if (t && !opts.gather && h === ho && w === wo) {
+  if (t && !opts.gather && !gatherOnly && h === ho && w === wo) {
     const label = opts.label ?? 'conv.grad';
     const u = winogradWeights(ctx, t.winograd, t.host, GRAD_WINOGRAD.m, label);
     return winogradConv2d(ctx, dy, { cin: cout, cout: conv.cin, scaleShift: t.identity, u }, GRAD_WINOGRAD, {

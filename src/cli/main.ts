@@ -7,7 +7,8 @@
 import { GpuValidationError, XaiError } from '../errors.js';
 import { UsageError } from './args.js';
 import { explain } from './explain.js';
-import { evaluate, evaluateDatasetCommand } from './evaluate.js';
+import { evaluate } from './evaluate.js';
+import { evaluateDatasetCommand } from './evaluate-dataset.js';
 import { masks } from './masks.js';
 import { predict } from './predict.js';
 

@@ -1,21 +1,25 @@
 /** `webgpu-xai evaluate-dataset`: explain and score every image of a folder (insertion, deletion, pointing game). */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
 import { METHODS } from '../explain/methods.js';
-import { csvRecord, parseCsvLine } from '../io/csv.js';
-import { loadWeightsFile, readFileBytes, writeFileAtomic } from '../io/files.js';
+import { parseCsvLine } from '../io/csv.js';
+import { readFileBytes, readJsonFile } from '../io/files.js';
 import { decodeImage } from '../io/image.js';
 import { DEFAULT_SIZE, loadInput } from '../io/input.js';
+import { parseWeights } from '../io/state-dict.js';
 import { ResNet } from '../model/resnet.js';
 import { CAUSAL_METRICS, type CausalMetricName } from '../metrics/causal.js';
-import { evaluateDataset, type DatasetItem } from '../metrics/dataset.js';
+import { aggregate, evaluateDataset, type DatasetItem } from '../metrics/dataset.js';
 import { boxesToRegion, maskToRegion } from '../metrics/pointing.js';
-import { curvesSvg } from '../viz/curve-plot.js';
+import { VERSION } from '../version.js';
 import { intOption, MAX_MASKS, MAX_SEED, masksOption, p1Option, parse, required, seedOption, sizeOption, UsageError } from './args.js';
 import { checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
+import { writeReport } from './report-files.js';
+import { checkEmptyOut, MANIFEST, openRun, readRecords, sha256, writeManifest, writeRecord, type Manifest } from './run-folder.js';
+import { parseShard, shardLabel, shardNames, WHOLE } from './shard.js';
 
 const DATASET_HELP = `Usage: webgpu-xai evaluate-dataset --weights W --images DIR --methods M1,M2 --out OUT [options]
 
@@ -32,7 +36,15 @@ listed in results.json's "skipped" and the run goes on.
   --gt-masks DIR  ground-truth masks, same file names (PNG, non-zero = object): pointing game
   --boxes F       JSON {"file": [[x0, y0, x1, y1], ...]} in pixels of the original image
   --out OUT       OUT/results.csv, OUT/results.json (rows, summary: mean ± std per method and
-                  metric, skipped images), OUT/curves-<metric>.svg (mean curves per method)
+                  metric, skipped images), OUT/curves-<metric>.svg (mean curves per method);
+                  OUT/images/<name>.json, each image's record as it finishes, and
+                  OUT/manifest.json (model, settings, shard). A non-empty OUT is refused
+                  without --resume
+  --shard I/N     evaluate only shard I of N (0 ≤ I < N): of the images sorted by name, those
+                  at positions k with k mod N = I; auto/N takes I from JOB_COMPLETION_INDEX
+                  (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN (Slurm)
+  --resume        continue the run in OUT: skip the images it finished, refuse other
+                  weights or settings; then write the tables from all records
   --step N, --size S, --batch B, --layer L   as for evaluate / explain
   --masks N, --grid S, --p1 P, --seed K      RISE settings (default 4000, 7, 0.5, 0; N ≤ ${MAX_MASKS},
                                              seed ≤ ${MAX_SEED})
@@ -47,6 +59,7 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
     labels: { type: 'string' }, 'gt-masks': { type: 'string' }, boxes: { type: 'string' }, out: { type: 'string' },
     step: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, layer: { type: 'string' },
     masks: { type: 'string' }, grid: { type: 'string' }, p1: { type: 'string' }, seed: { type: 'string' },
+    shard: { type: 'string' }, resume: { type: 'boolean' },
   });
   if (v.help) {
     log(DATASET_HELP);
@@ -63,8 +76,12 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   const size = sizeOption(cmd, v.size, DEFAULT_SIZE);
   const step = intOption(cmd, v.step, 'step', 224);
   const batch = intOption(cmd, v.batch, 'batch', 32);
+  const layer = typeof v.layer === 'string' ? v.layer : undefined;
   const rise = { masks: masksOption(cmd, v.masks, 'masks', 4000), grid: intOption(cmd, v.grid, 'grid', 7), p1: p1Option(cmd, v.p1), seed: seedOption(cmd, v.seed) };
+  const { shard, source } = typeof v.shard === 'string' ? parseShard(cmd, v.shard, process.env) : { shard: WHOLE, source: undefined };
+  if (source) console.error(`webgpu-xai: shard ${shardLabel(shard)} (index from ${source})`);
   checkOutDir(cmd, out, [weightsPath, v.labels as string | undefined, v.boxes as string | undefined]);
+  if (!v.resume) checkEmptyOut(out, 'pass --resume to continue the run there, or choose a new folder');
 
   // Every name with an image extension is an item: one that is not a readable file (a broken
   // link, a folder) is reported and skipped with the others, not dropped unseen.
@@ -78,7 +95,8 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   const labels = typeof v.labels === 'string' ? readLabels(v.labels) : undefined;
   const boxes = typeof v.boxes === 'string' ? readBoxes(v.boxes) : undefined;
   const gtDir = typeof v['gt-masks'] === 'string' ? v['gt-masks'] : undefined;
-  const items: DatasetItem[] = files.map((f) => ({
+  const mine = shardNames(files, shard);
+  const items: DatasetItem[] = mine.map((f) => ({
     name: f,
     load: () => loadInput(join(dir, f), size, true),
     label: labels?.get(f) ?? labels?.get(basename(f, extname(f))),
@@ -90,7 +108,21 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
       return maskToRegion(decodeImage(readFileBytes(mask), mask), size.height, size.width);
     } : undefined,
   }));
-  const stateDict = loadWeightsFile(weightsPath);
+  const weightBytes = readFileBytes(weightsPath);
+  const stateDict = parseWeights(weightBytes, weightsPath);
+  const digest = (x: unknown) => (x === undefined ? null : `sha256:${sha256(JSON.stringify(x))}`);
+  const manifest: Manifest = {
+    command: cmd, version: VERSION, weights: { path: weightsPath, sha256: sha256(weightBytes) }, imageFolder: dir,
+    settings: {
+      methods, metrics, size, step, batch, layer: layer ?? null,
+      ...(methods.some((m) => m.startsWith('rise')) ? rise : {}),
+      labels: digest(labels && [...labels].sort()), boxes: digest(boxes && [...boxes].sort()), 'gt-masks': gtDir ?? null,
+      dataset: { count: files.length, sha256: sha256(JSON.stringify(files)) },
+    },
+    shard, images: mine,
+  };
+  const { fresh, done } = openRun(out, manifest);
+  if (!fresh) console.error(`webgpu-xai: resuming ${out}: ${done.size} of ${mine.length} images already done`);
 
   const ctx = await GpuContext.create();
   try {
@@ -99,23 +131,16 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
       if (cls >= model.numClasses) throw new XaiError(`${v.labels}: class ${cls} of ${file} is out of range: the model has classes 0..${model.numClasses - 1}`);
     }
     const progress = progressReporter(`${cmd} (images)`);
-    const report = await evaluateDataset(model, items, {
-      methods, metrics, step, batch, layer: typeof v.layer === 'string' ? v.layer : undefined, rise,
-      onImage: (done, total) => progress(done, total),
+    // The manifest goes in with the first record: a run that fails before any image leaves no trace.
+    const saveManifest = () => { if (fresh && !existsSync(join(out, MANIFEST))) writeManifest(out, manifest); };
+    await evaluateDataset(model, items.filter((item) => !done.has(item.name)), {
+      methods, metrics, step, batch, layer, rise,
+      onRecord: (record) => { saveManifest(); writeRecord(out, record); },
+      onImage: (n, total) => progress(n, total),
     });
-    const header = ['image', 'method', 'class', ...metrics.map((m) => `${m}_auc`), 'pointing_hit', 'pointing_energy', 'seconds'];
-    const csv = [csvRecord(header), ...report.rows.map((r) => csvRecord([r.image, r.method, r.class, ...metrics.map((m) => r.auc[m] ?? ''), r.pointingHit === undefined ? '' : Number(r.pointingHit), r.pointingEnergy ?? '', r.seconds]))];
-    writeFileAtomic(join(out, 'results.csv'), csv.join('\n') + '\n');
-    writeFileAtomic(join(out, 'results.json'), JSON.stringify({ weights: weightsPath, images: dir, methods, metrics, step, size, ...report }, null, 2) + '\n');
-    for (const metric of metrics) {
-      const curves = methods.filter((m) => report.meanCurves[m]?.[metric]).map((m) => ({ label: `${m} (AUC ${report.summary[m][metric].mean.toFixed(3)})`, scores: report.meanCurves[m][metric]! }));
-      if (curves.length) writeFileAtomic(join(out, `curves-${metric}.svg`), curvesSvg(`Mean ${metric} curves, ${report.rows.length / methods.length} images`, curves));
-    }
-    for (const s of report.skipped) console.error(`webgpu-xai: skipped ${s.image}: ${s.error}`);
-    for (const [method, m] of Object.entries(report.summary)) {
-      log(`${method.padEnd(13)} ${Object.entries(m).map(([k, st]) => `${k} ${st.mean.toFixed(4)} ± ${st.std.toFixed(4)} (n=${st.n})`).join('   ')}`);
-    }
-    log(`wrote ${join(out, 'results.csv')}, results.json, curves-*.svg (${files.length - report.skipped.length} images, ${report.skipped.length} skipped)`);
+    saveManifest();
+    const report = aggregate(readRecords(mine.map((image) => ({ dir: out, image }))), methods, metrics);
+    writeReport(out, { weights: weightsPath, images: dir, methods, metrics, step, size }, report, log);
   } finally {
     await ctx.close();
   }
@@ -149,13 +174,7 @@ function readLabels(path: string): Map<string, number> {
 
 /** {"file": [[x0, y0, x1, y1], ...]}: every coordinate a number ≥ 0, x0 ≤ x1, y0 ≤ y1. */
 function readBoxes(path: string): Map<string, number[][]> {
-  let data: unknown;
-  try {
-    data = JSON.parse(new TextDecoder().decode(readFileBytes(path)));
-  } catch (e) {
-    if (e instanceof XaiError) throw e;
-    throw new XaiError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
+  const data = readJsonFile(path);
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new XaiError(`${path}: expected a JSON object {"file": [[x0, y0, x1, y1], ...]}`);
   const isBox = (b: unknown) => Array.isArray(b) && b.length === 4 && b.every((x) => typeof x === 'number' && x >= 0) && b[0] <= b[2] && b[1] <= b[3];
   for (const [file, boxes] of Object.entries(data)) {

@@ -10,6 +10,7 @@ import { explain } from './explain.js';
 import { evaluate } from './evaluate.js';
 import { evaluateDatasetCommand } from './evaluate-dataset.js';
 import { masks } from './masks.js';
+import { merge } from './merge.js';
 import { predict } from './predict.js';
 
 const COMMANDS: Record<string, { run: (argv: string[], log: (s: string) => void) => Promise<number>; summary: string }> = {
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, { run: (argv: string[], log: (s: string) => void)
   masks: { run: masks, summary: 'export RISE masks (.npy and a PNG sheet)' },
   evaluate: { run: evaluate, summary: 'insertion / deletion curve of a saliency map' },
   'evaluate-dataset': { run: evaluateDatasetCommand, summary: 'explain and score a folder of images (table, summary, mean curves)' },
+  merge: { run: merge, summary: 'combine the shard folders of evaluate-dataset --shard I/N into one report' },
 };
 
 const MAIN_HELP = `Usage: webgpu-xai <command> [options]

@@ -13,7 +13,8 @@ export const OUTPUT_FILES: Readonly<Record<string, RegExp>> = {
   explain: /^(saliency\.npy|explanation\.json|overlay(-\d+)?\.png)$/,
   masks: /^masks\.(npy|png)$/,
   evaluate: /^curve(-insertion|-deletion)?\.(json|svg)$/,
-  'evaluate-dataset': /^(results\.(csv|json)|curves-(insertion|deletion)\.svg)$/,
+  'evaluate-dataset': /^(results\.(csv|json)|curves-(insertion|deletion)\.svg|manifest\.json)$/,
+  merge: /^(results\.(csv|json)|curves-(insertion|deletion)\.svg)$/,
 };
 
 const PSEUDO_FILE_SYSTEMS = ['/proc', '/sys'];

@@ -141,9 +141,10 @@ test('evaluate-dataset: a folder with a broken image gives its table, summary an
   assert.match(r.stderr, /skipped g-dangling\.png: .*g-dangling\.png: broken symbolic link/);
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
   assert.is(csv.length, 1 + 2 * 2);
-  assert.is(csv[0], 'image,method,class,insertion_auc,deletion_auc,pointing_hit,pointing_energy,seconds');
+  assert.is(csv[0], 'image,method,class,insertion_auc,deletion_auc,pointing_hit,pointing_energy,seconds,explain_seconds');
   const rows = csv.slice(1).map((line) => parseCsvLine(line)!);
-  assert.ok(rows.every((f) => f.length === 8), 'every row has 8 fields');
+  assert.ok(rows.every((f) => f.length === 9), 'every row has 9 fields');
+  assert.ok(rows.every((f) => Number(f[8]) > 0 && Number(f[8]) <= Number(f[7])), 'explaining takes part of the time');
   assert.equal(rows.map((f) => f.slice(0, 3)), [['a-ring.png', 'gradcam', '2'], ['a-ring.png', 'rise', '2'], ['b",flipped.png', 'gradcam', '2'], ['b",flipped.png', 'rise', '2']]);
   assert.match(csv[3], /^"b"",flipped\.png",gradcam,2,0\.\d+,0\.\d+,[01],0\.\d+,\d/);
   const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));

@@ -23,8 +23,8 @@ export interface ReportHeader {
 
 export function writeReport(out: string, head: ReportHeader, report: DatasetReport, log: (s: string) => void): void {
   const { methods, metrics } = head;
-  const header = ['image', 'method', 'class', ...metrics.map((m) => `${m}_auc`), 'pointing_hit', 'pointing_energy', 'seconds'];
-  const csv = [csvRecord(header), ...report.rows.map((r) => csvRecord([r.image, r.method, r.class, ...metrics.map((m) => r.auc[m] ?? ''), r.pointingHit === undefined ? '' : Number(r.pointingHit), r.pointingEnergy ?? '', r.seconds]))];
+  const header = ['image', 'method', 'class', ...metrics.map((m) => `${m}_auc`), 'pointing_hit', 'pointing_energy', 'seconds', 'explain_seconds'];
+  const csv = [csvRecord(header), ...report.rows.map((r) => csvRecord([r.image, r.method, r.class, ...metrics.map((m) => r.auc[m] ?? ''), r.pointingHit === undefined ? '' : Number(r.pointingHit), r.pointingEnergy ?? '', r.seconds, r.explainSeconds]))];
   writeFileAtomic(join(out, 'results.csv'), csv.join('\n') + '\n');
   writeFileAtomic(join(out, 'results.json'), JSON.stringify({ ...head, ...report }, null, 2) + '\n');
   const images = new Set(report.rows.map((r) => r.image)).size;

@@ -33,7 +33,9 @@ export interface DatasetRow {
   auc: Partial<Record<CausalMetricName, number>>;
   pointingHit?: boolean;
   pointingEnergy?: number;
+  /** Wall time of the method on this image: explaining and scoring (`seconds`), explaining alone. */
   seconds: number;
+  explainSeconds: number;
 }
 
 export interface MetricSummary { mean: number; std: number; n: number }
@@ -95,8 +97,9 @@ async function evaluateItem(model: ResNet, causal: CausalMetrics, item: DatasetI
   for (const method of opts.methods) {
     const t0 = performance.now();
     const plane = await explainPlane(model, method, image, cls, opts);
+    const t1 = performance.now();
     const results = await causal.evaluate(image, plane, opts.metrics, { step: opts.step, classIndex: cls, batch: opts.batch });
-    const row: DatasetRow = { image: item.name, method, class: cls, auc: {}, seconds: 0 };
+    const row: DatasetRow = { image: item.name, method, class: cls, auc: {}, seconds: 0, explainSeconds: Math.round(t1 - t0) / 1000 };
     const curves: Partial<Record<CausalMetricName, number[]>> = (record.curves[method] = {});
     for (const r of results) {
       row.auc[r.metric] = r.auc;

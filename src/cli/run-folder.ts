@@ -10,7 +10,7 @@
  * the tables of a run are a function of its records (metrics/dataset.ts `aggregate`).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { readJsonFile, writeFileAtomic } from '../io/files.js';
@@ -49,7 +49,8 @@ export function checkEmptyOut(out: string, hint: string): void {
 /**
  * The run `m` is about to make in `out`: a new run where `out` is missing or empty; else the
  * run there must be the same (model, settings, shard), or this is refused naming what differs.
- * Returns the images of `m` already finished there.
+ * Returns the images of `m` already finished there (their records are read, and checked, when
+ * the tables are made); removes the temporary files a killed run left.
  */
 export function openRun(out: string, m: Manifest): { fresh: boolean; done: Set<string> } {
   if (!existsSync(out) || readdirSync(out).length === 0) return { fresh: true, done: new Set() };
@@ -57,8 +58,14 @@ export function openRun(out: string, m: Manifest): { fresh: boolean; done: Set<s
   const diff = runDifferences(m, before, ['here', `in ${out}`]);
   if (shardLabel(before.shard) !== shardLabel(m.shard)) diff.push(`--shard: ${shardLabel(m.shard)} here, ${shardLabel(before.shard)} in ${out}`);
   if (diff.length) throw new XaiError(`--resume: ${out} holds a run with other settings: ${diff.join('; ')}`);
-  return { fresh: false, done: new Set(m.images.filter((image) => readRecord(out, image) !== undefined)) };
+  for (const dir of [out, join(out, RECORDS)]) {
+    for (const f of existsSync(dir) ? readdirSync(dir) : []) if (TEMPORARY.test(f)) rmSync(join(dir, f), { force: true });
+  }
+  return { fresh: false, done: new Set(m.images.filter((image) => existsSync(recordPath(out, image)))) };
 }
+
+/** The hidden temporary file of an atomic write (io/files.ts), left behind by a killed process. */
+const TEMPORARY = /^\..+\.\d+\.[0-9a-z]+\.tmp$/;
 
 export function writeManifest(out: string, m: Manifest): void {
   writeFileAtomic(join(out, MANIFEST), JSON.stringify(m, null, 2) + '\n');
@@ -117,7 +124,7 @@ export function writeRecord(out: string, record: ImageRecord): void {
 }
 
 /** The record of `image` in `out`, or undefined when the image is not finished there. */
-export function readRecord(out: string, image: string): ImageRecord | undefined {
+function readRecord(out: string, image: string): ImageRecord | undefined {
   const path = recordPath(out, image);
   if (!existsSync(path)) return undefined;
   const r = readJsonFile(path) as ImageRecord;

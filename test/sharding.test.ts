@@ -154,6 +154,14 @@ test('merge of the shards equals the single run: every AUC, the summary, the mea
   assert.match(m.stdout, /abscam-init +insertion 0\.\d+ ± 0\.\d+ \(n=4\)/);
 });
 
+test('a shard with no images (N above the image count) writes empty tables and says so', () => {
+  const r = cli([...RUN, '--shard', '6/8', '--out', out('empty')], ENV);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /webgpu-xai: shard 6\/8 holds no images \(the folder has 5\); its tables are empty/);
+  assert.equal(results(out('empty')).rows, []);
+  assert.equal(JSON.parse(readFileSync(join(out('empty'), 'manifest.json'), 'utf8')).images, []);
+});
+
 /** A copy of a shard folder, changed by `edit`. */
 function copyShard(from: string, to: string, edit: (dir: string) => void): string {
   cpSync(out(from), out(to), { recursive: true });

@@ -96,6 +96,7 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   const boxes = typeof v.boxes === 'string' ? readBoxes(v.boxes) : undefined;
   const gtDir = typeof v['gt-masks'] === 'string' ? v['gt-masks'] : undefined;
   const mine = shardNames(files, shard);
+  if (mine.length === 0) console.error(`webgpu-xai: shard ${shardLabel(shard)} holds no images (the folder has ${files.length}); its tables are empty`);
   const items: DatasetItem[] = mine.map((f) => ({
     name: f,
     load: () => loadInput(join(dir, f), size, true),

@@ -19,11 +19,26 @@ test('the YAML subset reader: mappings, sequences, "- key:" items, scalars; refu
   }
 });
 
+/** The parts of a Job the test reads (what the YAML holds is checked, not assumed, below). */
+interface Job {
+  apiVersion: string;
+  kind: string;
+  spec: { completionMode: string; completions: number; parallelism: number; template: { spec: PodSpec } };
+}
+interface PodSpec { restartPolicy: string; containers: Container[]; volumes: { name: string }[] }
+interface Container {
+  image: string;
+  args: unknown[];
+  env: { name: string; value?: string; valueFrom?: { fieldRef: { fieldPath: string } } }[];
+  resources: { limits: Record<string, unknown> };
+  volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
+}
+
 /** The value after `flag` in an argument list. */
 const after = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
 
 test('Kubernetes: an Indexed Job of N completions, each pod shard auto/N with --resume, a GPU, Vulkan for Dawn, volumes', () => {
-  const job = parseYamlSubset(read('kubernetes/evaluate-job.yaml')) as any;
+  const job = parseYamlSubset(read('kubernetes/evaluate-job.yaml')) as unknown as Job;
   assert.is(job.apiVersion, 'batch/v1');
   assert.is(job.kind, 'Job');
   assert.is(job.spec.completionMode, 'Indexed');
@@ -35,21 +50,21 @@ test('Kubernetes: an Indexed Job of N completions, each pod shard auto/N with --
   assert.is(pod.containers.length, 1);
   const [c] = pod.containers;
   assert.type(c.image, 'string');
-  const args: string[] = c.args;
-  assert.ok(args.every((a) => typeof a === 'string'), 'every argument a string (numbers quoted)');
+  assert.ok(c.args.every((a) => typeof a === 'string'), 'every argument a string (numbers quoted)');
+  const args = c.args as string[];
   assert.is(args[0], 'evaluate-dataset');
   assert.is(after(args, '--shard'), `auto/${n}`, 'the N of --shard auto/N equals completions');
   assert.ok(args.includes('--resume'));
   for (const m of after(args, '--methods').split(',')) assert.ok(METHODS.includes(m), `method ${m}`);
   // $(SHARD) in --out is the pod's completion index.
   assert.match(after(args, '--out'), /\$\(SHARD\)/);
-  const env = Object.fromEntries(c.env.map((e: any) => [e.name, e]));
-  assert.is(env.SHARD.valueFrom.fieldRef.fieldPath, "metadata.annotations['batch.kubernetes.io/job-completion-index']");
-  assert.equal(env.NVIDIA_DRIVER_CAPABILITIES.value.split(',').sort(), ['compute', 'graphics', 'utility']);
+  const env = Object.fromEntries(c.env.map((e) => [e.name, e]));
+  assert.is(env.SHARD.valueFrom?.fieldRef.fieldPath, "metadata.annotations['batch.kubernetes.io/job-completion-index']");
+  assert.equal(env.NVIDIA_DRIVER_CAPABILITIES.value?.split(',').sort(), ['compute', 'graphics', 'utility']);
   assert.is(c.resources.limits['nvidia.com/gpu'], 1);
   // Every mount has its volume and back; the inputs are under a mount, the output under a writable one.
-  const volumes = new Set(pod.volumes.map((v: any) => v.name));
-  const mounts: any[] = c.volumeMounts;
+  const volumes = new Set(pod.volumes.map((v) => v.name));
+  const mounts = c.volumeMounts;
   assert.equal(new Set(mounts.map((m) => m.name)), volumes);
   const under = (path: string, writable = false) => mounts.some((m) => path.startsWith(`${m.mountPath}/`) && !(writable && m.readOnly));
   assert.ok(under(after(args, '--images')) && under(after(args, '--weights')), 'images and weights on a volume');

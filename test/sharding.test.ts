@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../src/cli/args.js';
-import { recordPath } from '../src/cli/run-folder.js';
+import { recordPath, runDifferences, type Manifest } from '../src/cli/run-folder.js';
 import { parseShard, shardNames } from '../src/cli/shard.js';
 import { aggregate, type ImageRecord } from '../src/metrics/dataset.js';
 import { BIN, cli, flippedDemo, ROOT } from './cli-helpers.js';
@@ -60,6 +60,23 @@ test('record files: one plain file per name, never hidden, distinct', () => {
     assert.ok(basename(p).length <= 205, p);
   }
   assert.is(new Set(paths).size, names.length);
+});
+
+test('run differences name each setting that differs, in words', () => {
+  const run = (settings: Record<string, unknown>, sha = 'a'.repeat(64)): Manifest => ({
+    command: 'evaluate-dataset', version: '0', weights: { path: 'w.pth', sha256: sha }, imageFolder: 'img', shard: { index: 0, count: 1 }, images: [],
+    settings: { methods: ['rise', 'gradcam'], size: { height: 224, width: 224 }, labels: null, dataset: { count: 5, sha256: 'b'.repeat(64) }, seed: 0, ...settings },
+  });
+  assert.equal(runDifferences(run({}), run({}), ['here', 'there']), []);
+  assert.equal(runDifferences(run({ methods: ['rise'], size: { height: 112, width: 96 }, labels: `sha256:${'c'.repeat(64)}`, dataset: { count: 6, sha256: 'd'.repeat(64) } }, 'e'.repeat(64)), run({}), ['here', 'in OUT']), [
+    `the model (weights SHA-256): ${'e'.repeat(12)}… here, ${'a'.repeat(12)}… in OUT`,
+    '--methods: rise here, rise,gradcam in OUT',
+    '--size: 112x96 here, 224x224 in OUT',
+    `--labels: content SHA-256 ${'c'.repeat(12)}… here, not given in OUT`,
+    `the image folder: 6 images (names SHA-256 ${'d'.repeat(12)}…) here, 5 images (names SHA-256 ${'b'.repeat(12)}…) in OUT`,
+  ]);
+  const { seed, ...noSeed } = run({}).settings;
+  assert.equal(runDifferences(run({}), { ...run({}), settings: noSeed }, ['here', 'there']), [`--seed: ${seed} here, not given there`]);
 });
 
 test('aggregate: rows and skipped images in record order, mean curves over records of one length', () => {
@@ -180,6 +197,10 @@ const refusals: [string, () => string[], RegExp, number][] = [
     /--resume: .*shard1 holds a run with other settings: --seed: 1 here, 0 in .*shard1$/, 1],
   ['--resume with another --shard and --masks', () => [...RUN, '--masks', '9', '--shard', '1/3', '--resume', '--out', out('shard1')],
     /other settings: --masks: 9 here, 8 in .*shard1; --shard: 1\/3 here, 1\/2 in .*shard1$/, 1],
+  ['--resume with labels the run did not have', () => {
+    writeFileSync(out('labels.csv'), 'b.png,1\n');
+    return [...RUN, '--labels', out('labels.csv'), '--shard', '1/2', '--resume', '--out', out('shard1')];
+  }, /other settings: --labels: content SHA-256 [0-9a-f]{12}… here, not given in .*shard1$/, 1],
   ['a non-empty --out without --resume', () => [...RUN, '--out', out('single')],
     /--out .*single is not empty \(it holds curves-deletion\.svg, .*\); pass --resume to continue the run there, or choose a new folder/, 1],
   ['--resume into a folder that is not a run', () => {

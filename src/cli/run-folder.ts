@@ -105,7 +105,7 @@ function show(v: unknown): string {
     if ('count' in o) return `${o.count} images (names SHA-256 ${String(o.sha256).slice(0, 12)}…)`;
     return JSON.stringify(v);
   }
-  if (typeof v === 'string' && /^sha256:/.test(v)) return `a file with SHA-256 ${v.slice(7, 19)}…`;
+  if (typeof v === 'string' && /^sha256:/.test(v)) return `content SHA-256 ${v.slice(7, 19)}…`;
   return String(v);
 }
 

@@ -15,10 +15,10 @@ import { aggregate, evaluateDataset, type DatasetItem } from '../metrics/dataset
 import { boxesToRegion, maskToRegion } from '../metrics/pointing.js';
 import { VERSION } from '../version.js';
 import { intOption, MAX_MASKS, MAX_SEED, masksOption, p1Option, parse, required, seedOption, sizeOption, UsageError } from './args.js';
-import { checkOutDir } from './output.js';
+import { checkEmptyOut, checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 import { writeReport } from './report-files.js';
-import { checkEmptyOut, MANIFEST, openRun, readRecords, sha256, writeManifest, writeRecord, type Manifest } from './run-folder.js';
+import { MANIFEST, openRun, readRecords, sha256, writeManifest, writeRecord, type Manifest } from './run-folder.js';
 import { parseShard, shardLabel, shardNames, WHOLE } from './shard.js';
 
 const DATASET_HELP = `Usage: webgpu-xai evaluate-dataset --weights W --images DIR --methods M1,M2 --out OUT [options]

@@ -10,9 +10,9 @@ import type { InputSize } from '../io/input.js';
 import type { CausalMetricName } from '../metrics/causal.js';
 import { aggregate } from '../metrics/dataset.js';
 import { parse, required, UsageError } from './args.js';
-import { checkOutDir } from './output.js';
+import { checkEmptyOut, checkOutDir } from './output.js';
 import { writeReport } from './report-files.js';
-import { checkEmptyOut, readManifest, readRecords, recordPath, runDifferences, type Manifest } from './run-folder.js';
+import { readManifest, readRecords, recordPath, runDifferences, type Manifest } from './run-folder.js';
 import { shardLabel } from './shard.js';
 
 const MERGE_HELP = `Usage: webgpu-xai merge DIR... --out OUT

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { readJsonFile, writeFileAtomic } from '../io/files.js';
 import type { ImageRecord } from '../metrics/dataset.js';
+import { outEntries } from './output.js';
 import { shardLabel, type Shard } from './shard.js';
 
 export const MANIFEST = 'manifest.json';
@@ -38,22 +39,13 @@ export interface Manifest {
 export const sha256 = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
 
 /**
- * A folder that already holds anything is refused (never silently overwritten): a run continues
- * a folder only with --resume, where the manifest says what it holds.
- */
-export function checkEmptyOut(out: string, hint: string): void {
-  const entries = existsSync(out) ? readdirSync(out) : [];
-  if (entries.length) throw new XaiError(`--out ${out} is not empty (it holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}); ${hint}`);
-}
-
-/**
  * The run `m` is about to make in `out`: a new run where `out` is missing or empty; else the
  * run there must be the same (model, settings, shard), or this is refused naming what differs.
  * Returns the images of `m` already finished there (their records are read, and checked, when
  * the tables are made); removes the temporary files a killed run left.
  */
 export function openRun(out: string, m: Manifest): { fresh: boolean; done: Set<string> } {
-  if (!existsSync(out) || readdirSync(out).length === 0) return { fresh: true, done: new Set() };
+  if (outEntries(out).length === 0) return { fresh: true, done: new Set() };
   const before = readManifest(out);
   const diff = runDifferences(m, before, ['here', `in ${out}`]);
   if (shardLabel(before.shard) !== shardLabel(m.shard)) diff.push(`--shard: ${shardLabel(m.shard)} here, ${shardLabel(before.shard)} in ${out}`);

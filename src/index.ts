@@ -24,6 +24,6 @@ export { variantName, parseVariant, type ConvVariant } from './kernels/conv2d.js
 export { explainPlane, METHODS, RISE_METHODS } from './explain/methods.js';
 export { CausalMetrics, CAUSAL_METRICS, auc, type CausalMetricName, type CausalResult, type CausalOptions } from './metrics/causal.js';
 export { pointingGame, boxesToRegion, maskToRegion, type PointingResult } from './metrics/pointing.js';
-export { evaluateDataset, type DatasetItem, type DatasetReport, type DatasetOptions } from './metrics/dataset.js';
+export { aggregate, evaluateDataset, type DatasetItem, type DatasetReport, type DatasetOptions, type ImageRecord } from './metrics/dataset.js';
 export { curvesSvg } from './viz/curve-plot.js';
 export { maskSheet } from './viz/sheet.js';

@@ -14,21 +14,10 @@ import { encodeNpy } from '../src/io/npy.js';
 import { decodeImage, encodePng } from '../src/io/image.js';
 import { loadNpyFile, loadWeightsFile } from '../src/io/files.js';
 import { assertClose, encodeSafetensors } from './helpers.js';
+import { BIN, cli, flippedDemo, ROOT } from './cli-helpers.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const MODEL = `${ROOT}test/fixtures/model/`;
-const BIN = `${ROOT}bin/webgpu-xai.js`;
 const tmp = mkdtempSync(join(tmpdir(), 'webgpu-xai-cli-'));
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
-  assert.is(r.error, undefined, `the process did not exit by itself: ${r.error?.message}`);
-  // Dawn and the Vulkan loader print warnings of their own on stderr; ours start "webgpu-xai:".
-  const lines = r.stderr.split('\n');
-  const stderr = lines.filter((l) => l.startsWith('webgpu-xai:')).join('\n');
-  const jsStack = lines.some((l) => /^\s+at .*(file:|node:)/.test(l));
-  return { code: r.status, stdout: r.stdout, stderr, jsStack };
-}
 
 test('predict writes logits.npy equal to PyTorch and prediction.json', () => {
   const out = join(tmp, 'run');
@@ -136,10 +125,7 @@ test('evaluate-dataset: a folder with a broken image gives its table, summary an
   mkdirSync(dir, { recursive: true });
   const demo = readFileSync(`${ROOT}weights/demo.png`);
   writeFileSync(join(dir, 'a-ring.png'), demo);
-  const img = decodeImage(demo, 'demo.png');
-  const flipped = new Uint8Array(img.data.length);
-  for (let y = 0; y < img.height; y++) flipped.set(img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3), (img.height - 1 - y) * img.width * 3);
-  writeFileSync(join(dir, 'b",flipped.png'), encodePng({ width: img.width, height: img.height, data: flipped }));
+  writeFileSync(join(dir, 'b",flipped.png'), flippedDemo());
   writeFileSync(join(dir, 'c-broken.png'), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 1, 2]));
   writeFileSync(join(dir, 'd-nan.npy'), encodeNpy({ shape: [1, 3, 112, 112], data: new Float32Array(3 * 112 * 112).fill(NaN, 5) }));
   writeFileSync(join(dir, 'e-two.npy'), encodeNpy({ shape: [2, 3, 112, 112], data: new Float32Array(2 * 3 * 112 * 112) }));
@@ -159,9 +145,10 @@ test('evaluate-dataset: a folder with a broken image gives its table, summary an
   assert.match(r.stderr, /skipped g-dangling\.png: .*g-dangling\.png: broken symbolic link/);
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
   assert.is(csv.length, 1 + 2 * 2);
-  assert.is(csv[0], 'image,method,class,insertion_auc,deletion_auc,pointing_hit,pointing_energy,seconds');
+  assert.is(csv[0], 'image,method,class,insertion_auc,deletion_auc,pointing_hit,pointing_energy,seconds,explain_seconds');
   const rows = csv.slice(1).map((line) => parseCsvLine(line)!);
-  assert.ok(rows.every((f) => f.length === 8), 'every row has 8 fields');
+  assert.ok(rows.every((f) => f.length === 9), 'every row has 9 fields');
+  assert.ok(rows.every((f) => Number(f[8]) > 0 && Number(f[8]) <= Number(f[7])), 'explaining takes part of the time');
   assert.equal(rows.map((f) => f.slice(0, 3)), [['a-ring.png', 'gradcam', '2'], ['a-ring.png', 'rise', '2'], ['b",flipped.png', 'gradcam', '2'], ['b",flipped.png', 'rise', '2']]);
   assert.match(csv[3], /^"b"",flipped\.png",gradcam,2,0\.\d+,0\.\d+,[01],0\.\d+,\d/);
   const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));

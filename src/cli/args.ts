@@ -10,10 +10,13 @@ export class UsageError extends XaiError {
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parse(command: string, argv: string[], options: Options): Record<string, string | boolean | undefined> {
+/** The options of `argv`; its other arguments go into `positionals` where given, else they are refused. */
+export function parse(command: string, argv: string[], options: Options, positionals?: string[]): Record<string, string | boolean | undefined> {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-    if (positionals.length) throw new UsageError(`${command}: unexpected argument "${positionals[0]}"`);
+    const parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    const values = parsed.values;
+    if (positionals) positionals.push(...parsed.positionals);
+    else if (parsed.positionals.length) throw new UsageError(`${command}: unexpected argument "${parsed.positionals[0]}"`);
     return values as Record<string, string | boolean | undefined>;
   } catch (e) {
     if (e instanceof UsageError) throw e;

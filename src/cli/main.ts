@@ -7,8 +7,10 @@
 import { GpuValidationError, XaiError } from '../errors.js';
 import { UsageError } from './args.js';
 import { explain } from './explain.js';
-import { evaluate, evaluateDatasetCommand } from './evaluate.js';
+import { evaluate } from './evaluate.js';
+import { evaluateDatasetCommand } from './evaluate-dataset.js';
 import { masks } from './masks.js';
+import { merge } from './merge.js';
 import { predict } from './predict.js';
 import { tune } from './tune.js';
 
@@ -18,6 +20,7 @@ const COMMANDS: Record<string, { run: (argv: string[], log: (s: string) => void)
   masks: { run: masks, summary: 'export RISE masks (.npy and a PNG sheet)' },
   evaluate: { run: evaluate, summary: 'insertion / deletion curve of a saliency map' },
   'evaluate-dataset': { run: evaluateDatasetCommand, summary: 'explain and score a folder of images (table, summary, mean curves)' },
+  merge: { run: merge, summary: 'combine the shard folders of evaluate-dataset --shard I/N into one report' },
   tune: { run: tune, summary: 'time the conv variants of a model on this adapter ahead of use' },
 };
 

@@ -3,7 +3,7 @@
  * writable, outside the kernel's pseudo-file systems (/proc, /sys), and none of the files the
  * command writes there may be one of its input files.
  */
-import { accessSync, constants, realpathSync, statfsSync, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { XaiError } from '../errors.js';
 
@@ -13,7 +13,8 @@ export const OUTPUT_FILES: Readonly<Record<string, RegExp>> = {
   explain: /^(saliency\.npy|explanation\.json|overlay(-\d+)?\.png)$/,
   masks: /^masks\.(npy|png)$/,
   evaluate: /^curve(-insertion|-deletion)?\.(json|svg)$/,
-  'evaluate-dataset': /^(results\.(csv|json)|curves-(insertion|deletion)\.svg)$/,
+  'evaluate-dataset': /^(results\.(csv|json)|curves-(insertion|deletion)\.svg|manifest\.json)$/,
+  merge: /^(results\.(csv|json)|curves-(insertion|deletion)\.svg)$/,
 };
 
 const PSEUDO_FILE_SYSTEMS = ['/proc', '/sys'];
@@ -39,6 +40,20 @@ export function checkOutDir(command: string, out: string, inputs: readonly (stri
     const target = realpathSync(input);
     if (dirname(target) === real && written.test(basename(target))) fail(`would overwrite the input ${input} (${join(out, basename(target))})`);
   }
+}
+
+/** What the folder `out` holds (nothing when it does not exist yet). */
+export function outEntries(out: string): string[] {
+  return exists(out) ? readdirSync(out) : [];
+}
+
+/**
+ * A folder that already holds anything is refused (never silently overwritten): evaluate-dataset
+ * continues a folder only with --resume, where its manifest says what it holds.
+ */
+export function checkEmptyOut(out: string, hint: string): void {
+  const entries = outEntries(out);
+  if (entries.length) throw new XaiError(`--out ${out} is not empty (it holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}); ${hint}`);
 }
 
 /**

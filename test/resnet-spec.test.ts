@@ -25,9 +25,9 @@ function message(fn: () => unknown): string {
 test('100k block keys are read in one pass, not a scan per block', () => {
   const sd = load('resnet18-w8-c5');
   for (let b = 2; b < 100_000; b++) sd.set(`layer1.${b}.conv1.weight`, { shape: [1], data: new Float32Array(1) });
-  const t0 = performance.now();
+  // No timing assertion (flaky on a shared machine): a scan per block would be 10^10 steps, far
+  // past the runner's per-file timeout.
   const m = message(() => parseResNet(sd, 'big'));
-  assert.ok(performance.now() - t0 < 3000, `took ${performance.now() - t0} ms`);
   assert.match(m, /big does not fit a torchvision ResNet \(basic blocks, stages 100000-2-2-2\)/);
 });
 

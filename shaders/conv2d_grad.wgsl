@@ -9,7 +9,11 @@
 // (the forward is y = conv(x, w)·scale + shift, so ∂/∂x sees w·scale), stored [co][ky][kx][ci/4]
 // as vec4: one load gives 4 input channels. `addend` sums the other branch of a residual block;
 // `mask` is the ReLU that produced x, applied when the gradient flows on into that ReLU's input.
-// Register tile: 4 input channels × PX input pixels per invocation, as in conv2d.wgsl.
+// Register tile: 4 input channels × PX input pixels per invocation. The PX pixels of a tile lie in
+// one row, STRIDE apart (ix = phase + STRIDE·(PX·b + j)), so they share the parity of ix and iy
+// modulo the stride: whether a tap (ky, kx) reaches an output position at all is then the same for
+// the whole tile, and taps that miss are skipped, not multiplied by 0. At stride 2 that is 3 taps in
+// 4 (the 7×7 stem's gradient: 12 of 49 taps per pixel).
 
 override KH: u32 = 3u;
 override KW: u32 = 3u;
@@ -23,7 +27,7 @@ const PX: u32 = 4u;
 struct Params {
   batch: u32, cin: u32, h: u32, w: u32,      // the input x (what we produce the gradient of)
   cout: u32, ho: u32, wo: u32, cin4: u32,    // the output y (dy)
-  tiles: u32, _p0: u32, _p1: u32, _p2: u32,
+  tiles: u32, rowTiles: u32, _p1: u32, _p2: u32, // rowTiles: tiles per row, STRIDE phases × blocks of PX
 }
 
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
@@ -39,41 +43,41 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let cq = gid.y;
   if (tile >= p.tiles || cq >= p.cin4) { return; }
 
-  let hw = p.h * p.w;
-  let total = p.batch * hw;
-  var base: array<u32, PX>;  // offset of image n, channel 0 in dy
-  var ty: array<i32, PX>;    // iy + P
-  var tx: array<i32, PX>;    // ix + P
+  let row = tile / p.rowTiles;           // (n, iy)
+  let phase = (tile % p.rowTiles) % STRIDE;
+  let block = (tile % p.rowTiles) / STRIDE;
+  let n = row / p.h;
+  let iy = row % p.h;
+  let base = n * p.cout * p.ho * p.wo;   // image n, channel 0 of dy
+  let ty = i32(iy + PAD);                // iy + P, the same for the tile
+  var tx: array<i32, PX>;                // ix + P
   var valid: array<bool, PX>;
   for (var j = 0u; j < PX; j++) {
-    let o = tile * PX + j;
-    valid[j] = o < total;
-    let oc = min(o, total - 1u);
-    let n = oc / hw;
-    let r = oc % hw;
-    base[j] = n * p.cout * p.ho * p.wo;
-    ty[j] = i32(r / p.w + PAD);
-    tx[j] = i32(r % p.w + PAD);
+    let ix = phase + STRIDE * (block * PX + j);
+    valid[j] = ix < p.w;
+    tx[j] = i32(ix + PAD);
   }
 
   // Taps outermost (as in conv2d.wgsl): which dy element each pixel reads, if any, depends on
-  // (ky, kx) only; the output-channel loop inside is branch-free (1.8–2.0x faster on lavapipe for
-  // stride 1; for stride 2 three taps in four miss either way, and it is a wash).
+  // (ky, kx) only; the output-channel loop inside is branch-free.
   var acc: array<vec4<f32>, PX>;
   let plane = p.ho * p.wo;
   let wStride = KH * KW * p.cin4;
   for (var ky = 0u; ky < KH; ky++) {
+    let sy = ty - i32(ky);
+    let oy = u32(max(sy, 0)) / STRIDE;
+    if (sy < 0 || oy * STRIDE != u32(sy) || oy >= p.ho) { continue; } // the whole tile misses this row
     for (var kx = 0u; kx < KW; kx++) {
+      // Every pixel of the tile has tx ≡ phase + P (mod STRIDE): the stride test is the tile's.
+      if ((u32(tx[0] + i32(STRIDE * KW)) - kx) % STRIDE != 0u) { continue; }
       var off: array<u32, PX>;
       var hit: array<f32, PX>;
       for (var j = 0u; j < PX; j++) {
-        let sy = ty[j] - i32(ky);
         let sx = tx[j] - i32(kx);
-        let oy = u32(max(sy, 0)) / STRIDE;
         let ox = u32(max(sx, 0)) / STRIDE;
-        let ok = sy >= 0 && sx >= 0 && oy * STRIDE == u32(sy) && ox * STRIDE == u32(sx) && oy < p.ho && ox < p.wo;
+        let ok = valid[j] && sx >= 0 && ox < p.wo;
         hit[j] = select(0.0, 1.0, ok);
-        off[j] = base[j] + select(0u, oy * p.wo + ox, ok);
+        off[j] = base + select(0u, oy * p.wo + ox, ok);
       }
       var wi = (ky * KW + kx) * p.cin4 + cq;
       for (var co = 0u; co < p.cout; co++) {
@@ -87,11 +91,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
   }
 
+  let hw = p.h * p.w;
   for (var j = 0u; j < PX; j++) {
     if (!valid[j]) { continue; }
-    let o = tile * PX + j;
-    let n = o / hw;
-    let r = o % hw;
+    let r = iy * p.w + phase + STRIDE * (block * PX + j);
     for (var c = 0u; c < 4u; c++) {
       let ci = cq * 4u + c;
       if (ci >= p.cin) { break; }

@@ -44,6 +44,30 @@ for (const c of cases) {
   });
 }
 
+test('conv2d input gradient with the grid folded into z (small workgroup limit), both kernels', async () => {
+  const ctx = await gpu();
+  for (const c of [cases[2], cases[3], cases[0]]) { // 3x3/s2 (odd input), 7x7/s2, 3x3/s1
+    const ho = Math.floor((c.h + 2 * c.p - c.k) / c.s) + 1;
+    const wo = Math.floor((c.w + 2 * c.p - c.k) / c.s) + 1;
+    const dy = randomArray(c.n * c.co * ho * wo, rand);
+    const w = randomArray(c.co * c.ci * c.k * c.k, rand);
+    const scale = randomArray(c.co, rand, 0.5, 1.5);
+    const ref = conv2dGradRef({ dy, dyShape: [c.n, c.co, ho, wo], w, wShape: [c.co, c.ci, c.k, c.k], scale, stride: c.s, pad: c.p, inputSize: [c.h, c.w] });
+    const params = uploadConvGrad(ctx, { shape: [c.co, c.ci, c.k, c.k], data: w }, scale, { stride: c.s, pad: c.p });
+    const gdy = ctx.upload({ shape: [c.n, c.co, ho, wo], data: dy });
+    const saved = ctx.maxWorkgroupsPerDim;
+    ctx.maxWorkgroupsPerDim = 2;
+    try {
+      for (const gather of [false, true]) {
+        const dx = conv2dGradInput(ctx, gdy, params, { inputSize: [c.h, c.w], gather });
+        assertClose((await ctx.read(dx)).data, ref, ABS, REL, `conv2d grad ${c.name} folded${gather ? ' (gather)' : ''}`);
+      }
+    } finally {
+      ctx.maxWorkgroupsPerDim = saved;
+    }
+  }
+});
+
 test('maxpool gradient routes to the first maximum, ties included, with and without mask', async () => {
   const ctx = await gpu();
   const shape = [2, 3, 15, 12];

@@ -109,7 +109,10 @@ export function conv2dGradInput(ctx: GpuContext, dy: GpuTensor, conv: ConvGradPa
     });
   }
   const dx = ctx.tensor([n, conv.cin, h, w], opts.label ?? 'conv.grad');
-  const tiles = Math.ceil((n * h * w) / PX);
+  // Tiles: per input row, for each of the `stride` phases of ix, blocks of PX pixels `stride` apart.
+  const blocks = Math.ceil(Math.ceil(w / conv.stride) / PX);
+  const rowTiles = conv.stride * blocks;
+  const tiles = n * h * rowTiles;
   const cin4 = Math.ceil(conv.cin / 4);
   const [gx, gz] = grid1d(tiles, WG, ctx.maxWorkgroupsPerDim);
   ctx.dispatch({
@@ -118,7 +121,7 @@ export function conv2dGradInput(ctx: GpuContext, dy: GpuTensor, conv: ConvGradPa
       constants: { KH: conv.kh, KW: conv.kw, STRIDE: conv.stride, PAD: conv.pad, ADD: opts.addend ? 1 : 0, MASK: opts.mask ? 1 : 0, WG },
     },
     buffers: [dy, conv.weight, opts.addend ?? ctx.dummyBuffer, opts.mask ?? ctx.dummyBuffer, dx],
-    params: u32Params(n, conv.cin, h, w, cout, ho, wo, cin4, tiles),
+    params: u32Params(n, conv.cin, h, w, cout, ho, wo, cin4, tiles, rowTiles),
     workgroups: [gx, cin4, gz],
     label: opts.label,
   });

@@ -16,6 +16,9 @@
 // channels (CO4 vec4 loads of U, uniform across the workgroup). t is padded to a multiple of 4
 // (T4 vec4s); padded columns of V hold stale values that only reach padded columns of Mx, which the
 // output pass never reads. M and CO4 size arrays, so they are module constants (defines).
+// Large inputs run in chunks of tiles [first, first + tiles) so that V and Mx stay within a fixed
+// budget (winograd.ts): t below is the tile's index in its chunk, first + t its index in the image
+// batch.
 
 const M: u32 = 2u;
 const CO4: u32 = 1u;
@@ -43,8 +46,9 @@ fn at(i: u32, j: u32) -> f32 {
 
 struct Params {
   batch: u32, c: u32, h: u32, w: u32,        // c: input channels (input pass), output channels (output pass)
-  tilesH: u32, tilesW: u32, tiles: u32, t4: u32,
+  tilesH: u32, tilesW: u32, tiles: u32, t4: u32, // tiles, t4: of this chunk
   cin: u32, cout4: u32, groups: u32, cout: u32,
+  first: u32, _p0: u32, _p1: u32, _p2: u32,  // the chunk's first tile
 }
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
@@ -58,9 +62,10 @@ fn input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
   let ci = gid.y;
   if (t >= p.tiles || ci >= p.c) { return; }
   let per = p.tilesH * p.tilesW;
-  let n = t / per;
-  let y0 = i32((t % per) / p.tilesW * M) - 1;
-  let x0 = i32((t % per) % p.tilesW * M) - 1;
+  let tg = p.first + t;
+  let n = tg / per;
+  let y0 = i32((tg % per) / p.tilesW * M) - 1;
+  let x0 = i32((tg % per) % p.tilesW * M) - 1;
   let base = (n * p.c + ci) * p.h * p.w;
   var d: array<f32, ALPHA * ALPHA>;
   for (var i = 0u; i < ALPHA; i++) {
@@ -156,9 +161,10 @@ fn output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   let scale = scaleShift[co];
   let shift = scaleShift[r.cout4 * 4u + co];
   let per = r.tilesH * r.tilesW;
-  let n = t / per;
-  let y0 = (t % per) / r.tilesW * M;
-  let x0 = (t % per) % r.tilesW * M;
+  let tg = r.first + t;
+  let n = tg / per;
+  let y0 = (tg % per) / r.tilesW * M;
+  let x0 = (tg % per) % r.tilesW * M;
   for (var i = 0u; i < M; i++) {
     for (var j = 0u; j < M; j++) {
       let oy = y0 + i;

@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import { conv2d, uploadConv, variantApplies, variantName, type ConvVariant } from '../src/kernels/conv2d.js';
 import { CONV_CANDIDATES } from '../src/kernels/conv-tuner.js';
+import { winogradLimits } from '../src/kernels/winograd.js';
 import { assertClose, closeGpu, gpu, randomArray, rng } from './helpers.js';
 import { conv2dRef } from './reference.js';
 
@@ -50,6 +51,32 @@ for (const c of cases) {
     }
   });
 }
+
+test('Winograd in many chunks of tiles (a small temporary budget) gives the same result', async () => {
+  const ctx = await gpu();
+  const [n, ci, h, w, co] = [3, 6, 13, 11, 9];
+  const x = randomArray(n * ci * h * w, rand);
+  const wt = randomArray(co * ci * 9, rand);
+  const scale = randomArray(co, rand, 0.5, 1.5);
+  const shift = randomArray(co, rand);
+  const residual = randomArray(n * co * h * w, rand);
+  const ref = conv2dRef({ x, xShape: [n, ci, h, w], w: wt, wShape: [co, ci, 3, 3], scale, shift, stride: 1, pad: 1, relu: true, residual });
+  const conv = uploadConv(ctx, { shape: [co, ci, 3, 3], data: wt }, scale, shift, { stride: 1, pad: 1 });
+  const gx = ctx.upload({ shape: [n, ci, h, w], data: x });
+  const gr = ctx.upload({ shape: ref.shape, data: residual });
+  const saved = winogradLimits.tempBytes;
+  try {
+    for (const v of CONV_CANDIDATES.filter((k) => k.algo === 'winograd')) {
+      const m = (v as { m: number }).m;
+      winogradLimits.tempBytes = 4 * (m + 2) ** 2 * co * 8; // 8 tiles a chunk: 7 to 15 chunks, the last partial
+      const y = await ctx.read(conv2d(ctx, gx, conv, { variant: v, relu: true, residual: gr }));
+      const [abs, rel] = tolerance(v);
+      assertClose(y.data, ref.data, abs, rel, `${variantName(v)} in chunks`);
+    }
+  } finally {
+    winogradLimits.tempBytes = saved;
+  }
+});
 
 test('conv variants with the grid folded into z (small workgroup limit)', async () => {
   const ctx = await gpu();

@@ -70,6 +70,14 @@ export function winogradWeights(ctx: GpuContext, cache: Map<WinogradM, GpuTensor
   return u;
 }
 
+/**
+ * Bytes each of V and Mx may take: larger inputs run in chunks of tiles. Without the cap they are
+ * (M+2)²/M² times the input and output (2.25× for F(4×4)), and the pool would keep one of every
+ * conv's size; capped, every conv reuses buffers of about this size. 32 MiB keeps the GEMM of
+ * a ResNet-18 layer1 at batch 16 in one piece on lavapipe. (Tests lower it to run many chunks.)
+ */
+export const winogradLimits = { tempBytes: 32 * 2 ** 20 };
+
 /** x [n, cin, h, w] → y [n, cout, h, w]. */
 export function winogradConv2d(
   ctx: GpuContext, x: GpuTensor, conv: WinogradConv, plan: WinogradPlan,
@@ -81,42 +89,46 @@ export function winogradConv2d(
   const tilesH = Math.ceil(h / m);
   const tilesW = Math.ceil(w / m);
   const tiles = n * tilesH * tilesW;
-  const t4 = Math.ceil(tiles / 4);
   const cout4 = Math.ceil(conv.cout / 4);
   const groups = Math.ceil(cout4 / co4);
   const label = post.label ?? 'winograd';
   const defines = { M: m, CO4: co4 };
-  const [tx, tz] = grid1d(tiles, wg, ctx.maxWorkgroupsPerDim);
-  const [gx, gz] = grid1d(t4, wg, ctx.maxWorkgroupsPerDim);
-
-  const v = ctx.tensor([a2, cin, 4 * t4], `${label}.V`);
-  ctx.dispatch({
-    pipeline: { shader: 'winograd', entryPoint: 'input', defines, constants: { WG: wg } },
-    buffers: [x, v],
-    params: u32Params(n, cin, h, w, tilesH, tilesW, tiles, t4),
-    workgroups: [tx, cin, tz],
-    label: `${label}.input`,
-  });
-  const mx = ctx.tensor([a2, conv.cout, 4 * t4], `${label}.M`);
-  ctx.dispatch({
-    pipeline: { shader: 'winograd', entryPoint: 'gemm', defines, constants: { WG: wg } },
-    buffers: [v, conv.u, mx],
-    params: u32Params(n, cin, h, w, tilesH, tilesW, tiles, t4, cin, cout4, groups, conv.cout),
-    workgroups: [gx, a2 * groups, gz],
-    label: `${label}.gemm`,
-  });
-  ctx.release(v);
+  const perTile = 4 * a2 * Math.max(cin, conv.cout);
+  const chunk = Math.min(4 * Math.ceil(tiles / 4), Math.max(4, 4 * Math.floor(winogradLimits.tempBytes / perTile / 4)));
+  const v = ctx.tensor([a2, cin, chunk], `${label}.V`);
+  const mx = ctx.tensor([a2, conv.cout, chunk], `${label}.M`);
   const y = ctx.tensor([n, conv.cout, h, w], label);
-  ctx.dispatch({
-    pipeline: {
-      shader: 'winograd', entryPoint: 'output', defines,
-      constants: { WG: wg, RELU: post.relu ? 1 : 0, RESIDUAL: post.residual ? 1 : 0, MASK: post.mask ? 1 : 0 },
-    },
-    buffers: [mx, conv.scaleShift, post.residual ?? ctx.dummyBuffer, post.mask ?? ctx.dummyBuffer, y],
-    params: u32Params(n, conv.cout, h, w, tilesH, tilesW, tiles, t4, cin, cout4, groups, conv.cout),
-    workgroups: [tx, conv.cout, tz],
-    label: `${label}.output`,
-  });
-  ctx.release(mx);
+  for (let first = 0; first < tiles; first += chunk) {
+    const count = Math.min(chunk, tiles - first);
+    const t4 = Math.ceil(count / 4);
+    const params = u32Params(n, cin, h, w, tilesH, tilesW, count, t4, cin, cout4, groups, conv.cout, first);
+    const [tx, tz] = grid1d(count, wg, ctx.maxWorkgroupsPerDim);
+    const [gx, gz] = grid1d(t4, wg, ctx.maxWorkgroupsPerDim);
+    ctx.dispatch({
+      pipeline: { shader: 'winograd', entryPoint: 'input', defines, constants: { WG: wg } },
+      buffers: [x, v],
+      params,
+      workgroups: [tx, cin, tz],
+      label: `${label}.input`,
+    });
+    ctx.dispatch({
+      pipeline: { shader: 'winograd', entryPoint: 'gemm', defines, constants: { WG: wg } },
+      buffers: [v, conv.u, mx],
+      params,
+      workgroups: [gx, a2 * groups, gz],
+      label: `${label}.gemm`,
+    });
+    ctx.dispatch({
+      pipeline: {
+        shader: 'winograd', entryPoint: 'output', defines,
+        constants: { WG: wg, RELU: post.relu ? 1 : 0, RESIDUAL: post.residual ? 1 : 0, MASK: post.mask ? 1 : 0 },
+      },
+      buffers: [mx, conv.scaleShift, post.residual ?? ctx.dummyBuffer, post.mask ?? ctx.dummyBuffer, y],
+      params: u32Params(n, conv.cout, h, w, tilesH, tilesW, count, t4, cin, cout4, groups, conv.cout, first),
+      workgroups: [tx, conv.cout, tz],
+      label: `${label}.output`,
+    });
+  }
+  ctx.release(v, mx);
   return y;
 }

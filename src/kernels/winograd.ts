@@ -95,8 +95,11 @@ export function winogradConv2d(
   const defines = { M: m, CO4: co4 };
   const perTile = 4 * a2 * Math.max(cin, conv.cout);
   const chunk = Math.min(4 * Math.ceil(tiles / 4), Math.max(4, 4 * Math.floor(winogradLimits.tempBytes / perTile / 4)));
-  const v = ctx.tensor([a2, cin, chunk], `${label}.V`);
-  const mx = ctx.tensor([a2, conv.cout, chunk], `${label}.M`);
+  // Chunked convs all take buffers of exactly the budget, so they share the pool's buffers
+  // whatever their channels; a conv that fits in one chunk takes what it needs.
+  const elements = chunk < tiles ? winogradLimits.tempBytes / 4 : (perTile / 4) * chunk;
+  const v = ctx.tensor([elements], `${label}.V`);
+  const mx = ctx.tensor([elements], `${label}.M`);
   const y = ctx.tensor([n, conv.cout, h, w], label);
   for (let first = 0; first < tiles; first += chunk) {
     const count = Math.min(chunk, tiles - first);

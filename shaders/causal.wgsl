@@ -21,8 +21,8 @@ fn before(ka: f32, ia: u32, kb: f32, ib: u32) -> bool {
 }
 
 @compute @workgroup_size(64)
-fn bitonic_step(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
+fn bitonic_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u; // y folds grids past 65535 workgroups (images over 2048²)
   if (i >= p.n) { return; }
   let partner = i ^ p.j;
   if (partner <= i) { return; }
@@ -44,8 +44,8 @@ fn bitonic_step(@builtin(global_invocation_id) gid: vec3<u32>) {
 @group(0) @binding(2) var<uniform> rp: Params;
 
 @compute @workgroup_size(64)
-fn scatter_rank(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
+fn scatter_rank(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
   if (i >= rp.pixels) { return; }
   rank[sortedIdx[i]] = i;
 }

@@ -22,7 +22,7 @@ export function rankPixels(ctx: GpuContext, saliency: GpuTensor): GpuTensor {
         pipeline: { shader: 'causal', entryPoint: 'bitonic_step' },
         buffers: [keys, idx],
         params: u32Params(n, j, k),
-        workgroups: [Math.ceil(n / 64)],
+        workgroups: grid1d(n, 64, ctx.maxWorkgroupsPerDim),
         label: 'rank.sort',
       });
     }
@@ -32,7 +32,7 @@ export function rankPixels(ctx: GpuContext, saliency: GpuTensor): GpuTensor {
     pipeline: { shader: 'causal', entryPoint: 'scatter_rank' },
     buffers: [idx, rank],
     params: u32Params(n, 0, 0, P),
-    workgroups: [Math.ceil(P / 64)],
+    workgroups: grid1d(P, 64, ctx.maxWorkgroupsPerDim),
     label: 'rank.scatter',
   });
   ctx.release(keys, idx);

@@ -130,6 +130,55 @@ fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   }
 }
 
+// The same GEMM as `gemm`, in the form fast on discrete GPUs: a workgroup of 16×16 invocations owns
+// a 64-channel × 64-tile block of Mx (each invocation 4 channels × 4 tiles, one vec4 of tiles per
+// channel); KT input channels of U and V at a time are staged in workgroup memory, one vec4 per
+// invocation each, so every global load feeds 64 FMAs across the workgroup instead of one lane's.
+// On lavapipe the barriers cost more than the loads they save (the tuner measures it per adapter).
+const KT: u32 = 16u;
+var<workgroup> us: array<vec4<f32>, 256>; // [KT][16 vec4 of channels]
+var<workgroup> vs: array<vec4<f32>, 256>; // [KT][16 vec4 of tiles]
+
+@compute @workgroup_size(16, 16, 1)
+fn gemm_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+              @builtin(num_workgroups) nwg: vec3<u32>) {
+  let block = wid.x + wid.z * nwg.x;  // which 16 vec4s (64 tiles) of t
+  let g = wid.y % q.groups;           // which 16 vec4s (64 channels) of co
+  let xi = wid.y / q.groups;
+  let lin = lid.y * 16u + lid.x;
+  let row = lin / 16u;                // the input channel (within the step) this invocation stages
+  let col = lin % 16u;                // and its vec4 column
+  let loadT4 = block * 16u + col;
+  let loadCq = g * 16u + col;
+  var acc: array<vec4<f32>, 4>;       // acc[c]: 4 tiles of channel (g·16 + lid.y)·4 + c
+  for (var c0 = 0u; c0 < q.cin; c0 += KT) {
+    let ci = c0 + row;
+    var vv = vec4<f32>(0.0);
+    var uu = vec4<f32>(0.0);
+    if (ci < q.cin && loadT4 < q.t4) { vv = v[(xi * q.cin + ci) * q.t4 + loadT4]; }
+    if (ci < q.cin && loadCq < q.cout4) { uu = u[(xi * q.cin + ci) * q.cout4 + loadCq]; }
+    vs[lin] = vv;
+    us[lin] = uu;
+    workgroupBarrier();
+    for (var k = 0u; k < KT; k++) {
+      let a = us[k * 16u + lid.y];
+      let b = vs[k * 16u + lid.x];
+      acc[0] += a.x * b;
+      acc[1] += a.y * b;
+      acc[2] += a.z * b;
+      acc[3] += a.w * b;
+    }
+    workgroupBarrier();
+  }
+  let t4 = block * 16u + lid.x;
+  if (t4 >= q.t4) { return; }
+  for (var c = 0u; c < 4u; c++) {
+    let co = (g * 16u + lid.y) * 4u + c;
+    if (co >= q.cout) { break; }
+    mx[(xi * q.cout + co) * q.t4 + t4] = acc[c];
+  }
+}
+
 @group(0) @binding(0) var<storage, read> m: array<f32>;               // [ALPHA²][c][4·t4]
 @group(0) @binding(1) var<storage, read> scaleShift: array<f32>;      // [c4·4] scale, then shift
 @group(0) @binding(2) var<storage, read> res: array<f32>;

@@ -31,6 +31,8 @@ export const CONV_CANDIDATES: readonly ConvVariant[] = [
   { algo: 'winograd', m: 2, co4: 2, wg: 64 },
   { algo: 'winograd', m: 4, co4: 1, wg: 64 },
   { algo: 'winograd', m: 4, co4: 2, wg: 64 },
+  { algo: 'winograd', m: 2, co4: 4, wg: 256, tiled: true },
+  { algo: 'winograd', m: 4, co4: 4, wg: 256, tiled: true },
 ];
 
 const WINOGRAD2: ConvVariant = { algo: 'winograd', m: 2, co4: 1, wg: 64 };

@@ -9,18 +9,20 @@ import { winogradApplies, winogradConv2d, winogradWeights, type WinogradM } from
  * How a conv is computed. `direct` (shaders/conv2d.wgsl): a register tile of `px` output pixels ×
  * 4·`co4` output channels per invocation; every tile sums the same products in the same order.
  * `winograd` (shaders/winograd.wgsl, 3×3 stride-1 pad-1 convs only): F(m×m, 3×3) with 4·`co4`
- * output channels per GEMM invocation; its rounding differs from the direct sum (see the shader).
+ * output channels per GEMM invocation, or (`tiled`) the GEMM in workgroup-memory tiles, the form
+ * for discrete GPUs; its rounding differs from the direct sum (see the shader).
  * `wg`: invocations per workgroup.
  */
 export type ConvVariant =
   | { algo: 'direct'; px: number; co4: number; wg: number }
-  | { algo: 'winograd'; m: WinogradM; co4: number; wg: number };
+  | { algo: 'winograd'; m: WinogradM; co4: number; wg: number; tiled?: boolean };
 
 /** The variant used when nobody chose one (the tuner's first candidate). */
 export const DEFAULT_CONV_VARIANT: ConvVariant = { algo: 'direct', px: 4, co4: 1, wg: 64 };
 
 export function variantName(v: ConvVariant): string {
-  return v.algo === 'direct' ? `direct-${v.px}x${v.co4}-wg${v.wg}` : `winograd${v.m}-${v.co4}-wg${v.wg}`;
+  if (v.algo === 'direct') return `direct-${v.px}x${v.co4}-wg${v.wg}`;
+  return v.tiled ? `winograd${v.m}-tiled` : `winograd${v.m}-${v.co4}-wg${v.wg}`;
 }
 
 /** Parses variantName's output (the tuner's cache and the command line use names). */
@@ -29,6 +31,8 @@ export function parseVariant(name: string): ConvVariant | undefined {
   if (m) return { algo: 'direct', px: +m[1], co4: +m[2], wg: +m[3] };
   m = /^winograd([24])-(\d+)-wg(\d+)$/.exec(name);
   if (m) return { algo: 'winograd', m: +m[1] as WinogradM, co4: +m[2], wg: +m[3] };
+  m = /^winograd([24])-tiled$/.exec(name);
+  if (m) return { algo: 'winograd', m: +m[1] as WinogradM, co4: 4, wg: 256, tiled: true };
   return undefined;
 }
 

@@ -49,6 +49,8 @@ export interface WinogradPlan {
   /** vec4 columns of output channels per GEMM invocation. */
   co4: number;
   wg: number;
+  /** The GEMM pass as `gemm_tiled` (16×16 workgroups, workgroup-memory tiles; co4 and wg unused there). */
+  tiled?: boolean;
 }
 
 export interface WinogradConv {
@@ -90,7 +92,7 @@ export function winogradConv2d(
   const tilesW = Math.ceil(w / m);
   const tiles = n * tilesH * tilesW;
   const cout4 = Math.ceil(conv.cout / 4);
-  const groups = Math.ceil(cout4 / co4);
+  const groups = Math.ceil(cout4 / (plan.tiled ? 16 : co4));
   const label = post.label ?? 'winograd';
   const defines = { M: m, CO4: co4 };
   const perTile = 4 * a2 * Math.max(cin, conv.cout);
@@ -106,7 +108,7 @@ export function winogradConv2d(
     const t4 = Math.ceil(count / 4);
     const params = u32Params(n, cin, h, w, tilesH, tilesW, count, t4, cin, cout4, groups, conv.cout, first);
     const [tx, tz] = grid1d(count, wg, ctx.maxWorkgroupsPerDim);
-    const [gx, gz] = grid1d(t4, wg, ctx.maxWorkgroupsPerDim);
+    const [gx, gz] = plan.tiled ? grid1d(Math.ceil(t4 / 16), 1, ctx.maxWorkgroupsPerDim) : grid1d(t4, wg, ctx.maxWorkgroupsPerDim);
     ctx.dispatch({
       pipeline: { shader: 'winograd', entryPoint: 'input', defines, constants: { WG: wg } },
       buffers: [x, v],
@@ -115,7 +117,7 @@ export function winogradConv2d(
       label: `${label}.input`,
     });
     ctx.dispatch({
-      pipeline: { shader: 'winograd', entryPoint: 'gemm', defines, constants: { WG: wg } },
+      pipeline: { shader: 'winograd', entryPoint: plan.tiled ? 'gemm_tiled' : 'gemm', defines, constants: plan.tiled ? {} : { WG: wg } },
       buffers: [v, conv.u, mx],
       params,
       workgroups: [gx, a2 * groups, gz],

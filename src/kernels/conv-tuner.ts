@@ -27,6 +27,7 @@ export const CONV_CANDIDATES: readonly ConvVariant[] = [
   { algo: 'direct', px: 2, co4: 4, wg: 64 },
   { algo: 'direct', px: 4, co4: 2, wg: 64 },
   { algo: 'direct', px: 4, co4: 1, wg: 128 },
+  { algo: 'direct', px: 4, co4: 4, wg: 256, tiled: true },
   { algo: 'winograd', m: 2, co4: 1, wg: 64 },
   { algo: 'winograd', m: 2, co4: 2, wg: 64 },
   { algo: 'winograd', m: 4, co4: 1, wg: 64 },

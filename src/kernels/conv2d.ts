@@ -8,20 +8,22 @@ import { winogradApplies, winogradConv2d, winogradWeights, type WinogradM } from
 /**
  * How a conv is computed. `direct` (shaders/conv2d.wgsl): a register tile of `px` output pixels ×
  * 4·`co4` output channels per invocation; every tile sums the same products in the same order.
+ * `direct` + `tiled` (shaders/conv2d_tiled.wgsl): the same sum as a workgroup-tiled implicit GEMM
+ * (64×64 blocks through workgroup memory), the discrete-GPU form; it sums in another order.
  * `winograd` (shaders/winograd.wgsl, 3×3 stride-1 pad-1 convs only): F(m×m, 3×3) with 4·`co4`
  * output channels per GEMM invocation, or (`tiled`) the GEMM in workgroup-memory tiles, the form
  * for discrete GPUs; its rounding differs from the direct sum (see the shader).
  * `wg`: invocations per workgroup.
  */
 export type ConvVariant =
-  | { algo: 'direct'; px: number; co4: number; wg: number }
+  | { algo: 'direct'; px: number; co4: number; wg: number; tiled?: boolean }
   | { algo: 'winograd'; m: WinogradM; co4: number; wg: number; tiled?: boolean };
 
 /** The variant used when nobody chose one (the tuner's first candidate). */
 export const DEFAULT_CONV_VARIANT: ConvVariant = { algo: 'direct', px: 4, co4: 1, wg: 64 };
 
 export function variantName(v: ConvVariant): string {
-  if (v.algo === 'direct') return `direct-${v.px}x${v.co4}-wg${v.wg}`;
+  if (v.algo === 'direct') return v.tiled ? 'direct-tiled' : `direct-${v.px}x${v.co4}-wg${v.wg}`;
   return v.tiled ? `winograd${v.m}-tiled` : `winograd${v.m}-${v.co4}-wg${v.wg}`;
 }
 
@@ -31,6 +33,7 @@ export function parseVariant(name: string): ConvVariant | undefined {
   if (m) return { algo: 'direct', px: +m[1], co4: +m[2], wg: +m[3] };
   m = /^winograd([24])-(\d+)-wg(\d+)$/.exec(name);
   if (m) return { algo: 'winograd', m: +m[1] as WinogradM, co4: +m[2], wg: +m[3] };
+  if (name === 'direct-tiled') return { algo: 'direct', px: 4, co4: 4, wg: 256, tiled: true };
   m = /^winograd([24])-tiled$/.exec(name);
   if (m) return { algo: 'winograd', m: +m[1] as WinogradM, co4: 4, wg: 256, tiled: true };
   return undefined;
@@ -126,6 +129,23 @@ export function conv2d(ctx: GpuContext, x: GpuTensor, conv: ConvParams, opts: Co
   if (variant.algo === 'winograd') {
     const u = winogradWeights(ctx, conv.winograd, conv.host, variant.m, opts.label ?? 'conv');
     return winogradConv2d(ctx, x, { cin, cout: conv.cout, scaleShift: conv.scaleShift, u }, variant, opts);
+  }
+  if (variant.tiled) {
+    const y = ctx.tensor([n, conv.cout, ho, wo], opts.label ?? 'conv');
+    const cout4 = Math.ceil(conv.cout / 4);
+    const blocks = Math.ceil((n * ho * wo) / 64);
+    const [gx, gz] = grid1d(blocks, 1, ctx.maxWorkgroupsPerDim);
+    ctx.dispatch({
+      pipeline: {
+        shader: 'conv2d_tiled',
+        constants: { KH: conv.kh, KW: conv.kw, STRIDE: conv.stride, PAD: conv.pad, RELU: opts.relu ? 1 : 0, RESIDUAL: opts.residual ? 1 : 0 },
+      },
+      buffers: [x, conv.weight, conv.scaleShift, opts.residual ?? ctx.dummyBuffer, y],
+      params: u32Params(n, cin, h, w, conv.cout, ho, wo, cout4, blocks, Math.ceil(cout4 / 16)),
+      workgroups: [gx, Math.ceil(cout4 / 16), gz],
+      label: opts.label,
+    });
+    return y;
   }
   const y = ctx.tensor([n, conv.cout, ho, wo], opts.label ?? 'conv');
   const { px, co4, wg } = variant;

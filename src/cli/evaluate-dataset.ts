@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
-import { METHODS } from '../explain/methods.js';
+import { explainerFor, METHODS } from '../explain/registry.js';
 import { parseCsvLine } from '../io/csv.js';
 import { readFileBytes, readJsonFile } from '../io/files.js';
 import { decodeImage } from '../io/image.js';
@@ -116,7 +116,7 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
     command: cmd, version: VERSION, weights: { path: weightsPath, sha256: sha256(weightBytes) }, imageFolder: dir,
     settings: {
       methods, metrics, size, step, batch, layer: layer ?? null,
-      ...(methods.some((m) => m.startsWith('rise')) ? rise : {}),
+      ...(methods.some((m) => explainerFor(m).defaults.rise) ? rise : {}),
       labels: digest(labels && [...labels].sort()), boxes: digest(boxes && [...boxes].sort()), 'gt-masks': gtDir ?? null,
       dataset: { count: files.length, sha256: sha256(JSON.stringify(files)) },
     },

@@ -18,7 +18,7 @@ import { maskImage } from '../kernels/maps.js';
 import { MaskGenerator } from '../kernels/rise-masks.js';
 import { riseAccumulate, riseConvergence, riseFinalize, riseMaskSum, type RiseNorm } from '../kernels/rise.js';
 import { softmax } from '../kernels/softmax.js';
-import { argmaxRows } from '../model/gradient.js';
+import { argmaxRows } from '../model/argmax.js';
 import type { ResNet } from '../model/resnet.js';
 import type { Explainer, RiseExtras } from './explainer.js';
 import { maskParams, type MaskMode } from './rise-masks.js';

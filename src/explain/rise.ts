@@ -21,7 +21,7 @@ import { softmax } from '../kernels/softmax.js';
 import { argmaxRows } from '../model/argmax.js';
 import type { ResNet } from '../model/resnet.js';
 import type { Explainer, RiseExtras } from './explainer.js';
-import { maskParams, type MaskMode } from './rise-masks.js';
+import { maskParams, type MaskMode } from '../kernels/rise-mask-params.js';
 
 export interface RiseOptions {
   /** Number of masks N (default 4000, the RISE paper's for ResNet-50). */

@@ -2,8 +2,10 @@
 import { join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
+import { CAM_DEFAULTS } from '../explain/cam.js';
 import { saliencyPlane, type ExplainOptions } from '../explain/explainer.js';
 import { explainerFor, METHODS, methodsHelp } from '../explain/registry.js';
+import { RISE_DEFAULTS } from '../explain/rise.js';
 import { loadNpyFile, loadWeightsFile, saveNpyFile, writeFileAtomic } from '../io/files.js';
 import { denormalizeToRgb } from '../io/image.js';
 import { saveRgbPng } from '../io/image-files.js';
@@ -28,7 +30,7 @@ Explains a ResNet's prediction with a saliency map computed on the GPU (WebGPU).
                   DIR/overlay.png (overlay-<i>.png for several: jet over the image, alpha 0.5)
                   and DIR/explanation.json (method, layer, classes, scores, parameters, timings)
   --class K       class to explain, or K1,K2,... one per image (default: each image's top-1)
-  --batch B       masked images per forward for abscam-final, scorecam and RISE (default 32)
+  --batch B       masked images per forward for abscam-final, scorecam and RISE (default ${CAM_DEFAULTS.batch})
   --size S        model input size for images: N or HxW (default 224)
   -h, --help      this text
 
@@ -36,14 +38,14 @@ Methods (formulas and papers in full: README.md, section "Explainers"):
 ${methodsHelp('  ')}
 
 CAM methods:
-  --layer L       block output to explain at: layer1..layer4 or layerX.Y (default layer4)
+  --layer L       block output to explain at: layer1..layer4 or layerX.Y (default ${CAM_DEFAULTS.layer})
 
 RISE (rise: binary masks, rise-gauss: clip(N(0.5, 0.25), 0, 1) grids, rise-perlin: Perlin noise);
 one image at a time; saliency.npy is [classes, H, W] (all classes, as the seed returns it), the
 overlay shows --class (default top-1):
-  --masks N       number of masks, 1..${MAX_MASKS} (default 4000: the RISE paper's N for ResNet-50)
-  --grid S        grid size s (default 7) and --p1 P keep probability (default 0.5): the paper's
-  --seed K        mask seed, 0..${MAX_SEED} (default 0); the same seed gives the same masks on any device/batch
+  --masks N       number of masks, 1..${MAX_MASKS} (default ${RISE_DEFAULTS.masks}: the RISE paper's N for ResNet-50)
+  --grid S        grid size s (default ${RISE_DEFAULTS.grid}) and --p1 P keep probability (default ${RISE_DEFAULTS.p1}): the paper's
+  --seed K        mask seed, 0..${MAX_SEED} (default ${RISE_DEFAULTS.seed}); the same seed gives the same masks on any device/batch
   --scores X      logits (default: the seed's code) or softmax (the RISE paper)
   --masks-file F  masks .npy, (N,1,H,W) or (N,H,W), float64 or float32, instead of generated ones
   --tolerance T   stop once every pixel's standard error ≤ T × the map's range (checked every
@@ -68,7 +70,7 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
   if (inputs.length === 0) throw new UsageError('explain: --input is required');
   const out = required('explain', v, 'out');
   const size = sizeOption('explain', v.size, DEFAULT_SIZE);
-  const batch = intOption('explain', v.batch, 'batch', 32);
+  const batch = v.batch === undefined ? undefined : intOption('explain', v.batch, 'batch', 0);
   const layer = typeof v.layer === 'string' ? v.layer : undefined;
   const classArg = typeof v.class === 'string' ? parseClasses(v.class) : undefined;
 
@@ -125,24 +127,25 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
 
 const mib = (bytes: number) => +(bytes / 2 ** 20).toFixed(1);
 
-/** The RISE options (validated for every method, so a mistyped one is never silently ignored). */
+/**
+ * The RISE options, checked whatever the method (the CLI does not ask which family takes them);
+ * those not given are left out, for the explainer's defaults (RISE_DEFAULTS) to fill.
+ */
 function parseRiseOptions(v: Record<string, string | boolean | undefined>): NonNullable<ExplainOptions['rise']> {
-  const num = (name: string, fallback: number, check: (x: number) => boolean, what: string) => {
-    if (v[name] === undefined) return fallback;
-    const x = Number(v[name]);
-    if (!check(x)) throw new UsageError(`explain: --${name} must be ${what}, got "${v[name]}"`);
-    return x;
-  };
-  const scores = v.scores ?? 'logits';
-  if (scores !== 'logits' && scores !== 'softmax') throw new UsageError(`explain: --scores must be logits or softmax, got "${scores}"`);
-  const fromFile = typeof v['masks-file'] === 'string';
+  const given = <T>(name: string, parse: (x: string | boolean) => T): T | undefined => (v[name] === undefined ? undefined : parse(v[name]));
   return {
-    scores: scores as 'logits' | 'softmax',
-    masks: v.masks === undefined && fromFile ? undefined : masksOption('explain', v.masks, 'masks', 4000),
-    grid: intOption('explain', v.grid, 'grid', 7),
-    p1: p1Option('explain', v.p1),
-    seed: seedOption('explain', v.seed),
-    tolerance: v.tolerance === undefined ? undefined : num('tolerance', 0, (x) => x > 0, '> 0'),
+    scores: given('scores', (x) => {
+      if (x !== 'logits' && x !== 'softmax') throw new UsageError(`explain: --scores must be logits or softmax, got "${x}"`);
+      return x;
+    }),
+    masks: given('masks', (x) => masksOption('explain', x, 'masks', RISE_DEFAULTS.masks)),
+    grid: given('grid', (x) => intOption('explain', x, 'grid', RISE_DEFAULTS.grid)),
+    p1: given('p1', (x) => p1Option('explain', x)),
+    seed: given('seed', (x) => seedOption('explain', x)),
+    tolerance: given('tolerance', (x) => {
+      if (!(Number(x) > 0)) throw new UsageError(`explain: --tolerance must be > 0, got "${x}"`);
+      return Number(x);
+    }),
   };
 }
 

@@ -1,12 +1,16 @@
 // The explainer registry: one declaration per method, and everything that lists methods (README's
-// table, the help texts, METHODS) agrees with it. No GPU needed.
+// table, the help texts, METHODS) agrees with it; every method answers in the one result shape.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { XaiError } from '../src/errors.js';
-import { METHODS, RISE_METHODS } from '../src/explain/methods.js';
+import { saliencyPlane } from '../src/explain/explainer.js';
+import { explainPlane, METHODS, RISE_METHODS } from '../src/explain/methods.js';
 import { EXPLAINERS, explainerFor } from '../src/explain/registry.js';
+import { loadNpyFile, loadWeightsFile } from '../src/io/files.js';
+import { ResNet } from '../src/model/resnet.js';
 import { cli, ROOT } from './cli-helpers.js';
+import { assertClose, closeGpu, gpu } from './helpers.js';
 
 /** The method column of the `| method | formula | paper |` table under "### Explainers". */
 function readmeMethods(): string[] {
@@ -48,4 +52,22 @@ test('the help texts list every method (explain: with its summary)', () => {
   assert.ok(cli(['evaluate-dataset', '--help']).stdout.includes(METHODS.join(', ')), 'evaluate-dataset --help');
 });
 
+test('every method answers in the one result shape; explainPlane gives its plane of the class', async () => {
+  const model = ResNet.fromStateDict(await gpu(), loadWeightsFile(`${ROOT}test/fixtures/model/resnet18-w8-c5.pth`));
+  const image = loadNpyFile(`${ROOT}test/fixtures/rise/input.npy`); // [1, 3, 48, 48]
+  const opts = { batch: 8, rise: { masks: 16 } };
+  for (const e of EXPLAINERS) {
+    const r = await e.explain(model, image, { ...opts, classIndex: 2 });
+    assert.equal([r.method, r.family], [e.name, e.family]);
+    assert.equal(r.saliency.shape, [r.saliencyPer === 'image' ? 1 : model.numClasses, 48, 48], e.name);
+    assert.equal(r.classes, [2]);
+    assert.is(r.scores.length, 1);
+    assert.ok(r.forwardPasses >= 1 && r.peakGpuBytes > 0 && r.timingsMs.total >= 0 && r.extras, e.name);
+    assert.ok(e.note(r).length > 0, e.name);
+    const plane = await explainPlane(model, e.name, image, 2, opts);
+    assertClose(plane.data, saliencyPlane(r, 0).data, 1e-5, 1e-5, `${e.name}: explainPlane vs explain`);
+  }
+});
+
+test.after(closeGpu);
 test.run();

@@ -17,11 +17,15 @@ export { CamExplainer, CAM_METHODS, type CamMethod, type CamOptions, type CamRes
 export { overlayHeatmap } from './viz/overlay.js';
 export { JET_LUT } from './viz/colormap.js';
 export { RiseExplainer, type RiseOptions, type RiseResult } from './explain/rise.js';
-export { maskParams, MASK_MODES, type MaskMode, type MaskSpec } from './explain/rise-masks.js';
+export { maskParams, MASK_MODES, type MaskMode, type MaskSpec } from './kernels/rise-mask-params.js';
 export { MaskGenerator } from './kernels/rise-masks.js';
 export { ConvTuner, CONV_CANDIDATES, type ConvChoice } from './kernels/conv-tuner.js';
 export { variantName, parseVariant, type ConvVariant } from './kernels/conv2d.js';
-export { explainPlane, METHODS, RISE_METHODS } from './explain/methods.js';
+export { explainPlane, METHODS, RISE_METHODS, type MethodOptions } from './explain/methods.js';
+export { EXPLAINERS, explainerFor } from './explain/registry.js';
+export { saliencyPlane, type Explainer, type ExplainerFamily, type ExplainOptions, type ExplainResult, type CamExtras, type RiseExtras } from './explain/explainer.js';
+export { camExplainer, CAM_DEFAULTS } from './explain/cam.js';
+export { riseExplainer, RISE_DEFAULTS } from './explain/rise.js';
 export { CausalMetrics, CAUSAL_METRICS, auc, type CausalMetricName, type CausalResult, type CausalOptions } from './metrics/causal.js';
 export { pointingGame, boxesToRegion, maskToRegion, type PointingResult } from './metrics/pointing.js';
 export { aggregate, evaluateDataset, type DatasetItem, type DatasetReport, type DatasetOptions, type ImageRecord } from './metrics/dataset.js';

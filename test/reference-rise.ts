@@ -1,5 +1,5 @@
 /** CPU reference of the RISE mask generator (same scheme as shaders/rise_masks.wgsl, in JavaScript). */
-import { gaussianTable, randomWord, type MaskParams } from '../src/explain/rise-masks.js';
+import { gaussianTable, randomWord, type MaskParams } from '../src/kernels/rise-mask-params.js';
 
 function fade(t: number): number {
   const t2 = (t * t) >> 12;

@@ -2,7 +2,7 @@
 // is independent of batching, and has the statistics the RISE scheme promises.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { maskParams, type MaskMode } from '../src/explain/rise-masks.js';
+import { maskParams, type MaskMode } from '../src/kernels/rise-mask-params.js';
 import { MaskGenerator } from '../src/kernels/rise-masks.js';
 import { closeGpu, gpu, SEED } from './helpers.js';
 import { gridsRef, upsampleRef } from './reference-rise.js';

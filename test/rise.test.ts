@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadNpyFile, loadWeightsFile } from '../src/io/files.js';
-import { maskParams } from '../src/explain/rise-masks.js';
+import { maskParams } from '../src/kernels/rise-mask-params.js';
 import { MaskGenerator } from '../src/kernels/rise-masks.js';
 import { RiseExplainer, type RiseOptions } from '../src/explain/rise.js';
 import { ResNet } from '../src/model/resnet.js';

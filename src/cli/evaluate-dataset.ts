@@ -3,7 +3,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
-import { METHODS } from '../explain/methods.js';
+import { explainerFor, METHODS } from '../explain/registry.js';
+import { RISE_DEFAULTS as R } from '../explain/rise.js';
 import { parseCsvLine } from '../io/csv.js';
 import { readFileBytes, readJsonFile } from '../io/files.js';
 import { decodeImage } from '../io/image.js';
@@ -46,7 +47,7 @@ listed in results.json's "skipped" and the run goes on.
   --resume        continue the run in OUT: skip the images it finished, refuse other
                   weights or settings; then write the tables from all records
   --step N, --size S, --batch B, --layer L   as for evaluate / explain
-  --masks N, --grid S, --p1 P, --seed K      RISE settings (default 4000, 7, 0.5, 0; N ≤ ${MAX_MASKS},
+  --masks N, --grid S, --p1 P, --seed K      RISE settings (default ${[R.masks, R.grid, R.p1, R.seed].join(', ')}; N ≤ ${MAX_MASKS},
                                              seed ≤ ${MAX_SEED})
   -h, --help      this text
 `;
@@ -77,7 +78,7 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   const step = intOption(cmd, v.step, 'step', 224);
   const batch = intOption(cmd, v.batch, 'batch', 32);
   const layer = typeof v.layer === 'string' ? v.layer : undefined;
-  const rise = { masks: masksOption(cmd, v.masks, 'masks', 4000), grid: intOption(cmd, v.grid, 'grid', 7), p1: p1Option(cmd, v.p1), seed: seedOption(cmd, v.seed) };
+  const rise = { masks: masksOption(cmd, v.masks, 'masks', R.masks), grid: intOption(cmd, v.grid, 'grid', R.grid), p1: p1Option(cmd, v.p1), seed: seedOption(cmd, v.seed) };
   const { shard, source } = typeof v.shard === 'string' ? parseShard(cmd, v.shard, process.env) : { shard: WHOLE, source: undefined };
   if (source) console.error(`webgpu-xai: shard ${shardLabel(shard)} (index from ${source})`);
   checkOutDir(cmd, out, [weightsPath, v.labels as string | undefined, v.boxes as string | undefined]);
@@ -116,7 +117,7 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
     command: cmd, version: VERSION, weights: { path: weightsPath, sha256: sha256(weightBytes) }, imageFolder: dir,
     settings: {
       methods, metrics, size, step, batch, layer: layer ?? null,
-      ...(methods.some((m) => m.startsWith('rise')) ? rise : {}),
+      ...(methods.some((m) => explainerFor(m).defaults.rise) ? rise : {}),
       labels: digest(labels && [...labels].sort()), boxes: digest(boxes && [...boxes].sort()), 'gt-masks': gtDir ?? null,
       dataset: { count: files.length, sha256: sha256(JSON.stringify(files)) },
     },

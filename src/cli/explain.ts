@@ -2,10 +2,10 @@
 import { join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
-import { CamExplainer, type CamMethod } from '../explain/cam.js';
-import { RiseExplainer } from '../explain/rise.js';
-import { METHODS, RISE_METHODS } from '../explain/methods.js';
-import type { MaskMode } from '../explain/rise-masks.js';
+import { CAM_DEFAULTS } from '../explain/cam.js';
+import { saliencyPlane, type ExplainOptions } from '../explain/explainer.js';
+import { explainerFor, METHODS, methodsHelp } from '../explain/registry.js';
+import { RISE_DEFAULTS } from '../explain/rise.js';
 import { loadNpyFile, loadWeightsFile, saveNpyFile, writeFileAtomic } from '../io/files.js';
 import { denormalizeToRgb } from '../io/image.js';
 import { saveRgbPng } from '../io/image-files.js';
@@ -18,12 +18,11 @@ import { checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 import { convChoices } from '../kernels/conv-tuner.js';
 
-
 const EXPLAIN_HELP = `Usage: webgpu-xai explain --method M --weights W --input I [--input I2 ...] --out DIR [options]
 
 Explains a ResNet's prediction with a saliency map computed on the GPU (WebGPU).
 
-  --method M      ${METHODS.join(' | ')}
+  --method M      a method of the list below
   --weights W     ResNet state_dict (.pth from torch.save, or .safetensors)
   --input I       PNG/JPEG (resized like torchvision, ImageNet-normalised) or a normalised .npy
                   [3,H,W] / [N,3,H,W]; repeat --input for several images (one batch)
@@ -31,25 +30,26 @@ Explains a ResNet's prediction with a saliency map computed on the GPU (WebGPU).
                   DIR/overlay.png (overlay-<i>.png for several: jet over the image, alpha 0.5)
                   and DIR/explanation.json (method, layer, classes, scores, parameters, timings)
   --class K       class to explain, or K1,K2,... one per image (default: each image's top-1)
-  --batch B       masked images per forward for abscam-final, scorecam and RISE (default 32)
+  --batch B       masked images per forward for abscam-final, scorecam and RISE (default ${CAM_DEFAULTS.batch})
   --size S        model input size for images: N or HxW (default 224)
   -h, --help      this text
 
+Methods (formulas and papers in full: README.md, section "Explainers"):
+${methodsHelp('  ')}
+
 CAM methods:
-  --layer L       block output to explain at: layer1..layer4 or layerX.Y (default layer4)
+  --layer L       block output to explain at: layer1..layer4 or layerX.Y (default ${CAM_DEFAULTS.layer})
 
 RISE (rise: binary masks, rise-gauss: clip(N(0.5, 0.25), 0, 1) grids, rise-perlin: Perlin noise);
 one image at a time; saliency.npy is [classes, H, W] (all classes, as the seed returns it), the
 overlay shows --class (default top-1):
-  --masks N       number of masks, 1..${MAX_MASKS} (default 4000: the RISE paper's N for ResNet-50)
-  --grid S        grid size s (default 7) and --p1 P keep probability (default 0.5): the paper's
-  --seed K        mask seed, 0..${MAX_SEED} (default 0); the same seed gives the same masks on any device/batch
+  --masks N       number of masks, 1..${MAX_MASKS} (default ${RISE_DEFAULTS.masks}: the RISE paper's N for ResNet-50)
+  --grid S        grid size s (default ${RISE_DEFAULTS.grid}) and --p1 P keep probability (default ${RISE_DEFAULTS.p1}): the paper's
+  --seed K        mask seed, 0..${MAX_SEED} (default ${RISE_DEFAULTS.seed}); the same seed gives the same masks on any device/batch
   --scores X      logits (default: the seed's code) or softmax (the RISE paper)
   --masks-file F  masks .npy, (N,1,H,W) or (N,H,W), float64 or float32, instead of generated ones
   --tolerance T   stop once every pixel's standard error ≤ T × the map's range (checked every
                   4 batches); explanation.json says how many masks were used
-
-Formulas and papers: README.md, section "Explainers".
 `;
 
 export async function explain(argv: string[], log: (s: string) => void): Promise<number> {
@@ -70,12 +70,12 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
   if (inputs.length === 0) throw new UsageError('explain: --input is required');
   const out = required('explain', v, 'out');
   const size = sizeOption('explain', v.size, DEFAULT_SIZE);
-  const batch = intOption('explain', v.batch, 'batch', 32);
-  const layer = typeof v.layer === 'string' ? v.layer : 'layer4';
+  const batch = v.batch === undefined ? undefined : intOption('explain', v.batch, 'batch', 0);
+  const layer = typeof v.layer === 'string' ? v.layer : undefined;
   const classArg = typeof v.class === 'string' ? parseClasses(v.class) : undefined;
 
-  const rise = RISE_METHODS[method];
-  const riseOptions = rise ? parseRiseOptions(v, rise) : undefined;
+  const explainer = explainerFor(method);
+  const options: ExplainOptions = { layer, batch, rise: parseRiseOptions(v) };
   checkOutDir('explain', out, [weightsPath, ...inputs, v['masks-file'] as string | undefined]);
   const stateDict = loadWeightsFile(weightsPath);
   const image = concatBatch(inputs.map((p) => loadInput(p, size, v.size !== undefined)), inputs);
@@ -84,9 +84,10 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
     throw new UsageError(`explain: --class gives ${classArg.length} classes for ${n} images (give one, or one per image)`);
   }
 
-  if (riseOptions && typeof v['masks-file'] === 'string') riseOptions.masksFile = assertFinite(loadNpyFile(v['masks-file']), v['masks-file']);
-  if (rise && n !== 1) throw new UsageError(`explain: RISE explains one image at a time, got ${n}`);
-  if (rise && classArg && classArg.length !== 1) throw new UsageError('explain: RISE takes one --class');
+  const masksFile = typeof v['masks-file'] === 'string' ? v['masks-file'] : undefined;
+  if (masksFile) options.rise!.masksFile = assertFinite(loadNpyFile(masksFile), masksFile);
+  if (!explainer.batched && n !== 1) throw new UsageError(`explain: ${method} explains one image at a time, got ${n}`);
+  if (!explainer.batched && classArg && classArg.length !== 1) throw new UsageError(`explain: ${method} takes one --class`);
 
   const ctx = await GpuContext.create();
   try {
@@ -94,36 +95,24 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
     const [, , H, W] = image.shape;
     const plane = H * W;
     const rgb = (i: number) => denormalizeToRgb({ shape: [3, H, W], data: image.data.subarray(i * 3 * plane, (i + 1) * 3 * plane) });
-    let report: Record<string, unknown>;
-    if (riseOptions) {
-      const r = await new RiseExplainer(model).explain(image, {
-        ...riseOptions, batch, classIndex: classArg?.[0], onProgress: progressReporter(`${method} (masks)`),
-      });
-      saveNpyFile(join(out, 'saliency.npy'), r.saliency);
-      saveRgbPng(join(out, 'overlay.png'), overlayHeatmap(rgb(0), r.saliency.data.subarray(r.classIndex * plane, (r.classIndex + 1) * plane)));
-      report = {
-        method, classes: [r.classIndex], scores: [r.score], saliencyShape: r.saliency.shape, masksUsed: r.masksUsed,
-        stoppedEarly: r.stoppedEarly, standardError: r.standardError, parameters: { ...r.parameters, masksFile: riseOptions.masksFile ? v['masks-file'] : undefined },
-        forwardPasses: r.forwardPasses, peakGpuMiB: mib(r.peakGpuBytes), timingsMs: r.timingsMs,
-      };
-      log(`${method} for class ${r.classIndex} (logit ${r.score.toFixed(4)}): ${r.masksUsed} masks${r.stoppedEarly ? ' (converged early)' : ''}, max standard error ${r.standardError.max.toExponential(2)}`);
-    } else {
-      const slow = method === 'abscam-final' || method === 'scorecam';
-      const r = await new CamExplainer(model).explain(method as CamMethod, image, {
-        layer, batch,
-        classIndex: classArg?.length === 1 ? classArg[0] : classArg,
-        onProgress: slow ? progressReporter(`${method} (masked forwards, all images)`) : undefined,
-      });
-      saveNpyFile(join(out, 'saliency.npy'), n === 1 ? { shape: [H, W], data: r.saliency.data } : r.saliency);
-      for (let i = 0; i < n; i++) {
-        saveRgbPng(join(out, n === 1 ? 'overlay.png' : `overlay-${i}.png`), overlayHeatmap(rgb(i), r.saliency.data.subarray(i * plane, (i + 1) * plane)));
-      }
-      report = {
-        method, layer: r.layer, classes: r.classes, scores: r.scores, parameters: { batch: slow ? batch : undefined },
-        forwardPasses: r.forwardPasses, peakGpuMiB: mib(r.peakGpuBytes), timingsMs: r.timingsMs,
-      };
-      for (let i = 0; i < n; i++) log(`${n > 1 ? `image ${i}: ` : ''}${method} at ${r.layer} for class ${r.classes[i]} (logit ${r.scores[i].toFixed(4)})`);
+    const r = await explainer.explain(model, image, {
+      ...options, classIndex: classArg?.length === 1 ? classArg[0] : classArg,
+      onProgress: explainer.progress ? progressReporter(`${method} (${explainer.progress})`) : undefined,
+    });
+    // One map per image: [H, W] for one image; per class: all of them, as the seed returns RISE's.
+    const saliency = r.saliencyPer === 'image' && n === 1 ? { shape: [H, W], data: r.saliency.data } : r.saliency;
+    saveNpyFile(join(out, 'saliency.npy'), saliency);
+    for (let i = 0; i < n; i++) {
+      saveRgbPng(join(out, n === 1 ? 'overlay.png' : `overlay-${i}.png`), overlayHeatmap(rgb(i), saliencyPlane(r, i).data));
     }
+    // The masks file by its path, rather than the explainer's "one was given".
+    const parameters = { ...r.parameters, ...('masksFile' in r.parameters ? { masksFile } : {}) };
+    const report = {
+      method, ...r.extras, classes: r.classes, scores: r.scores, saliencyShape: saliency.shape, parameters,
+      forwardPasses: r.forwardPasses, peakGpuMiB: mib(r.peakGpuBytes), timingsMs: r.timingsMs,
+    };
+    const note = explainer.note(r);
+    for (let i = 0; i < n; i++) log(`${n > 1 ? `image ${i}: ` : ''}${method} for class ${r.classes[i]} (logit ${r.scores[i].toFixed(4)})${note}`);
     const full = {
       ...report, weights: weightsPath, architecture: model.spec.arch, inputs, inputShape: image.shape, adapter: ctx.adapterInfo,
       convVariants: convChoices(ctx),
@@ -138,23 +127,25 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
 
 const mib = (bytes: number) => +(bytes / 2 ** 20).toFixed(1);
 
-function parseRiseOptions(v: Record<string, string | boolean | undefined>, mode: MaskMode) {
-  const num = (name: string, fallback: number, check: (x: number) => boolean, what: string) => {
-    if (v[name] === undefined) return fallback;
-    const x = Number(v[name]);
-    if (!check(x)) throw new UsageError(`explain: --${name} must be ${what}, got "${v[name]}"`);
-    return x;
-  };
-  const scores = v.scores ?? 'logits';
-  if (scores !== 'logits' && scores !== 'softmax') throw new UsageError(`explain: --scores must be logits or softmax, got "${scores}"`);
-  const fromFile = typeof v['masks-file'] === 'string';
+/**
+ * The RISE options, checked whatever the method (the CLI does not ask which family takes them);
+ * those not given are left out, for the explainer's defaults (RISE_DEFAULTS) to fill.
+ */
+function parseRiseOptions(v: Record<string, string | boolean | undefined>): NonNullable<ExplainOptions['rise']> {
+  const given = <T>(name: string, parse: (x: string | boolean) => T): T | undefined => (v[name] === undefined ? undefined : parse(v[name]));
   return {
-    mode, scores: scores as 'logits' | 'softmax', masksFile: undefined as HostTensor | undefined,
-    masks: v.masks === undefined && fromFile ? undefined : masksOption('explain', v.masks, 'masks', 4000),
-    grid: intOption('explain', v.grid, 'grid', 7),
-    p1: p1Option('explain', v.p1),
-    seed: seedOption('explain', v.seed),
-    tolerance: v.tolerance === undefined ? undefined : num('tolerance', 0, (x) => x > 0, '> 0'),
+    scores: given('scores', (x) => {
+      if (x !== 'logits' && x !== 'softmax') throw new UsageError(`explain: --scores must be logits or softmax, got "${x}"`);
+      return x;
+    }),
+    masks: given('masks', (x) => masksOption('explain', x, 'masks', RISE_DEFAULTS.masks)),
+    grid: given('grid', (x) => intOption('explain', x, 'grid', RISE_DEFAULTS.grid)),
+    p1: given('p1', (x) => p1Option('explain', x)),
+    seed: given('seed', (x) => seedOption('explain', x)),
+    tolerance: given('tolerance', (x) => {
+      if (!(Number(x) > 0)) throw new UsageError(`explain: --tolerance must be > 0, got "${x}"`);
+      return Number(x);
+    }),
   };
 }
 

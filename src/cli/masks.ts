@@ -1,7 +1,7 @@
 /** `webgpu-xai masks`: export RISE masks (made on the GPU) as .npy and a PNG sheet. */
 import { join } from 'node:path';
 import { GpuContext } from '../gpu/context.js';
-import { maskParams, MASK_MODES, type MaskMode } from '../explain/rise-masks.js';
+import { maskParams, MASK_MODES, type MaskMode } from '../kernels/rise-mask-params.js';
 import { MaskGenerator } from '../kernels/rise-masks.js';
 import { NpyStreamWriter } from '../io/files.js';
 import { denormalizeToRgb } from '../io/image.js';

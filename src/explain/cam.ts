@@ -24,9 +24,14 @@ import { gatherScores, maskImage, minMaxNormalize, upsampleBilinear, weightedSum
 import { softmax } from '../kernels/softmax.js';
 import { gradientAt, gradientTapNames } from '../model/gradient.js';
 import type { ResNet } from '../model/resnet.js';
+import type { CamExtras, Explainer } from './explainer.js';
 
 export const CAM_METHODS = ['abscam-init', 'abscam-final', 'gradcam', 'gradcam++', 'scorecam'] as const;
 export type CamMethod = (typeof CAM_METHODS)[number];
+/** The methods that score one masked image per channel: they take `batch` and report progress. */
+const MASKED: readonly CamMethod[] = ['abscam-final', 'scorecam'];
+const isMasked = (m: CamMethod): m is 'abscam-final' | 'scorecam' => MASKED.includes(m);
+export const CAM_DEFAULTS = { layer: 'layer4', batch: 32 } as const;
 
 export interface CamOptions {
   /** Tap (default `layer4`): a block output, `layer1`…`layer4` or `layerX.Y`. */
@@ -94,7 +99,7 @@ export class CamExplainer {
     const input = image.shape.length === 3 ? { shape: [1, ...image.shape], data: image.data } : image;
     this.model.checkInput(input.shape);
     const [n, , H, W] = input.shape;
-    const layer = opts.layer ?? 'layer4';
+    const layer = opts.layer ?? CAM_DEFAULTS.layer;
     const layers = gradientTapNames(this.model).filter((t) => t.startsWith('layer'));
     if (!layers.includes(layer)) throw new XaiError(`unknown layer "${layer}"; CAM layers (block outputs): ${layers.join(', ')}`);
     const classes = opts.classIndex === undefined ? undefined : typeof opts.classIndex === 'number' ? Array(n).fill(opts.classIndex) : opts.classIndex;
@@ -107,7 +112,7 @@ export class CamExplainer {
     const scores = cls.map((c, i) => logits.data[i * this.model.numClasses + c]);
     let saliency: GpuTensor;
     let forwardPasses = 1;
-    if (method === 'abscam-final' || method === 'scorecam') {
+    if (isMasked(method)) {
       const perImage: GpuTensor[] = [];
       for (let i = 0; i < n; i++) {
         const r = method === 'abscam-final' ? await this.absCamFinalOne(x, i, g.activation, g.gradient, cls[i], opts) : await this.scoreCamOne(x, i, g.activation, cls[i], opts);
@@ -177,7 +182,7 @@ export class CamExplainer {
   ): Promise<void> {
     const ctx = this.ctx;
     const [, , H, W] = x.shape;
-    const batch = Math.max(1, Math.min(opts.batch ?? 32, this.model.maxBatch(H, W)));
+    const batch = Math.max(1, Math.min(opts.batch ?? CAM_DEFAULTS.batch, this.model.maxBatch(H, W)));
     await this.model.prepare([Math.min(batch, total), ...x.shape.slice(1)]);
     for (let from = 0; from < total; from += batch) {
       const count = Math.min(batch, total - from);
@@ -199,4 +204,24 @@ export class CamExplainer {
     this.ctx.release(...maps);
     return out;
   }
+}
+
+/** The registry's entry for a CAM method: CamExplainer behind the one Explainer contract. */
+export function camExplainer(method: CamMethod, summary: string): Explainer {
+  const masked = isMasked(method);
+  return {
+    name: method, family: 'cam', summary, batched: true,
+    defaults: masked ? CAM_DEFAULTS : { layer: CAM_DEFAULTS.layer },
+    progress: masked ? 'masked forwards, all images' : undefined,
+    async explain(model, image, o = {}) {
+      const r = await new CamExplainer(model).explain(method, image, { layer: o.layer, batch: o.batch, classIndex: o.classIndex, onProgress: o.onProgress });
+      return {
+        method, family: 'cam', saliency: r.saliency, saliencyPer: 'image', classes: r.classes, scores: r.scores,
+        forwardPasses: r.forwardPasses, peakGpuBytes: r.peakGpuBytes, timingsMs: r.timingsMs,
+        parameters: { layer: r.layer, batch: masked ? o.batch ?? CAM_DEFAULTS.batch : undefined },
+        extras: { layer: r.layer },
+      };
+    },
+    note: (r) => ` at ${(r.extras as CamExtras).layer}`,
+  };
 }

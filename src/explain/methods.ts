@@ -1,30 +1,20 @@
-/** One entry point for every explainer: a saliency plane [H, W] of one image for one class. */
-import { XaiError } from '../errors.js';
+/** One plane per call, for callers that want one image's map for one class (the data-set runner). */
 import type { HostTensor } from '../io/tensor.js';
 import type { ResNet } from '../model/resnet.js';
-import { CAM_METHODS, CamExplainer, type CamMethod } from './cam.js';
-import { RiseExplainer, type RiseOptions } from './rise.js';
-import type { MaskMode } from './rise-masks.js';
+import { saliencyPlane, type ExplainOptions } from './explainer.js';
+import { EXPLAINERS, explainerFor, METHODS } from './registry.js';
+import type { MaskMode } from '../kernels/rise-mask-params.js';
 
-export const RISE_METHODS: Readonly<Record<string, MaskMode>> = { rise: 'binary', 'rise-gauss': 'gaussian', 'rise-perlin': 'perlin' };
-export const METHODS: readonly string[] = [...CAM_METHODS, ...Object.keys(RISE_METHODS)];
+export { METHODS };
 
-export interface MethodOptions {
-  /** CAM layer (default layer4). */
-  layer?: string;
-  batch?: number;
-  /** RISE settings (mode comes from the method name). */
-  rise?: Omit<RiseOptions, 'mode' | 'classIndex' | 'batch'>;
-}
+/** RISE method → mask mode, from the registry (kept for the library's callers). */
+export const RISE_METHODS: Readonly<Record<string, MaskMode>> = Object.fromEntries(
+  EXPLAINERS.flatMap((e) => (e.defaults.rise?.mode ? [[e.name, e.defaults.rise.mode]] : [])),
+);
+
+export type MethodOptions = Omit<ExplainOptions, 'classIndex' | 'onProgress'>;
 
 /** image [1, 3, H, W]; returns [H, W] for class `cls`. */
 export async function explainPlane(model: ResNet, method: string, image: HostTensor, cls: number, opts: MethodOptions = {}): Promise<HostTensor> {
-  const [, , H, W] = image.shape;
-  if (RISE_METHODS[method]) {
-    const r = await new RiseExplainer(model).explain(image, { ...opts.rise, mode: RISE_METHODS[method], classIndex: cls, batch: opts.batch });
-    return { shape: [H, W], data: r.saliency.data.slice(cls * H * W, (cls + 1) * H * W) };
-  }
-  if (!(CAM_METHODS as readonly string[]).includes(method)) throw new XaiError(`unknown method "${method}" (methods: ${METHODS.join(', ')})`);
-  const r = await new CamExplainer(model).explain(method as CamMethod, image, { layer: opts.layer, batch: opts.batch, classIndex: cls });
-  return { shape: [H, W], data: r.saliency.data };
+  return saliencyPlane(await explainerFor(method).explain(model, image, { ...opts, classIndex: cls }), 0);
 }

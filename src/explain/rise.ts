@@ -18,9 +18,10 @@ import { maskImage } from '../kernels/maps.js';
 import { MaskGenerator } from '../kernels/rise-masks.js';
 import { riseAccumulate, riseConvergence, riseFinalize, riseMaskSum, type RiseNorm } from '../kernels/rise.js';
 import { softmax } from '../kernels/softmax.js';
-import { argmaxRows } from '../model/gradient.js';
+import { argmaxRows } from '../model/argmax.js';
 import type { ResNet } from '../model/resnet.js';
-import { maskParams, type MaskMode } from './rise-masks.js';
+import type { Explainer, RiseExtras } from './explainer.js';
+import { maskParams, type MaskMode } from '../kernels/rise-mask-params.js';
 
 export interface RiseOptions {
   /** Number of masks N (default 4000, the RISE paper's for ResNet-50). */
@@ -58,6 +59,9 @@ export interface RiseResult {
   parameters: { masks: number; grid: number; p1: number; mode: MaskMode; seed: number; batch: number; scores: string; masksFile: boolean; tolerance?: number };
 }
 
+/** N, s and p1 are the RISE paper's for ResNet-50; logits are the seed's scores. */
+export const RISE_DEFAULTS = { masks: 4000, grid: 7, p1: 0.5, seed: 0, batch: 32, scores: 'logits' } as const;
+
 /** Batches between convergence checks once `tolerance` is set (each check reads 16 bytes back). */
 const CHECK_EVERY = 4;
 
@@ -80,11 +84,11 @@ export class RiseExplainer {
     const P = H * W;
     const C = model.numClasses;
     const mode = opts.mode ?? 'binary';
-    const p1 = opts.p1 ?? 0.5;
-    const grid = opts.grid ?? 7;
-    const seed = opts.seed ?? 0;
+    const p1 = opts.p1 ?? RISE_DEFAULTS.p1;
+    const grid = opts.grid ?? RISE_DEFAULTS.grid;
+    const seed = opts.seed ?? RISE_DEFAULTS.seed;
     const file = opts.masksFile ? masksFromFile(opts.masksFile, H, W) : undefined;
-    const N = file ? file.count : opts.masks ?? 4000;
+    const N = file ? file.count : opts.masks ?? RISE_DEFAULTS.masks;
     if (!Number.isInteger(N) || N <= 0) throw new XaiError(`the number of masks must be a whole number > 0, got ${N}`);
     if (opts.masks !== undefined && file && opts.masks !== file.count) throw new XaiError(`--masks ${opts.masks} but the masks file holds ${file.count}`);
     if (opts.tolerance !== undefined && !(opts.tolerance > 0)) throw new XaiError(`tolerance must be > 0, got ${opts.tolerance}`);
@@ -92,7 +96,7 @@ export class RiseExplainer {
     const generator = file ? undefined : new MaskGenerator(ctx, maskParams({ height: H, width: W, grid, p1, mode, seed }));
     if (file && !(p1 > 0 && p1 <= 1)) throw new XaiError(`p1 must be in (0, 1], got ${p1}`);
     const norm: RiseNorm = { byMean: mode !== 'binary', p1 };
-    const batch = Math.max(1, Math.min(opts.batch ?? 32, N, model.maxBatch(H, W), Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * 3 * P))));
+    const batch = Math.max(1, Math.min(opts.batch ?? RISE_DEFAULTS.batch, N, model.maxBatch(H, W), Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * 3 * P))));
     const endPeak = ctx.pool.trackPeak();
 
     const x = ctx.upload(input, 'image');
@@ -152,7 +156,7 @@ export class RiseExplainer {
       masksUsed: done, stoppedEarly, forwardPasses: 1 + done,
       timingsMs: { total: Math.round(performance.now() - t0) },
       peakGpuBytes: peak,
-      parameters: { masks: N, grid, p1, mode, seed, batch, scores: opts.scores ?? 'logits', masksFile: !!file, tolerance: opts.tolerance },
+      parameters: { masks: N, grid, p1, mode, seed, batch, scores: opts.scores ?? RISE_DEFAULTS.scores, masksFile: !!file, tolerance: opts.tolerance },
     };
   }
 
@@ -162,6 +166,36 @@ export class RiseExplainer {
     this.ctx.release(t);
     return { max, lo, hi, mean };
   }
+}
+
+/** The registry's entry for a RISE method (mask `mode`): RiseExplainer behind the one Explainer contract. */
+export function riseExplainer(name: string, mode: MaskMode, summary: string): Explainer {
+  const { batch, ...rise } = RISE_DEFAULTS;
+  return {
+    name, family: 'rise', summary, batched: false, progress: 'masks',
+    defaults: { batch, rise: { ...rise, mode } },
+    async explain(model, image, o = {}) {
+      const r = await new RiseExplainer(model).explain(image, {
+        ...o.rise, mode: o.rise?.mode ?? mode, classIndex: oneClass(o.classIndex), batch: o.batch, onProgress: o.onProgress,
+      });
+      const extras: RiseExtras = { masksUsed: r.masksUsed, stoppedEarly: r.stoppedEarly, standardError: r.standardError };
+      return {
+        method: name, family: 'rise', saliency: r.saliency, saliencyPer: 'class', classes: [r.classIndex], scores: [r.score],
+        forwardPasses: r.forwardPasses, peakGpuBytes: r.peakGpuBytes, timingsMs: r.timingsMs, parameters: r.parameters, extras,
+      };
+    },
+    note: (r) => {
+      const e = r.extras as RiseExtras;
+      return `: ${e.masksUsed} masks${e.stoppedEarly ? ' (converged early)' : ''}, max standard error ${e.standardError.max.toExponential(2)}`;
+    },
+  };
+}
+
+/** RISE explains one image, so one class. */
+function oneClass(c: number | number[] | undefined): number | undefined {
+  if (!Array.isArray(c)) return c;
+  if (c.length !== 1) throw new XaiError(`RISE explains one image for one class, got ${c.length} classes`);
+  return c[0];
 }
 
 /** A masks file's [N, H, W] or [N, 1, H, W] as N masks of H×W, checked against the input size. */

@@ -1,7 +1,7 @@
 /** RISE mask generator dispatcher (shaders/rise_masks.wgsl): masks [count, H, W] for mask indices. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { gaussianTable, type MaskParams } from '../explain/rise-masks.js';
+import { gaussianTable, type MaskParams } from './rise-mask-params.js';
 import { grid1d } from './grid.js';
 
 const MODE = { binary: 0, gaussian: 1, perlin: 2 } as const;

@@ -18,7 +18,7 @@ import { assertFinite, type HostTensor } from '../io/tensor.js';
 import { conv2d, uploadConv, type ConvParams } from '../kernels/conv2d.js';
 import { rankPixels, stepImages } from '../kernels/causal.js';
 import { gatherScores } from '../kernels/maps.js';
-import { argmaxRows } from '../model/gradient.js';
+import { argmaxRows } from '../model/argmax.js';
 import type { ResNet } from '../model/resnet.js';
 
 export type CausalMetricName = 'insertion' | 'deletion';

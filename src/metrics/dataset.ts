@@ -10,7 +10,7 @@
  */
 import { XaiError } from '../errors.js';
 import type { HostTensor } from '../io/tensor.js';
-import { argmaxRows } from '../model/gradient.js';
+import { argmaxRows } from '../model/argmax.js';
 import type { ResNet } from '../model/resnet.js';
 import { explainPlane, type MethodOptions } from '../explain/methods.js';
 import { CausalMetrics, type CausalMetricName } from './causal.js';

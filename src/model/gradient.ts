@@ -16,6 +16,7 @@ import type { GpuTensor } from '../gpu/tensor.js';
 import { conv2dGradInput } from '../kernels/conv2d-grad.js';
 import { headGrad } from '../kernels/head-grad.js';
 import { maxPool2dGrad } from '../kernels/pool.js';
+import { argmaxRows } from './argmax.js';
 import type { ResNet } from './resnet.js';
 import type { BlockSpec } from './resnet-spec.js';
 
@@ -134,16 +135,4 @@ function blockBackward(model: ResNet, b: BlockSpec, dz: GpuTensor, x: GpuTensor,
   }
   if (identityGrad !== dz) ctx.release(identityGrad);
   return g;
-}
-
-/** Index of the largest value per row (the first one on ties, as torch.argmax). */
-export function argmaxRows(t: { shape: number[]; data: Float32Array }): Uint32Array {
-  const [rows, cols] = t.shape;
-  const out = new Uint32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let best = 0;
-    for (let c = 1; c < cols; c++) if (t.data[r * cols + c] > t.data[r * cols + best]) best = c;
-    out[r] = best;
-  }
-  return out;
 }

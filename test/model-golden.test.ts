@@ -73,5 +73,23 @@ test('unknown tap lists the valid names', async () => {
   assert.throws(() => model.forward(ctx.upload({ shape: [1, 1, 32, 32], data: new Float32Array(1024) })), /1 channels, the model takes 3/);
 });
 
+test('the default batch follows the adapter\'s limits: a power of two up to 64 whose working set fits', async () => {
+  const ctx = await gpu();
+  const model = ResNet.fromStateDict(ctx, loadWeightsFile(`${DIR}resnet18-w8-c5.pth`), 'resnet18-w8-c5');
+  const budget = Math.min(ctx.limits.maxBufferSize, 512 * 2 ** 20);
+  let previous = Infinity;
+  for (const size of [32, 224, 1024, 2048, 4096]) {
+    const b = model.defaultBatch(size, size);
+    const perImage = 16 * model.largestActivation(size, size);
+    assert.ok(Number.isInteger(Math.log2(b)) && b <= 64 && b <= model.maxBatch(size, size), `${size}: ${b}`);
+    assert.ok(b === 1 || b * perImage <= budget, `${size}: batch ${b} needs ${b * perImage} bytes of ${budget}`);
+    assert.ok(b === 64 || 2 * b * perImage > budget || 2 * b > model.maxBatch(size, size), `${size}: batch ${b} could double`);
+    assert.ok(b <= previous, 'larger inputs never get larger batches');
+    previous = b;
+  }
+  assert.is(model.defaultBatch(32, 32), 64);
+  assert.ok(model.defaultBatch(4096, 4096) < 64);
+});
+
 test.after(closeGpu);
 test.run();

@@ -76,7 +76,7 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   for (const m of metrics) if (!CAUSAL_METRICS.includes(m)) throw new UsageError(`${cmd}: unknown metric "${m}" (metrics: insertion, deletion)`);
   const size = sizeOption(cmd, v.size, DEFAULT_SIZE);
   const step = intOption(cmd, v.step, 'step', 224);
-  const batch = intOption(cmd, v.batch, 'batch', 32);
+  const batch = v.batch === undefined ? undefined : intOption(cmd, v.batch, 'batch', 1);
   const layer = typeof v.layer === 'string' ? v.layer : undefined;
   const rise = { masks: masksOption(cmd, v.masks, 'masks', R.masks), grid: intOption(cmd, v.grid, 'grid', R.grid), p1: p1Option(cmd, v.p1), seed: seedOption(cmd, v.seed) };
   const { shard, source } = typeof v.shard === 'string' ? parseShard(cmd, v.shard, process.env) : { shard: WHOLE, source: undefined };
@@ -116,7 +116,7 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   const manifest: Manifest = {
     command: cmd, version: VERSION, weights: { path: weightsPath, sha256: sha256(weightBytes) }, imageFolder: dir,
     settings: {
-      methods, metrics, size, step, batch, layer: layer ?? null,
+      methods, metrics, size, step, batch: batch ?? 'auto', layer: layer ?? null,
       ...(methods.some((m) => explainerFor(m).defaults.rise) ? rise : {}),
       labels: digest(labels && [...labels].sort()), boxes: digest(boxes && [...boxes].sort()), 'gt-masks': gtDir ?? null,
       dataset: { count: files.length, sha256: sha256(JSON.stringify(files)) },

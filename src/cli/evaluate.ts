@@ -25,7 +25,7 @@ Deletion replaces them with zeros (normalised space), insertion starts from a bl
                   (curve-<metric>.* for --metric both)
   --step N        pixels per step (default 224)
   --class K       class to score (default: top-1)
-  --batch B       step images per forward (default 32)
+  --batch B       step images per forward (default: from the adapter's limits, as explain's)
   --size S        model input size for images: N or HxW (default 224)
   -h, --help      this text
 `;
@@ -47,7 +47,7 @@ export async function evaluate(argv: string[], log: (s: string) => void): Promis
   const saliencyPath = required('evaluate', v, 'saliency');
   const out = required('evaluate', v, 'out');
   const step = intOption('evaluate', v.step, 'step', 224);
-  const batch = intOption('evaluate', v.batch, 'batch', 32);
+  const batch = v.batch === undefined ? undefined : intOption('evaluate', v.batch, 'batch', 1);
   const cls = v.class === undefined ? undefined : intOption('evaluate', v.class, 'class', 0, 0);
   const size = sizeOption('evaluate', v.size, DEFAULT_SIZE);
   checkOutDir('evaluate', out, [weightsPath, inputPath, saliencyPath]);

@@ -30,7 +30,8 @@ Explains a ResNet's prediction with a saliency map computed on the GPU (WebGPU).
                   DIR/overlay.png (overlay-<i>.png for several: jet over the image, alpha 0.5)
                   and DIR/explanation.json (method, layer, classes, scores, parameters, timings)
   --class K       class to explain, or K1,K2,... one per image (default: each image's top-1)
-  --batch B       masked images per forward for abscam-final, scorecam and RISE (default ${CAM_DEFAULTS.batch})
+  --batch B       masked images per forward for abscam-final, scorecam and RISE (default: from the
+                  adapter's limits, ResNet.defaultBatch: 32 for a ResNet-18 at 224, 64 at 112)
   --size S        model input size for images: N or HxW (default 224)
   -h, --help      this text
 

@@ -31,7 +31,7 @@ export type CamMethod = (typeof CAM_METHODS)[number];
 /** The methods that score one masked image per channel: they take `batch` and report progress. */
 const MASKED: readonly CamMethod[] = ['abscam-final', 'scorecam'];
 const isMasked = (m: CamMethod): m is 'abscam-final' | 'scorecam' => MASKED.includes(m);
-export const CAM_DEFAULTS = { layer: 'layer4', batch: 32 } as const;
+export const CAM_DEFAULTS = { layer: 'layer4' } as const; // batch: ResNet.defaultBatch (the adapter's limits)
 
 export interface CamOptions {
   /** Tap (default `layer4`): a block output, `layer1`…`layer4` or `layerX.Y`. */
@@ -182,7 +182,7 @@ export class CamExplainer {
   ): Promise<void> {
     const ctx = this.ctx;
     const [, , H, W] = x.shape;
-    const batch = Math.max(1, Math.min(opts.batch ?? CAM_DEFAULTS.batch, this.model.maxBatch(H, W)));
+    const batch = Math.max(1, Math.min(opts.batch ?? this.model.defaultBatch(H, W), this.model.maxBatch(H, W)));
     await this.model.prepare([Math.min(batch, total), ...x.shape.slice(1)]);
     for (let from = 0; from < total; from += batch) {
       const count = Math.min(batch, total - from);
@@ -211,14 +211,14 @@ export function camExplainer(method: CamMethod, summary: string): Explainer {
   const masked = isMasked(method);
   return {
     name: method, family: 'cam', summary, batched: true,
-    defaults: masked ? CAM_DEFAULTS : { layer: CAM_DEFAULTS.layer },
+    defaults: CAM_DEFAULTS,
     progress: masked ? 'masked forwards, all images' : undefined,
     async explain(model, image, o = {}) {
       const r = await new CamExplainer(model).explain(method, image, { layer: o.layer, batch: o.batch, classIndex: o.classIndex, onProgress: o.onProgress });
       return {
         method, family: 'cam', saliency: r.saliency, saliencyPer: 'image', classes: r.classes, scores: r.scores,
         forwardPasses: r.forwardPasses, peakGpuBytes: r.peakGpuBytes, timingsMs: r.timingsMs,
-        parameters: { layer: r.layer, batch: masked ? o.batch ?? CAM_DEFAULTS.batch : undefined },
+        parameters: { layer: r.layer, batch: masked ? o.batch ?? model.defaultBatch(image.shape[2], image.shape[3]) : undefined },
         extras: { layer: r.layer },
       };
     },

@@ -60,7 +60,7 @@ export interface RiseResult {
 }
 
 /** N, s and p1 are the RISE paper's for ResNet-50; logits are the seed's scores. */
-export const RISE_DEFAULTS = { masks: 4000, grid: 7, p1: 0.5, seed: 0, batch: 32, scores: 'logits' } as const;
+export const RISE_DEFAULTS = { masks: 4000, grid: 7, p1: 0.5, seed: 0, scores: 'logits' } as const; // batch: ResNet.defaultBatch
 
 /** Batches between convergence checks once `tolerance` is set (each check reads 16 bytes back). */
 const CHECK_EVERY = 4;
@@ -96,7 +96,7 @@ export class RiseExplainer {
     const generator = file ? undefined : new MaskGenerator(ctx, maskParams({ height: H, width: W, grid, p1, mode, seed }));
     if (file && !(p1 > 0 && p1 <= 1)) throw new XaiError(`p1 must be in (0, 1], got ${p1}`);
     const norm: RiseNorm = { byMean: mode !== 'binary', p1 };
-    const batch = Math.max(1, Math.min(opts.batch ?? RISE_DEFAULTS.batch, N, model.maxBatch(H, W), Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * 3 * P))));
+    const batch = Math.max(1, Math.min(opts.batch ?? model.defaultBatch(H, W), N, model.maxBatch(H, W), Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * 3 * P))));
     const endPeak = ctx.pool.trackPeak();
 
     const x = ctx.upload(input, 'image');
@@ -170,10 +170,9 @@ export class RiseExplainer {
 
 /** The registry's entry for a RISE method (mask `mode`): RiseExplainer behind the one Explainer contract. */
 export function riseExplainer(name: string, mode: MaskMode, summary: string): Explainer {
-  const { batch, ...rise } = RISE_DEFAULTS;
   return {
     name, family: 'rise', summary, batched: false, progress: 'masks',
-    defaults: { batch, rise: { ...rise, mode } },
+    defaults: { rise: { ...RISE_DEFAULTS, mode } },
     async explain(model, image, o = {}) {
       const r = await new RiseExplainer(model).explain(image, {
         ...o.rise, mode: o.rise?.mode ?? mode, classIndex: oneClass(o.classIndex), batch: o.batch, onProgress: o.onProgress,

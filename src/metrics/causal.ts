@@ -80,7 +80,7 @@ export class CausalMetrics {
     const rank = rankPixels(ctx, mapOnGpu);
     ctx.release(mapOnGpu);
     const n = Math.ceil((H * W) / step);
-    const batch = Math.max(1, Math.min(opts.batch ?? 32, n + 1, this.model.maxBatch(H, W)));
+    const batch = Math.max(1, Math.min(opts.batch ?? this.model.defaultBatch(H, W), n + 1, this.model.maxBatch(H, W)));
     await this.model.prepare([batch, ...input.shape.slice(1)]);
     const results: CausalResult[] = [];
     for (const metric of metrics) {

@@ -221,6 +221,22 @@ export class ResNet {
     return { logits: { shape, data: logits }, probabilities: probabilities && { shape, data: probabilities } };
   }
 
+  /**
+   * The batch of the scoring forwards (RISE, Abs-CAM Final, Score-CAM, insertion/deletion) when the
+   * caller gives none, from the adapter's limits: the largest power of two up to 64 whose working
+   * set — about 4 activations of the largest size live at once per image, plus the tuned convs'
+   * bounded temporaries — fits in min(maxBufferSize, 512 MiB), and whose largest activation fits
+   * one binding. WebGPU does not say how much memory a device has; maxBufferSize is what it does
+   * say, and 512 MiB keeps a browser tab or a small GPU comfortable. ResNet-18: 32 at 224, 64 at
+   * 112 and below; 16 at 224 where buffers are capped at 256 MiB.
+   */
+  defaultBatch(h: number, w: number): number {
+    const perImage = 4 * 4 * this.largestActivation(h, w);
+    const budget = Math.min(this.ctx.limits.maxBufferSize, 512 * 2 ** 20);
+    const fit = Math.min(64, Math.floor(budget / perImage), this.maxBatch(h, w));
+    return fit < 1 ? 1 : 2 ** Math.floor(Math.log2(fit));
+  }
+
   /** The largest batch whose biggest activation fits one storage binding. */
   maxBatch(h: number, w: number): number {
     const perImage = 4 * this.largestActivation(h, w);

@@ -17,28 +17,10 @@
 // Kernel size, stride, padding and the epilogue are override constants; PX and CO4 size register
 // arrays, so they are module constants that the pipeline cache specialises (PipelineKey.defines).
 
-override KH: u32 = 3u;
-override KW: u32 = 3u;
-override STRIDE: u32 = 1u;
-override PAD: u32 = 1u;
-override RELU: bool = false;
-override RESIDUAL: bool = false;
+// #include conv_io
 override WG: u32 = 64u;
 const PX: u32 = 4u;
 const CO4: u32 = 1u;
-
-struct Params {
-  batch: u32, cin: u32, h: u32, w: u32,
-  cout: u32, ho: u32, wo: u32, cout4: u32,
-  tiles: u32, groups: u32, _p1: u32, _p2: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> weight: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> scaleShift: array<vec4<f32>>; // [cout4] scale, then [cout4] shift
-@group(0) @binding(3) var<storage, read> res: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<uniform> p: Params;
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

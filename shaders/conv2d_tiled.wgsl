@@ -11,26 +11,8 @@
 // global load feeds 64 FMAs across the workgroup. On lavapipe the two barriers per step cost more
 // than that saves; the tuner (conv-tuner.ts) measures it per adapter.
 
-override KH: u32 = 3u;
-override KW: u32 = 3u;
-override STRIDE: u32 = 1u;
-override PAD: u32 = 1u;
-override RELU: bool = false;
-override RESIDUAL: bool = false;
+// #include conv_io
 const KT: u32 = 16u;
-
-struct Params {
-  batch: u32, cin: u32, h: u32, w: u32,
-  cout: u32, ho: u32, wo: u32, cout4: u32,
-  tiles: u32, groups: u32, _p1: u32, _p2: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> weight: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> scaleShift: array<vec4<f32>>; // [cout4] scale, then [cout4] shift
-@group(0) @binding(3) var<storage, read> res: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<uniform> p: Params;
 
 var<workgroup> ws: array<vec4<f32>, 256>; // [KT][16 vec4 of channels]
 var<workgroup> xs: array<vec4<f32>, 256>; // [KT][16 vec4 of pixels]

@@ -12,10 +12,7 @@
 // than that saves; the tuner (conv-tuner.ts) measures it per adapter.
 
 // #include conv_io
-const KT: u32 = 16u;
-
-var<workgroup> ws: array<vec4<f32>, 256>; // [KT][16 vec4 of channels]
-var<workgroup> xs: array<vec4<f32>, 256>; // [KT][16 vec4 of pixels]
+// #include tile_gemm
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -61,18 +58,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let idx = base[q] + ci * plane + u32(iy) * p.w + u32(ix);
       xv[q] = select(0.0, x[select(0u, idx, ok)], ok);
     }
-    ws[lin] = wv;
-    xs[lin] = xv;
-    workgroupBarrier();
-    for (var kk = 0u; kk < KT; kk++) {
-      let a = ws[kk * 16u + lid.y];
-      let b = xs[kk * 16u + lid.x];
-      acc[0] += a.x * b;
-      acc[1] += a.y * b;
-      acc[2] += a.z * b;
-      acc[3] += a.w * b;
-    }
-    workgroupBarrier();
+    tile_step(lin, wv, xv, lid.y, lid.x, &acc);
   }
 
   let cq = g * 16u + lid.y;

@@ -135,9 +135,7 @@ fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 // channel); KT input channels of U and V at a time are staged in workgroup memory, one vec4 per
 // invocation each, so every global load feeds 64 FMAs across the workgroup instead of one lane's.
 // On lavapipe the barriers cost more than the loads they save (the tuner measures it per adapter).
-const KT: u32 = 16u;
-var<workgroup> us: array<vec4<f32>, 256>; // [KT][16 vec4 of channels]
-var<workgroup> vs: array<vec4<f32>, 256>; // [KT][16 vec4 of tiles]
+// #include tile_gemm
 
 @compute @workgroup_size(16, 16, 1)
 fn gemm_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -157,18 +155,7 @@ fn gemm_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     var uu = vec4<f32>(0.0);
     if (ci < q.cin && loadT4 < q.t4) { vv = v[(xi * q.cin + ci) * q.t4 + loadT4]; }
     if (ci < q.cin && loadCq < q.cout4) { uu = u[(xi * q.cin + ci) * q.cout4 + loadCq]; }
-    vs[lin] = vv;
-    us[lin] = uu;
-    workgroupBarrier();
-    for (var k = 0u; k < KT; k++) {
-      let a = us[k * 16u + lid.y];
-      let b = vs[k * 16u + lid.x];
-      acc[0] += a.x * b;
-      acc[1] += a.y * b;
-      acc[2] += a.z * b;
-      acc[3] += a.w * b;
-    }
-    workgroupBarrier();
+    tile_step(lin, uu, vv, lid.y, lid.x, &acc);
   }
   let t4 = block * 16u + lid.x;
   if (t4 >= q.t4) { return; }

@@ -3,7 +3,7 @@
 // each dispatch.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { GpuContext } from '../src/gpu/context.js';
+import { GpuContext, packUniforms } from '../src/gpu/context.js';
 import { bucketSize } from '../src/gpu/buffer-pool.js';
 import { u32Params } from '../src/kernels/grid.js';
 import { softmax } from '../src/kernels/softmax.js';
@@ -80,6 +80,17 @@ test('device loss gives a clear error', async () => {
   await ctx.device.lost;
   assert.throws(() => victim.tensor([4]), /GPU device lost \(destroyed/);
   await ctx.close();
+});
+
+test('named uniforms are packed in the order and types of the shader\'s struct Params; an unknown name is refused', () => {
+  // rise.wgsl: batch, classes, pixels, classFrom, groupSize, masks (u32), p1 (f32), accumulate (u32).
+  const bytes = packUniforms('rise', { pixels: 7, p1: 0.25, accumulate: 1 });
+  const view = new DataView(bytes.buffer);
+  assert.is(bytes.byteLength, 32);
+  assert.equal([0, 1, 2, 3, 4, 5].map((i) => view.getUint32(4 * i, true)), [0, 0, 7, 0, 0, 0]);
+  assert.is(view.getFloat32(24, true), 0.25);
+  assert.is(view.getUint32(28, true), 1);
+  assert.throws(() => packUniforms('rise', { pixel: 7 }), /no uniform pixel in rise \(it has: batch, classes, pixels, classFrom, groupSize, masks, p1, accumulate\)/);
 });
 
 test.after(closeGpu);

@@ -12,6 +12,7 @@ import { numel, type HostTensor } from '../io/tensor.js';
 import { acquireBrowserDevice, acquireNodeDevice, type AcquiredDevice } from './acquire.js';
 import { BufferPool } from './buffer-pool.js';
 import { PipelineCache, pipelineLabel, type PipelineKey } from './pipelines.js';
+import { UNIFORMS } from './wgsl.generated.js';
 import { TimestampProfiler, type KernelTime } from './profiler.js';
 import { FileTuneStore, MemoryTuneStore, type TuneStore } from './tune-cache.js';
 import type { GpuTensor } from './tensor.js';
@@ -23,11 +24,34 @@ export interface Dispatch {
   pipeline: PipelineKey;
   /** Storage buffers, bound at 0..n-1 in order. */
   buffers: (GpuTensor | GPUBuffer)[];
-  /** Uniform block, bound at n (after the buffers); at most 256 bytes. */
-  params?: ArrayBufferView;
+  /**
+   * Uniform block, bound at n (after the buffers); at most 256 bytes. Either raw bytes, or values
+   * by field name of the shader's `struct Params`, packed in its order and types (from the build's
+   * UNIFORMS). Fields not given are 0 — entry points of one shader share its struct and each reads
+   * its own fields — and a name the struct lacks is an error naming the fields it has.
+   */
+  params?: ArrayBufferView | Readonly<Record<string, number>>;
   workgroups: [number, number?, number?];
   /** Shown in errors and profiles; defaults to the pipeline's label. */
   label?: string;
+}
+
+/** Named uniform values → the bytes of the shader's `struct Params` (16-byte aligned). */
+export function packUniforms(shader: string, values: Readonly<Record<string, number>>, label = shader): Uint8Array {
+  const fields = UNIFORMS[shader];
+  if (!fields || fields.length === 0) throw new Error(`${label}: shader ${shader} declares no struct Params`);
+  const names = fields.map(([n]) => n);
+  const unknown = Object.keys(values).filter((k) => !names.includes(k));
+  if (unknown.length) throw new Error(`${label}: no uniform ${unknown.join(', ')} in ${shader} (it has: ${names.filter((n) => !n.startsWith('_')).join(', ')})`);
+  const bytes = new Uint8Array(Math.ceil(fields.length / 4) * 16);
+  const view = new DataView(bytes.buffer);
+  fields.forEach(([name, type], i) => {
+    const v = values[name];
+    if (type === 'f32') view.setFloat32(4 * i, v ?? 0, true);
+    else if (type === 'i32') view.setInt32(4 * i, v ?? 0, true);
+    else view.setUint32(4 * i, v ?? 0, true);
+  });
+  return bytes;
 }
 
 export class GpuContext {
@@ -146,9 +170,10 @@ export class GpuContext {
       'buffer' in b ? { binding: i, resource: { buffer: b.buffer, size: b.bytes } } : { binding: i, resource: { buffer: b } },
     );
     if (d.params) {
-      if (d.params.byteLength > UNIFORM_BYTES) throw new Error(`${label}: uniform block too large`);
+      const bytes = ArrayBuffer.isView(d.params) ? d.params : packUniforms(d.pipeline.shader, d.params, label);
+      if (bytes.byteLength > UNIFORM_BYTES) throw new Error(`${label}: uniform block too large`);
       const u = this.uniformBuffer();
-      this.device.queue.writeBuffer(u, 0, d.params.buffer, d.params.byteOffset, d.params.byteLength);
+      this.device.queue.writeBuffer(u, 0, bytes.buffer, bytes.byteOffset, bytes.byteLength);
       entries.push({ binding: d.buffers.length, resource: { buffer: u } });
     }
     const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });

@@ -1,7 +1,7 @@
 /** Insertion/deletion dispatchers (shaders/causal.wgsl): pixel ranking and curve step images. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { grid1d, u32Params } from './grid.js';
+import { grid1d } from './grid.js';
 
 /**
  * rank [P] (u32): each pixel's position when pixels are ordered by saliency descending, ties by
@@ -21,7 +21,7 @@ export function rankPixels(ctx: GpuContext, saliency: GpuTensor): GpuTensor {
       ctx.dispatch({
         pipeline: { shader: 'causal', entryPoint: 'bitonic_step' },
         buffers: [keys, idx],
-        params: u32Params(n, j, k),
+        params: { n, j, k },
         workgroups: grid1d(n, 64, ctx.maxWorkgroupsPerDim),
         label: 'rank.sort',
       });
@@ -31,7 +31,7 @@ export function rankPixels(ctx: GpuContext, saliency: GpuTensor): GpuTensor {
   ctx.dispatch({
     pipeline: { shader: 'causal', entryPoint: 'scatter_rank' },
     buffers: [idx, rank],
-    params: u32Params(n, 0, 0, P),
+    params: { n, pixels: P },
     workgroups: grid1d(P, 64, ctx.maxWorkgroupsPerDim),
     label: 'rank.scatter',
   });
@@ -49,7 +49,7 @@ export function stepImages(ctx: GpuContext, rank: GpuTensor, start: GpuTensor, f
   ctx.dispatch({
     pipeline: { shader: 'causal', entryPoint: 'step_images', constants: { FINISH_ZERO: finish ? 0 : 1 } },
     buffers: [rank, start, finish ?? ctx.dummyBuffer, out],
-    params: u32Params(0, 0, 0, h * w, step, first, count),
+    params: { pixels: h * w, step, first, count },
     workgroups: grid1d(count * 3 * h * w, 64, ctx.maxWorkgroupsPerDim),
     label: 'causal.steps',
   });

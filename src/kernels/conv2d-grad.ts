@@ -9,7 +9,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
-import { grid1d, u32Params } from './grid.js';
+import { grid1d } from './grid.js';
 import { packScaleShift } from './conv2d.js';
 import { winogradApplies, winogradConv2d, winogradWeights, type WinogradM, type WinogradPlan } from './winograd.js';
 
@@ -121,7 +121,7 @@ export function conv2dGradInput(ctx: GpuContext, dy: GpuTensor, conv: ConvGradPa
       constants: { KH: conv.kh, KW: conv.kw, STRIDE: conv.stride, PAD: conv.pad, ADD: opts.addend ? 1 : 0, MASK: opts.mask ? 1 : 0, WG },
     },
     buffers: [dy, conv.weight, opts.addend ?? ctx.dummyBuffer, opts.mask ?? ctx.dummyBuffer, dx],
-    params: u32Params(n, conv.cin, h, w, cout, ho, wo, cin4, tiles, rowTiles),
+    params: { batch: n, cin: conv.cin, h, w, cout, ho, wo, cin4, tiles, rowTiles },
     workgroups: [gx, cin4, gz],
     label: opts.label,
   });

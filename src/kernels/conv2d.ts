@@ -2,7 +2,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
-import { grid1d, u32Params } from './grid.js';
+import { grid1d } from './grid.js';
 import { winogradApplies, winogradConv2d, winogradWeights, type WinogradM } from './winograd.js';
 
 /**
@@ -141,7 +141,7 @@ export function conv2d(ctx: GpuContext, x: GpuTensor, conv: ConvParams, opts: Co
         constants: { KH: conv.kh, KW: conv.kw, STRIDE: conv.stride, PAD: conv.pad, RELU: opts.relu ? 1 : 0, RESIDUAL: opts.residual ? 1 : 0 },
       },
       buffers: [x, conv.weight, conv.scaleShift, opts.residual ?? ctx.dummyBuffer, y],
-      params: u32Params(n, cin, h, w, conv.cout, ho, wo, cout4, blocks, Math.ceil(cout4 / 16)),
+      params: { batch: n, cin, h, w, cout: conv.cout, ho, wo, cout4, tiles: blocks, groups: Math.ceil(cout4 / 16) },
       workgroups: [gx, Math.ceil(cout4 / 16), gz],
       label: opts.label,
     });
@@ -160,7 +160,7 @@ export function conv2d(ctx: GpuContext, x: GpuTensor, conv: ConvParams, opts: Co
       constants: { KH: conv.kh, KW: conv.kw, STRIDE: conv.stride, PAD: conv.pad, RELU: opts.relu ? 1 : 0, RESIDUAL: opts.residual ? 1 : 0, WG: wg },
     },
     buffers: [x, conv.weight, conv.scaleShift, opts.residual ?? ctx.dummyBuffer, y],
-    params: u32Params(n, cin, h, w, conv.cout, ho, wo, cout4, tiles, groups),
+    params: { batch: n, cin, h, w, cout: conv.cout, ho, wo, cout4, tiles, groups },
     workgroups: [gx, groups, gz],
     label: opts.label,
   });

@@ -7,7 +7,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
-import { grid1d, u32Params } from './grid.js';
+import { grid1d } from './grid.js';
 
 export type WinogradM = 2 | 4;
 
@@ -106,7 +106,8 @@ export function winogradConv2d(
   for (let first = 0; first < tiles; first += chunk) {
     const count = Math.min(chunk, tiles - first);
     const t4 = Math.ceil(count / 4);
-    const params = u32Params(n, cin, h, w, tilesH, tilesW, count, t4, cin, cout4, groups, conv.cout, first);
+    const shape = { batch: n, h, w, tilesH, tilesW, tiles: count, t4, cin, cout4, groups, cout: conv.cout, first };
+    const params = { ...shape, c: cin };
     const [tx, tz] = grid1d(count, wg, ctx.maxWorkgroupsPerDim);
     const [gx, gz] = plan.tiled ? grid1d(Math.ceil(t4 / 16), 1, ctx.maxWorkgroupsPerDim) : grid1d(t4, wg, ctx.maxWorkgroupsPerDim);
     ctx.dispatch({
@@ -129,7 +130,7 @@ export function winogradConv2d(
         constants: { WG: wg, RELU: post.relu ? 1 : 0, RESIDUAL: post.residual ? 1 : 0, MASK: post.mask ? 1 : 0 },
       },
       buffers: [mx, conv.scaleShift, post.residual ?? ctx.dummyBuffer, post.mask ?? ctx.dummyBuffer, y],
-      params: u32Params(n, conv.cout, h, w, tilesH, tilesW, count, t4, cin, cout4, groups, conv.cout, first),
+      params: { ...shape, c: conv.cout },
       workgroups: [tx, conv.cout, tz],
       label: `${label}.output`,
     });

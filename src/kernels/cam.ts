@@ -1,7 +1,7 @@
 /** CAM dispatchers (shaders/cam.wgsl): per-channel weights from gradients, weighted channel sums. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { grid1d, u32Params } from './grid.js';
+import { grid1d } from './grid.js';
 
 /** How channel weights come from the gradient G (and A). */
 export type WeightMode = 'abs-mean' | 'mean' | 'gradcam++';
@@ -14,7 +14,7 @@ export function channelWeights(ctx: GpuContext, act: GpuTensor, grad: GpuTensor,
   ctx.dispatch({
     pipeline: { shader: 'cam', entryPoint: 'channel_weights', constants: { MODE: MODE[mode] } },
     buffers: [act, grad, out],
-    params: u32Params(n, k, h * w, k),
+    params: { batch: n, channels: k, hw: h * w, weightStride: k },
     workgroups: [Math.ceil((n * k) / 64)],
     label,
   });
@@ -31,7 +31,7 @@ export function combineChannels(ctx: GpuContext, act: GpuTensor, weights: GpuTen
   ctx.dispatch({
     pipeline: { shader: 'cam', entryPoint: 'combine', constants: { RELU: opts.relu ? 1 : 0 } },
     buffers: [act, weights, out],
-    params: u32Params(n, k, h * w, weights.shape.length === 1 ? 0 : k),
+    params: { batch: n, channels: k, hw: h * w, weightStride: weights.shape.length === 1 ? 0 : k },
     workgroups: grid1d(n * h * w, 64, ctx.maxWorkgroupsPerDim),
     label,
   });

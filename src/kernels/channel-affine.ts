@@ -1,7 +1,7 @@
 /** channel_affine dispatcher (shaders/channel_affine.wgsl): per-channel scale/shift + residual + ReLU. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { grid1d, u32Params } from './grid.js';
+import { grid1d } from './grid.js';
 
 /** `scaleShift` is packed as for conv2d (packScaleShift). */
 export function channelAffine(
@@ -17,7 +17,7 @@ export function channelAffine(
   ctx.dispatch({
     pipeline: { shader: 'channel_affine', constants: { RELU: opts.relu ? 1 : 0, RESIDUAL: opts.residual ? 1 : 0 } },
     buffers: [x, scaleShift, opts.residual ?? ctx.dummyBuffer, y],
-    params: u32Params(total, c, h * w),
+    params: { total, channels: c, hw: h * w },
     workgroups: grid1d(total, 64, ctx.maxWorkgroupsPerDim),
     label,
   });

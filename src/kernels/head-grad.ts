@@ -1,7 +1,7 @@
 /** head_grad dispatcher (shaders/head_grad.wgsl): ∂logit[n, c_n]/∂A through avgpool + fc. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { grid1d, u32Params } from './grid.js';
+import { grid1d } from './grid.js';
 
 /**
  * `features` is the last feature map A [n, k, h, w]; `classes` a u32 buffer of one class per image;
@@ -22,7 +22,7 @@ export function headGrad(
   ctx.dispatch({
     pipeline: { shader: 'head_grad', constants: { MASK: opts.mask ? 1 : 0 } },
     buffers: [fcWeight, classes, features, grad],
-    params: u32Params(n, k, h * w, numClasses),
+    params: { batch: n, channels: k, hw: h * w, classes: numClasses },
     workgroups: grid1d(n * k * h * w, 64, ctx.maxWorkgroupsPerDim),
     label,
   });

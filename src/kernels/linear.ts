@@ -1,7 +1,6 @@
 /** linear dispatcher (shaders/linear.wgsl): [n, in] × W[out, in]ᵀ + b → [n, out]. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { u32Params } from './grid.js';
 
 export interface LinearParams {
   weight: GpuTensor;
@@ -17,7 +16,7 @@ export function linear(ctx: GpuContext, x: GpuTensor, fc: LinearParams, label = 
   ctx.dispatch({
     pipeline: { shader: 'linear' },
     buffers: [x, fc.weight, fc.bias, y],
-    params: u32Params(n, inF, fc.outFeatures),
+    params: { batch: n, inF, outF: fc.outFeatures },
     workgroups: [Math.ceil(fc.outFeatures / 64), n],
     label,
   });

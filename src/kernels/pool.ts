@@ -2,7 +2,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { convOutSize } from './conv2d.js';
-import { grid1d, u32Params } from './grid.js';
+import { grid1d } from './grid.js';
 
 export function maxPool2d(ctx: GpuContext, x: GpuTensor, k = 3, stride = 2, pad = 1, label = 'maxpool'): GpuTensor {
   const [n, c, h, w] = x.shape;
@@ -12,7 +12,7 @@ export function maxPool2d(ctx: GpuContext, x: GpuTensor, k = 3, stride = 2, pad 
   ctx.dispatch({
     pipeline: { shader: 'pool', entryPoint: 'maxpool', constants: { K: k, S: stride, P: pad } },
     buffers: [x, y],
-    params: u32Params(n * c, h, w, ho, wo),
+    params: { planes: n * c, h, w, ho, wo },
     workgroups: grid1d(n * c * ho * wo, 64, ctx.maxWorkgroupsPerDim),
     label,
   });
@@ -26,7 +26,7 @@ export function globalAvgPool(ctx: GpuContext, x: GpuTensor, label = 'avgpool'):
   ctx.dispatch({
     pipeline: { shader: 'pool', entryPoint: 'avgpool' },
     buffers: [x, y],
-    params: u32Params(n * c, h, w, 1, 1),
+    params: { planes: n * c, h, w, ho: 1, wo: 1 },
     workgroups: [Math.ceil((n * c) / 64)],
     label,
   });
@@ -46,7 +46,7 @@ export function maxPool2dGrad(ctx: GpuContext, x: GpuTensor, dy: GpuTensor, opts
   ctx.dispatch({
     pipeline: { shader: 'pool', entryPoint: 'maxpool_grad', constants: { K: k, S: stride, P: pad, MASK: opts.mask ? 1 : 0 } },
     buffers: [x, dy, dx],
-    params: u32Params(n * c, h, w, ho, wo),
+    params: { planes: n * c, h, w, ho, wo },
     workgroups: grid1d(n * c * h * w, 64, ctx.maxWorkgroupsPerDim),
     label,
   });

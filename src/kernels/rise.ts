@@ -9,11 +9,9 @@ export interface RiseNorm {
   p1: number;
 }
 
-function params(v: { batch?: number; classes?: number; pixels: number; classFrom?: number; groupSize?: number; masks?: number; p1?: number; accumulate?: boolean }): Uint32Array {
-  const u = new Uint32Array(8);
-  u.set([v.batch ?? 0, v.classes ?? 0, v.pixels, v.classFrom ?? 0, v.groupSize ?? 1, v.masks ?? 0, 0, v.accumulate ? 1 : 0]);
-  new Float32Array(u.buffer)[6] = v.p1 ?? 0;
-  return u;
+/** rise.wgsl's Params by name (groupSize 1 unless given; accumulate as 0/1). */
+function params(v: { batch?: number; classes?: number; pixels: number; classFrom?: number; groupSize?: number; masks?: number; p1?: number; accumulate?: boolean }): Record<string, number> {
+  return { ...v, groupSize: v.groupSize ?? 1, accumulate: v.accumulate ? 1 : 0 } as Record<string, number>;
 }
 
 /**

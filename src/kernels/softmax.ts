@@ -1,7 +1,6 @@
 /** softmax dispatcher (shaders/softmax.wgsl): softmax over the last dimension of [rows, cols]. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { u32Params } from './grid.js';
 
 export function softmax(ctx: GpuContext, x: GpuTensor, label = 'softmax'): GpuTensor {
   const cols = x.shape[x.shape.length - 1];
@@ -10,7 +9,7 @@ export function softmax(ctx: GpuContext, x: GpuTensor, label = 'softmax'): GpuTe
   ctx.dispatch({
     pipeline: { shader: 'softmax' },
     buffers: [x, y],
-    params: u32Params(rows, cols),
+    params: { rows, cols },
     workgroups: [Math.ceil(rows / 64)],
     label,
   });

@@ -23,7 +23,7 @@ test('channel weights: mean |G|, mean G, Grad-CAM++ (zeros in G included)', asyn
       const sumA = A.subarray(c * hw, (c + 1) * hw).reduce((s, v) => s + v, 0);
       if (mode === 'abs-mean') ref[c] = g.reduce((s, v) => s + Math.abs(v), 0) / hw;
       else if (mode === 'mean') ref[c] = g.reduce((s, v) => s + v, 0) / hw;
-      else ref[c] = g.reduce((s, v) => s + (v === 0 ? 0 : ((v * v) / (2 * v * v + sumA * v ** 3 + 1e-7)) * Math.max(v, 0)), 0);
+      else ref[c] = g.reduce((s, v) => s + (v === 0 ? 0 : ((v * v) / (2 * v * v + sumA * v ** 3 + 1e-6)) * Math.max(v, 0)), 0);
     }
     assertClose(got.data, ref, 1e-6, 1e-5, `channel weights ${mode}`);
   }

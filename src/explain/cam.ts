@@ -5,7 +5,7 @@
  *   Abs-CAM Final  M_k = normalise(upsample(w_k·A_k));  y_k = |logit_c(x ⊙ M_k)|;
  *                  saliency = ReLU(Σ_k y_k·M_k)   (not normalised)
  *   Grad-CAM       w_k = mean G_k;  cam = ReLU(Σ_k w_k·A_k) → upsample → normalise
- *   Grad-CAM++     w_k = Σ_hw α·ReLU(G), α = G²/(2G² + Σ_hw A·G³ + 1e-7) → as Grad-CAM
+ *   Grad-CAM++     w_k = Σ_hw α·ReLU(G), α = G²/(2G² + Σ_hw A·G³ + 1e-6) → as Grad-CAM
  *   Score-CAM      M_k = normalise(upsample(A_k));  w = softmax_k(logit_c(x ⊙ M_k));
  *                  cam = ReLU(Σ_k w_k·A_k) → upsample → normalise
  *

@@ -65,6 +65,24 @@ test('bilinear upsample (PyTorch align_corners=False): up, down, odd, a plane ra
   }
 });
 
+test('bilinear upsample, align_corners=True (UpsamplingBilinear2d): odd sizes, up, down, to 1, batch x planes, a plane range', async () => {
+  const ctx = await gpu();
+  for (const [n, k, h, w] of [[2, 3, 7, 5], [3, 2, 1, 9], [2, 2, 13, 11]]) {
+    const src = randomArray(n * k * h * w, rand);
+    const gSrc = ctx.upload({ shape: [n, k, h, w], data: src });
+    for (const [H, W] of [[31, 17], [3, 4], [1, 5], [h, w]]) {
+      for (const [from, planes] of [[0, n * k], [1, n * k - 2]]) {
+        const got = await ctx.read(upsampleBilinear(ctx, gSrc, H, W, { fromPlane: from, planes, alignCorners: true }));
+        const ref = new Float64Array(planes * H * W);
+        for (let p = 0; p < planes; p++) ref.set(upsampleRef(src.subarray((p + from) * h * w, (p + from + 1) * h * w), h, w, H, W, true), p * H * W);
+        // abs 4e-6: the kernel's source coordinate d·(in − 1)/(out − 1) is float32 (as PyTorch's
+        // float32 kernel), off by up to ~12·2⁻²³ at 13 rows, times neighbour differences up to 2.
+        assertClose(got.data, ref, 4e-6, 1e-5, `align-corners upsample ${n}x${k}x${h}x${w} to ${H}x${W}, planes ${from}+${planes}`);
+      }
+    }
+  }
+});
+
 test('min-max normalise per plane (planes smaller and larger than a workgroup)', async () => {
   const ctx = await gpu();
   for (const [planes, h, w] of [[3, 5, 7], [2, 41, 33]]) {

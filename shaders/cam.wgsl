@@ -3,8 +3,8 @@
 //   channel_weights: one invocation per (n, k), summing over the h·w plane in order:
 //     MODE 0 (Abs-CAM):   w = mean |G|
 //     MODE 1 (Grad-CAM):  w = mean G
-//     MODE 2 (Grad-CAM++, closed form with exp(score)): α = G² / (2G² + (Σ_hw A)·G³ + 1e-7),
-//                         0 where G = 0;  w = Σ_hw α·max(G, 0)
+//     MODE 2 (Grad-CAM++, closed form with exp(score)): α = G² / (2G² + (Σ_hw A)·G³ + 1e-6),
+//                         0 where G = 0;  w = Σ_hw α·max(G, 0)  (eps 1e-6 as pytorch-grad-cam)
 //   combine: one invocation per (n, pixel): cam = Σ_k w[n, k]·A[n, k, pixel], ReLU if RELU.
 //            Binding 1 holds the weights; WEIGHT_STRIDE 0 lets one weight vector serve every image.
 
@@ -31,7 +31,7 @@ fn channel_weights(@builtin(global_invocation_id) gid: vec3<u32>) {
       let g = second[base + i];
       if (g != 0.0) {
         let g2 = g * g;
-        s += g2 / (2.0 * g2 + sumA * g2 * g + 1e-7) * max(g, 0.0);
+        s += g2 / (2.0 * g2 + sumA * g2 * g + 1e-6) * max(g, 0.0);
       }
     }
   } else {

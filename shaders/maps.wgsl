@@ -2,8 +2,11 @@
 //
 //   upsample: bilinear resize [planes, h, w] → [planes, H, W] as PyTorch's F.interpolate(mode=
 //     'bilinear', align_corners=False): source = (dst + 0.5)·(in/out) − 0.5, clamped at 0, the
-//     upper neighbour clamped to the edge. Planes are read from `srcOffset` on; with SCALE each
-//     plane is multiplied by scale[scaleOffset + plane] first (Abs-CAM Final's w_k·A_k).
+//     upper neighbour clamped to the edge. With ALIGN_CORNERS, as align_corners=True (PyTorch's
+//     UpsamplingBilinear2d, which pytorch-grad-cam's Score-CAM uses for its masks): source =
+//     dst·(in − 1)/(out − 1), 0 when out = 1, so the corner pixels of input and output coincide.
+//     Planes are read from `srcOffset` on; with SCALE each plane is multiplied by
+//     scale[scaleOffset + plane] first (Abs-CAM Final's w_k·A_k).
 //   minmax_normalize: (v − min) / (max − min + 1e-8) per plane, in place. One workgroup per plane:
 //     each invocation reduces a strided slice, then a tree reduction in workgroup memory.
 //   mask_image: out[m, c, y, x] = image[imageOffset + (c, y, x)] · mask[m, y, x] for 3 channels.
@@ -11,6 +14,7 @@
 //     acc holds, RELU clamps the total at 0 (set on the last call).
 
 override SCALE: bool = false;
+override ALIGN_CORNERS: bool = false;
 override ACCUMULATE: bool = false;
 override RELU: bool = false;
 
@@ -31,8 +35,18 @@ fn upsample(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   if (i >= p.planes * outHW) { return; }
   let plane = i / outHW;
   let r = i % outHW;
-  let sy = max((f32(r / p.outW) + 0.5) * (f32(p.h) / f32(p.outH)) - 0.5, 0.0);
-  let sx = max((f32(r % p.outW) + 0.5) * (f32(p.w) / f32(p.outW)) - 0.5, 0.0);
+  var sy: f32;
+  var sx: f32;
+  if (ALIGN_CORNERS) {
+    // PyTorch's scale (in − 1)/(out − 1), computed first, then times the destination index.
+    let scaleY = select(0.0, f32(p.h - 1u) / f32(p.outH - 1u), p.outH > 1u);
+    let scaleX = select(0.0, f32(p.w - 1u) / f32(p.outW - 1u), p.outW > 1u);
+    sy = f32(r / p.outW) * scaleY;
+    sx = f32(r % p.outW) * scaleX;
+  } else {
+    sy = max((f32(r / p.outW) + 0.5) * (f32(p.h) / f32(p.outH)) - 0.5, 0.0);
+    sx = max((f32(r % p.outW) + 0.5) * (f32(p.w) / f32(p.outW)) - 0.5, 0.0);
+  }
   let y0 = min(u32(sy), p.h - 1u);
   let x0 = min(u32(sx), p.w - 1u);
   let y1 = min(y0 + 1u, p.h - 1u);

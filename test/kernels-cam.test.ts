@@ -23,7 +23,7 @@ test('channel weights: mean |G|, mean G, Grad-CAM++ (zeros in G included)', asyn
       const sumA = A.subarray(c * hw, (c + 1) * hw).reduce((s, v) => s + v, 0);
       if (mode === 'abs-mean') ref[c] = g.reduce((s, v) => s + Math.abs(v), 0) / hw;
       else if (mode === 'mean') ref[c] = g.reduce((s, v) => s + v, 0) / hw;
-      else ref[c] = g.reduce((s, v) => s + (v === 0 ? 0 : ((v * v) / (2 * v * v + sumA * v ** 3 + 1e-7)) * Math.max(v, 0)), 0);
+      else ref[c] = g.reduce((s, v) => s + (v === 0 ? 0 : ((v * v) / (2 * v * v + sumA * v ** 3 + 1e-6)) * Math.max(v, 0)), 0);
     }
     assertClose(got.data, ref, 1e-6, 1e-5, `channel weights ${mode}`);
   }
@@ -62,6 +62,24 @@ test('bilinear upsample (PyTorch align_corners=False): up, down, odd, a plane ra
     const ref = new Float64Array(3 * H * W);
     for (let p = 0; p < 3; p++) ref.set(upsampleRef(src.subarray((p + 1) * h * w, (p + 2) * h * w), h, w, H, W).map((v) => v * scale[p + 1]), p * H * W);
     assertClose(got.data, ref, 1e-6, 1e-5, `upsample to ${H}x${W}`);
+  }
+});
+
+test('bilinear upsample, align_corners=True (UpsamplingBilinear2d): odd sizes, up, down, to 1, batch x planes, a plane range', async () => {
+  const ctx = await gpu();
+  for (const [n, k, h, w] of [[2, 3, 7, 5], [3, 2, 1, 9], [2, 2, 13, 11]]) {
+    const src = randomArray(n * k * h * w, rand);
+    const gSrc = ctx.upload({ shape: [n, k, h, w], data: src });
+    for (const [H, W] of [[31, 17], [3, 4], [1, 5], [h, w]]) {
+      for (const [from, planes] of [[0, n * k], [1, n * k - 2]]) {
+        const got = await ctx.read(upsampleBilinear(ctx, gSrc, H, W, { fromPlane: from, planes, alignCorners: true }));
+        const ref = new Float64Array(planes * H * W);
+        for (let p = 0; p < planes; p++) ref.set(upsampleRef(src.subarray((p + from) * h * w, (p + from + 1) * h * w), h, w, H, W, true), p * H * W);
+        // abs 4e-6: the kernel's source coordinate d·(in − 1)/(out − 1) is float32 (as PyTorch's
+        // float32 kernel), off by up to ~12·2⁻²³ at 13 rows, times neighbour differences up to 2.
+        assertClose(got.data, ref, 4e-6, 1e-5, `align-corners upsample ${n}x${k}x${h}x${w} to ${H}x${W}, planes ${from}+${planes}`);
+      }
+    }
   }
 });
 

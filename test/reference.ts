@@ -124,10 +124,16 @@ export function maxPoolGradRef(x: ArrayLike<number>, [n, c, h, w]: number[], dy:
   return dx;
 }
 
-/** PyTorch F.interpolate(mode='bilinear', align_corners=False) of one plane, in float64. */
-export function upsampleRef(src: ArrayLike<number>, h: number, w: number, H: number, W: number): Float64Array {
+/**
+ * PyTorch F.interpolate(mode='bilinear') of one plane, in float64: align_corners=False (half-pixel
+ * centres, clamped at 0) by default, or align_corners=True (source = dst·(in − 1)/(out − 1), 0 for
+ * an output of 1), as UpsamplingBilinear2d.
+ */
+export function upsampleRef(src: ArrayLike<number>, h: number, w: number, H: number, W: number, alignCorners = false): Float64Array {
   const out = new Float64Array(H * W);
-  const src1 = (d: number, inSize: number, outSize: number) => Math.max((d + 0.5) * (inSize / outSize) - 0.5, 0);
+  const src1 = alignCorners
+    ? (d: number, inSize: number, outSize: number) => (outSize > 1 ? (d * (inSize - 1)) / (outSize - 1) : 0)
+    : (d: number, inSize: number, outSize: number) => Math.max((d + 0.5) * (inSize / outSize) - 0.5, 0);
   for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
     const sy = src1(y, h, H);
     const sx = src1(x, w, W);

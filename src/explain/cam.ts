@@ -5,12 +5,13 @@
  *   Abs-CAM Final  M_k = normalise(upsample(w_k·A_k));  y_k = |logit_c(x ⊙ M_k)|;
  *                  saliency = ReLU(Σ_k y_k·M_k)   (not normalised)
  *   Grad-CAM       w_k = mean G_k;  cam = ReLU(Σ_k w_k·A_k) → upsample → normalise
- *   Grad-CAM++     w_k = Σ_hw α·ReLU(G), α = G²/(2G² + Σ_hw A·G³ + 1e-7) → as Grad-CAM
- *   Score-CAM      M_k = normalise(upsample(A_k));  w = softmax_k(logit_c(x ⊙ M_k));
+ *   Grad-CAM++     w_k = Σ_hw α·ReLU(G), α = G²/(2G² + Σ_hw A·G³ + 1e-6) → as Grad-CAM
+ *   Score-CAM      M_k = normalise(upsample_ac(A_k));  w = softmax_k(logit_c(x ⊙ M_k));
  *                  cam = ReLU(Σ_k w_k·A_k) → upsample → normalise
  *
  * A is the tap's value, G = ∂logit_c/∂A (model/gradient.ts); upsampling is bilinear with
- * align_corners=False; normalise is (v − min)/(max − min + 1e-8). Abs-CAM Final and Score-CAM
+ * align_corners=False, except upsample_ac (Score-CAM's channel masks only): align_corners=True, as
+ * pytorch-grad-cam's score_cam.py (UpsamplingBilinear2d); normalise is (v − min)/(max − min + 1e-8). Abs-CAM Final and Score-CAM
  * score one masked image per channel: the channel maps, the masked inputs and the forwards are
  * made on the GPU in batches of `batch` channels, so peak memory holds one batch, whatever the
  * channel count.
@@ -153,7 +154,8 @@ export class CamExplainer {
     return { map: acc, passes: K };
   }
 
-  /** Score-CAM for image i of x: softmax over channels of logit_c(x ⊙ M_k) weighs A_k. */
+  /** Score-CAM for image i of x: softmax over channels of logit_c(x ⊙ M_k) weighs A_k;
+   *  the masks are upsampled with align_corners=True, the final map as every method's. */
   private async scoreCamOne(x: GpuTensor, i: number, act: GpuTensor, cls: number, opts: CamOptions) {
     const ctx = this.ctx;
     const [, K, h, w] = act.shape;
@@ -162,7 +164,7 @@ export class CamExplainer {
     const one = ctx.tensor([1, K, h, w], 'scorecam.act');
     ctx.copy(act, i * one.bytes, one, 0, one.bytes);
     await this.maskedForwards(x, i, K, opts, (from, count) =>
-      upsampleBilinear(ctx, act, H, W, { fromPlane: i * K + from, planes: count, label: 'scorecam.maps' }),
+      upsampleBilinear(ctx, act, H, W, { fromPlane: i * K + from, planes: count, alignCorners: true, label: 'scorecam.maps' }),
     (_maps, logits, from) => gatherScores(ctx, logits, cls, scores, from, 'logit'));
     const weights = softmax(ctx, scores, 'scorecam.softmax');
     const cam = combineChannels(ctx, one, weights, { relu: true });

@@ -10,10 +10,15 @@ export interface UpsampleOptions {
   /** Multiply plane i by scale[scaleFrom + i] (before interpolation, as w_k·A_k). */
   scale?: GpuTensor;
   scaleFrom?: number;
+  /**
+   * align_corners=True (PyTorch's UpsamplingBilinear2d: corner pixels coincide) instead of the
+   * default half-pixel align_corners=False. Only Score-CAM's channel masks use it, as pytorch-grad-cam.
+   */
+  alignCorners?: boolean;
   label?: string;
 }
 
-/** Bilinear resize of planes (PyTorch F.interpolate, align_corners=False); src is [..., h, w]. */
+/** Bilinear resize of planes (PyTorch F.interpolate, align_corners=False unless alignCorners); src is [..., h, w]. */
 export function upsampleBilinear(ctx: GpuContext, src: GpuTensor, outH: number, outW: number, opts: UpsampleOptions = {}): GpuTensor {
   const h = src.shape[src.shape.length - 2];
   const w = src.shape[src.shape.length - 1];
@@ -24,7 +29,7 @@ export function upsampleBilinear(ctx: GpuContext, src: GpuTensor, outH: number, 
   const label = opts.label ?? 'upsample';
   const out = ctx.tensor([planes, outH, outW], label);
   ctx.dispatch({
-    pipeline: { shader: 'maps', entryPoint: 'upsample', constants: { SCALE: opts.scale ? 1 : 0 } },
+    pipeline: { shader: 'maps', entryPoint: 'upsample', constants: { SCALE: opts.scale ? 1 : 0, ALIGN_CORNERS: opts.alignCorners ? 1 : 0 } },
     buffers: [src, opts.scale ?? ctx.dummyBuffer, out],
     params: u32Params(planes, h, w, outH, outW, from * h * w, opts.scaleFrom ?? 0),
     workgroups: grid1d(planes * outH * outW, 64, ctx.maxWorkgroupsPerDim),

@@ -5,7 +5,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GpuContext, packUniforms } from '../src/gpu/context.js';
 import { bucketSize } from '../src/gpu/buffer-pool.js';
-import { u32Params } from '../src/kernels/grid.js';
 import { softmax } from '../src/kernels/softmax.js';
 import { GpuValidationError, XaiError } from '../src/errors.js';
 import { closeGpu, gpu } from './helpers.js';
@@ -15,7 +14,7 @@ test('a validation error surfaces at the next readback and names the kernel', as
   const x = ctx.upload({ shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) });
   const y = ctx.tensor([2, 3]);
   // The softmax pipeline wants (x, y, params); binding x twice, read-only and read-write, is invalid.
-  ctx.dispatch({ pipeline: { shader: 'softmax' }, buffers: [x, x], params: u32Params(2, 3), workgroups: [1], label: 'broken-softmax' });
+  ctx.dispatch({ pipeline: { shader: 'softmax' }, buffers: [x, x], params: { rows: 2, cols: 3 }, workgroups: [1], label: 'broken-softmax' });
   try {
     await ctx.read(y);
     assert.unreachable('expected a GPU error');

@@ -9,10 +9,3 @@ export function grid1d(count: number, wgSize: number, maxPerDim: number): [numbe
   const y = Math.ceil(groups / maxPerDim);
   return [Math.ceil(groups / y), y];
 }
-
-export function u32Params(...values: number[]): Uint32Array {
-  const n = Math.ceil(values.length / 4) * 4; // uniform blocks are 16-byte aligned
-  const a = new Uint32Array(n);
-  a.set(values);
-  return a;
-}

@@ -1,7 +1,7 @@
 /** Saliency-map dispatchers (shaders/maps.wgsl and scores.wgsl). Plane stacks are [planes, H, W]. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { grid1d, u32Params } from './grid.js';
+import { grid1d } from './grid.js';
 
 export interface UpsampleOptions {
   /** Read `planes` planes starting at plane `fromPlane` of src (default: all of src). */
@@ -31,7 +31,7 @@ export function upsampleBilinear(ctx: GpuContext, src: GpuTensor, outH: number, 
   ctx.dispatch({
     pipeline: { shader: 'maps', entryPoint: 'upsample', constants: { SCALE: opts.scale ? 1 : 0, ALIGN_CORNERS: opts.alignCorners ? 1 : 0 } },
     buffers: [src, opts.scale ?? ctx.dummyBuffer, out],
-    params: u32Params(planes, h, w, outH, outW, from * h * w, opts.scaleFrom ?? 0),
+    params: { planes, h, w, outH, outW, srcOffset: from * h * w, scaleOffset: opts.scaleFrom ?? 0 },
     workgroups: grid1d(planes * outH * outW, 64, ctx.maxWorkgroupsPerDim),
     label,
   });
@@ -46,7 +46,7 @@ export function minMaxNormalize(ctx: GpuContext, t: GpuTensor, label = 'normaliz
   ctx.dispatch({
     pipeline: { shader: 'maps', entryPoint: 'minmax_normalize' },
     buffers: [t],
-    params: u32Params(planes, h, w),
+    params: { planes, h, w },
     workgroups: grid1d(planes, 1, ctx.maxWorkgroupsPerDim),
     label,
   });
@@ -60,7 +60,7 @@ export function maskImage(ctx: GpuContext, image: GpuTensor, index: number, mask
   ctx.dispatch({
     pipeline: { shader: 'maps', entryPoint: 'mask_image' },
     buffers: [image, masks, out],
-    params: u32Params(m, h, w, 0, 0, index * 3 * h * w),
+    params: { planes: m, h, w, srcOffset: index * 3 * h * w },
     workgroups: grid1d(m * 3 * h * w, 64, ctx.maxWorkgroupsPerDim),
     label,
   });
@@ -81,7 +81,7 @@ export function weightedSum(
   ctx.dispatch({
     pipeline: { shader: 'maps', entryPoint: 'weighted_sum', constants: { ACCUMULATE: opts.accumulate ? 1 : 0, RELU: opts.relu ? 1 : 0 } },
     buffers: [maps, score, acc],
-    params: u32Params(m, h, w, 0, 0, 0, opts.scoreFrom ?? 0),
+    params: { planes: m, h, w, scaleOffset: opts.scoreFrom ?? 0 },
     workgroups: grid1d(h * w, 64, ctx.maxWorkgroupsPerDim),
     label: opts.label ?? 'weighted.sum',
   });
@@ -96,7 +96,7 @@ export function gatherScores(ctx: GpuContext, logits: GpuTensor, cls: number, sc
   ctx.dispatch({
     pipeline: { shader: 'scores', constants: { MODE: SCORE_MODE[mode] } },
     buffers: [logits, scores],
-    params: u32Params(rows, classes, cls, offset),
+    params: { rows, classes, cls, offset },
     workgroups: [Math.ceil(rows / 64)],
     label,
   });

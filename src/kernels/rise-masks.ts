@@ -55,10 +55,11 @@ export class MaskGenerator {
     return masks;
   }
 
-  private uniform(first: number, count: number): Uint32Array {
+  private uniform(first: number, count: number): Record<string, number> {
     const p = this.params;
-    const u = new Uint32Array([first, count, p.grid, p.seed, p.height, p.width, p.cellH, p.cellW, p.upH, p.upW, p.bits, p.threshold, 0, 0, 0, 0]);
-    new Float32Array(u.buffer)[12] = p.scale;
-    return u;
+    return {
+      first, count, grid: p.grid, seed: p.seed, height: p.height, width: p.width, cellH: p.cellH, cellW: p.cellW,
+      upH: p.upH, upW: p.upW, bits: p.bits, threshold: p.threshold, scale: p.scale,
+    };
   }
 }

@@ -8,10 +8,11 @@
 // PX output pixels (of the flattened (n, oy, ox) index) × 4·CO4 output channels (CO4 vec4 weight
 // loads, w being stored [ci][ky][kx][co/4] as vec4). One input load feeds 4·CO4 FMAs and one vec4
 // weight load feeds 4·PX. The weight index depends only on the workgroup's channel group, so its
-// loads are uniform across the workgroup; the input loads differ per invocation. On lavapipe (one
-// SIMD lane per invocation) a per-lane load is a gather, the costly part, so tiles deep in
-// channels (PX 1, CO4 4: 16 channels) beat the square 4×4 tile; on a GPU the trade-off differs,
-// which is why PX and CO4 are chosen per adapter by the tuner (src/kernels/conv-tuner.ts).
+// loads are uniform across the workgroup; the input loads differ per invocation (on lavapipe, one
+// SIMD lane per invocation, a per-lane load is a gather). Measured there, 4 pixels × 8 channels
+// (PX 4, CO4 2) is best; tiles deep in channels (PX 1, CO4 4 or 8), though they gather less, were
+// 2× slower (more uniform loads, spilled registers). On a GPU the balance differs, which is why
+// PX and CO4 are chosen per adapter by the tuner (src/kernels/conv-tuner.ts).
 // Taps (ky, kx) are the outer loops and input channels the inner one, so addresses and bounds
 // checks are worked out once per tap; an out-of-bounds tap reads a valid address times 0.
 // Kernel size, stride, padding and the epilogue are override constants; PX and CO4 size register

@@ -19,8 +19,8 @@ struct Params { batch: u32, channels: u32, hw: u32, weightStride: u32 }
 @group(0) @binding(3) var<uniform> p: Params;
 
 @compute @workgroup_size(64)
-fn channel_weights(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let nk = gid.x;
+fn channel_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let nk = gid.x + gid.y * nwg.x * 64u;
   if (nk >= p.batch * p.channels) { return; }
   let base = nk * p.hw;
   var s = 0.0;

@@ -37,8 +37,8 @@ fn maxpool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 }
 
 @compute @workgroup_size(64)
-fn avgpool(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let plane = gid.x;
+fn avgpool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let plane = gid.x + gid.y * nwg.x * 64u;
   if (plane >= p.planes) { return; }
   let n = p.h * p.w;
   let base = plane * n;

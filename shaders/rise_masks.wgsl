@@ -78,9 +78,9 @@ fn fade(t: i32) -> i32 {
 }
 
 @compute @workgroup_size(64)
-fn rise_grid(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn rise_grid(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let cells = p.grid * p.grid;
-  let i = gid.x;
+  let i = gid.x + gid.y * nwg.x * 64u;
   if (i >= p.count * cells) { return; }
   let m = i / cells;
   let cell = i % cells;

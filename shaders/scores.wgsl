@@ -11,8 +11,8 @@ struct Params { rows: u32, classes: u32, cls: u32, offset: u32 }
 @group(0) @binding(2) var<uniform> p: Params;
 
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let row = gid.x;
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * 64u;
   if (row >= p.rows) { return; }
   let b = row * p.classes;
   let l = logits[b + p.cls];

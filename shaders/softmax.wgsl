@@ -8,8 +8,8 @@ struct Params { rows: u32, cols: u32, _p0: u32, _p1: u32 }
 @group(0) @binding(2) var<uniform> p: Params;
 
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let row = gid.x;
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * 64u;
   if (row >= p.rows) { return; }
   let b = row * p.cols;
   var m = -3.402823e38;

@@ -73,6 +73,22 @@ test('unknown tap lists the valid names', async () => {
   assert.throws(() => model.forward(ctx.upload({ shape: [1, 1, 32, 32], data: new Float32Array(1024) })), /1 channels, the model takes 3/);
 });
 
+test('grids folded past the workgroup limit (1 per dimension here) give the same logits and probabilities', async () => {
+  const ctx = await gpu();
+  const model = ResNet.fromStateDict(ctx, loadWeightsFile(`${DIR}resnet18-w8-c5.pth`), 'resnet18-w8-c5');
+  const input = loadNpyFile(`${DIR}resnet18-w8-c5.input-0.npy`);
+  const plain = await model.classify(input);
+  const saved = ctx.maxWorkgroupsPerDim;
+  ctx.maxWorkgroupsPerDim = 1;
+  try {
+    const folded = await model.classify(input);
+    assert.equal(Array.from(folded.logits.data), Array.from(plain.logits.data));
+    assert.equal(Array.from(folded.probabilities.data), Array.from(plain.probabilities.data));
+  } finally {
+    ctx.maxWorkgroupsPerDim = saved;
+  }
+});
+
 test('the default batch follows the adapter\'s limits: a power of two up to 64 whose working set fits', async () => {
   const ctx = await gpu();
   const model = ResNet.fromStateDict(ctx, loadWeightsFile(`${DIR}resnet18-w8-c5.pth`), 'resnet18-w8-c5');

@@ -33,6 +33,19 @@ test('the same seed gives the same masks at batch 1 and batch 64', async () => {
   }
 });
 
+test('the masks are the same with every grid folded past the workgroup limit (1 per dimension)', async () => {
+  const ctx = await gpu();
+  const gen = new MaskGenerator(ctx, maskParams({ height: 24, width: 20, grid: 5, p1: 0.5, mode: 'binary', seed: SEED }));
+  const plain = (await ctx.read(gen.generate(3, 40))).data;
+  const saved = ctx.maxWorkgroupsPerDim;
+  ctx.maxWorkgroupsPerDim = 1;
+  try {
+    assert.equal(Array.from((await ctx.read(gen.generate(3, 40))).data), Array.from(plain));
+  } finally {
+    ctx.maxWorkgroupsPerDim = saved;
+  }
+});
+
 test('mask statistics: values in [0, 1], mean ≈ p1 (binary) / 0.5 (Gaussian), smooth', async () => {
   const ctx = await gpu();
   const N = 400;

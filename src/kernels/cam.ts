@@ -15,7 +15,7 @@ export function channelWeights(ctx: GpuContext, act: GpuTensor, grad: GpuTensor,
     pipeline: { shader: 'cam', entryPoint: 'channel_weights', constants: { MODE: MODE[mode] } },
     buffers: [act, grad, out],
     params: { batch: n, channels: k, hw: h * w, weightStride: k },
-    workgroups: [Math.ceil((n * k) / 64)],
+    workgroups: grid1d(n * k, 64, ctx.maxWorkgroupsPerDim),
     label,
   });
   return out;

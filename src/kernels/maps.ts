@@ -97,7 +97,7 @@ export function gatherScores(ctx: GpuContext, logits: GpuTensor, cls: number, sc
     pipeline: { shader: 'scores', constants: { MODE: SCORE_MODE[mode] } },
     buffers: [logits, scores],
     params: { rows, classes, cls, offset },
-    workgroups: [Math.ceil(rows / 64)],
+    workgroups: grid1d(rows, 64, ctx.maxWorkgroupsPerDim),
     label,
   });
 }

@@ -27,7 +27,7 @@ export function globalAvgPool(ctx: GpuContext, x: GpuTensor, label = 'avgpool'):
     pipeline: { shader: 'pool', entryPoint: 'avgpool' },
     buffers: [x, y],
     params: { planes: n * c, h, w, ho: 1, wo: 1 },
-    workgroups: [Math.ceil((n * c) / 64)],
+    workgroups: grid1d(n * c, 64, ctx.maxWorkgroupsPerDim),
     label,
   });
   return y;

@@ -33,7 +33,7 @@ export class MaskGenerator {
       pipeline: { shader: 'rise_masks', entryPoint: 'rise_grid', constants: { MODE: MODE[this.params.mode] } },
       buffers: [this.table ?? ctx.dummyBuffer, grids, shifts],
       params: this.uniform(first, count),
-      workgroups: [Math.ceil((count * s * s) / 64)],
+      workgroups: grid1d(count * s * s, 64, ctx.maxWorkgroupsPerDim),
       label: 'rise.grid',
     });
     return { grids, shifts };

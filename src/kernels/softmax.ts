@@ -1,6 +1,7 @@
 /** softmax dispatcher (shaders/softmax.wgsl): softmax over the last dimension of [rows, cols]. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
+import { grid1d } from './grid.js';
 
 export function softmax(ctx: GpuContext, x: GpuTensor, label = 'softmax'): GpuTensor {
   const cols = x.shape[x.shape.length - 1];
@@ -10,7 +11,7 @@ export function softmax(ctx: GpuContext, x: GpuTensor, label = 'softmax'): GpuTe
     pipeline: { shader: 'softmax' },
     buffers: [x, y],
     params: { rows, cols },
-    workgroups: [Math.ceil(rows / 64)],
+    workgroups: grid1d(rows, 64, ctx.maxWorkgroupsPerDim),
     label,
   });
   return y;

@@ -48,7 +48,8 @@ export async function tune(argv: string[], log: (s: string) => void): Promise<nu
       const times = c.timesMs ? `  (${Object.entries(c.timesMs).map(([k, ms]) => `${k} ${ms.toFixed(2)} ms`).join(', ')})` : '';
       log(`${c.key}: ${c.variant} [${c.source}]${times}`);
     }
-    log(`tuned ${tuner.choices.size} conv shapes on ${ctx.adapterInfo} in ${((performance.now() - t0) / 1000).toFixed(1)} s; cache: ${ctx.tuneStore.location}`);
+    const timed = [...tuner.choices.values()].filter((c) => c.source === 'tuned').length;
+    log(`${tuner.choices.size} conv shapes on ${ctx.adapterInfo}: ${timed} timed now, ${tuner.choices.size - timed} from the cache, in ${((performance.now() - t0) / 1000).toFixed(1)} s; cache: ${ctx.tuneStore.location}`);
     return 0;
   } finally {
     await ctx.close();

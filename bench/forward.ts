@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { GpuContext } from '../src/gpu/context.js';
 import { ResNet } from '../src/model/resnet.js';
+import { convInputs } from '../src/model/resnet-spec.js';
 import { convOutSize } from '../src/kernels/conv2d.js';
 import { ConvTuner } from '../src/kernels/conv-tuner.js';
 import { DEFAULT_CONV_VARIANT, variantName } from '../src/kernels/conv2d.js';
@@ -30,23 +31,12 @@ const batches = values.batches!.split(',').map(Number);
 
 /** Multiply-adds ×2 of every conv and the fc for one image. */
 function flopsPerImage(model: ResNet, h: number, w: number): number {
-  const s = model.spec;
-  let flops = 0;
-  const conv = (c: { weight: { shape: number[] }; stride: number; pad: number }, H: number, W: number) => {
-    const [co, ci, kh, kw] = c.weight.shape;
-    const ho = convOutSize(H, kh, c.stride, c.pad);
-    const wo = convOutSize(W, kw, c.stride, c.pad);
-    flops += 2 * co * ci * kh * kw * ho * wo;
-    return [ho, wo];
-  };
-  let [H, W] = conv(s.stem, h, w);
-  H = convOutSize(H, 3, 2, 1);
-  W = convOutSize(W, 3, 2, 1);
-  for (const b of s.blocks) {
-    if (b.downsample) conv(b.downsample, H, W);
-    for (const c of b.convs) [H, W] = conv(c, H, W);
+  let flops = 2 * model.spec.featureChannels * model.spec.numClasses;
+  for (const { conv, h: H, w: W } of convInputs(model.spec, h, w)) {
+    const [co, ci, kh, kw] = conv.weight.shape;
+    flops += 2 * co * ci * kh * kw * convOutSize(H, kh, conv.stride, conv.pad) * convOutSize(W, kw, conv.stride, conv.pad);
   }
-  return flops + 2 * s.featureChannels * s.numClasses;
+  return flops;
 }
 
 const ctx = await GpuContext.node();

@@ -17,6 +17,7 @@ import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { GpuContext } from '../src/gpu/context.js';
+import { relToMax } from '../src/io/tensor.js';
 import { ResNet } from '../src/model/resnet.js';
 import { parseResNet } from '../src/model/resnet-spec.js';
 import { randomResNet } from './random-resnet.js';
@@ -47,15 +48,6 @@ const time = async (fn: () => Promise<unknown>) => {
   bench.add('t', fn);
   await bench.run();
   return (bench.tasks[0].result as { latency: { mean: number } }).latency.mean;
-};
-const maxRelDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let err = 0;
-  let max = 0;
-  for (let i = 0; i < b.length; i++) {
-    err = Math.max(err, Math.abs(a[i] - b[i]));
-    max = Math.max(max, Math.abs(b[i]));
-  }
-  return err / max;
 };
 
 // ---- ours ---------------------------------------------------------------------------------------
@@ -94,7 +86,7 @@ if (!skip.has('tfjs')) {
   await tf.ready();
   const forward = resnetTfjs(tf, spec);
   const check = forward(tf.tensor4d(inputOf(1), [1, 3, size, size]));
-  const diff = maxRelDiff(await check.data(), ourLogits!);
+  const diff = relToMax(await check.data(), ourLogits!);
   check.dispose();
   notes.push(`tfjs-backend-webgpu ${tf.version_core}: logits within ${diff.toExponential(1)} of ours (relative to max)`);
   for (const b of batches) {
@@ -117,7 +109,7 @@ if (!skip.has('ort')) {
   const threads = availableParallelism();
   const session = await ort.InferenceSession.create(resnetOnnx(spec, size), { executionProviders: ['cpu'], intraOpNumThreads: threads, graphOptimizationLevel: 'all' });
   const run = async (b: number) => (await session.run({ x: new ort.Tensor('float32', inputOf(b).slice(), [b, 3, size, size]) })).logits.data as Float32Array;
-  const diff = maxRelDiff(await run(1), ourLogits!);
+  const diff = relToMax(await run(1), ourLogits!);
   notes.push(`onnxruntime-node ${ort.env.versions.common}: logits within ${diff.toExponential(1)} of ours; ${threads} threads`);
   for (const b of batches) {
     const ms = await time(() => run(b));

@@ -51,6 +51,13 @@ struct Params {
   first: u32, _p0: u32, _p1: u32, _p2: u32,  // the chunk's first tile
 }
 
+// Tile tg of the chunk's images (tg = first + t): its image n, and the row and column of the top-left
+// output pixel it covers, as (n, y, x).
+fn tileOrigin(tg: u32, tilesH: u32, tilesW: u32) -> vec3<u32> {
+  let per = tilesH * tilesW;
+  return vec3<u32>(tg / per, (tg % per) / tilesW * M, (tg % per) % tilesW * M);
+}
+
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
@@ -61,12 +68,10 @@ fn input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
   let t = gid.x + gid.z * nwg.x * WG;
   let ci = gid.y;
   if (t >= p.tiles || ci >= p.c) { return; }
-  let per = p.tilesH * p.tilesW;
-  let tg = p.first + t;
-  let n = tg / per;
-  let y0 = i32((tg % per) / p.tilesW * M) - 1;
-  let x0 = i32((tg % per) % p.tilesW * M) - 1;
-  let base = (n * p.c + ci) * p.h * p.w;
+  let o = tileOrigin(p.first + t, p.tilesH, p.tilesW);
+  let y0 = i32(o.y) - 1; // the patch starts one pixel up and left: pad 1
+  let x0 = i32(o.z) - 1;
+  let base = (o.x * p.c + ci) * p.h * p.w;
   var d: array<f32, ALPHA * ALPHA>;
   for (var i = 0u; i < ALPHA; i++) {
     for (var j = 0u; j < ALPHA; j++) {
@@ -85,13 +90,13 @@ fn input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     }
   }
   let stride = p.c * 4u * p.t4;
-  var o = ci * 4u * p.t4 + t;
+  var vi = ci * 4u * p.t4 + t;
   for (var i = 0u; i < ALPHA; i++) {
     for (var j = 0u; j < ALPHA; j++) {
       var s = 0.0;
       for (var k = 0u; k < ALPHA; k++) { s += bd[i * ALPHA + k] * bt(j, k); }
-      dst[o] = s;
-      o += stride;
+      dst[vi] = s;
+      vi += stride;
     }
   }
 }
@@ -196,11 +201,10 @@ fn output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   }
   let scale = scaleShift[co];
   let shift = scaleShift[r.cout4 * 4u + co];
-  let per = r.tilesH * r.tilesW;
-  let tg = r.first + t;
-  let n = tg / per;
-  let y0 = (tg % per) / r.tilesW * M;
-  let x0 = (tg % per) % r.tilesW * M;
+  let origin = tileOrigin(r.first + t, r.tilesH, r.tilesW);
+  let n = origin.x;
+  let y0 = origin.y;
+  let x0 = origin.z;
   for (var i = 0u; i < M; i++) {
     for (var j = 0u; j < M; j++) {
       let oy = y0 + i;

@@ -4,6 +4,7 @@
  */
 import * as assert from 'uvu/assert';
 import { GpuContext } from '../src/gpu/context.js';
+import { relToMax as relToMaxOf } from '../src/io/tensor.js';
 
 export const SEED = Number(process.env.TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
@@ -46,16 +47,10 @@ export function assertClose(got: ArrayLike<number>, ref: ArrayLike<number>, abs:
   }
 }
 
-/** max |got − ref| / max |ref|: error relative to the reference's largest magnitude. */
+/** max |got − ref| / max |ref| (src/io/tensor.ts), after checking that the lengths agree. */
 export function relToMax(got: ArrayLike<number>, ref: ArrayLike<number>): number {
   assert.is(got.length, ref.length, 'length');
-  let err = 0;
-  let max = 0;
-  for (let i = 0; i < ref.length; i++) {
-    err = Math.max(err, Math.abs(got[i] - ref[i]));
-    max = Math.max(max, Math.abs(ref[i]));
-  }
-  return err / max;
+  return relToMaxOf(got, ref);
 }
 
 let shared: Promise<GpuContext> | null = null;

@@ -1,7 +1,7 @@
 // Backward kernels against float64 CPU references on fresh random data (odd sizes, batch > 1).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { conv2dGradInput, uploadConvGrad } from '../src/kernels/conv2d-grad.js';
+import { conv2dGradInput, forceGatherGradients, uploadConvGrad } from '../src/kernels/conv2d-grad.js';
 import { maxPool2dGrad } from '../src/kernels/pool.js';
 import { headGrad } from '../src/kernels/head-grad.js';
 import { assertClose, closeGpu, gpu, randomArray, rng } from './helpers.js';
@@ -10,6 +10,16 @@ import { conv2dGradRef, maxPoolGradRef } from './reference.js';
 const rand = rng();
 const ABS = 2e-5;
 const REL = 1e-5;
+
+/** Records fn's dispatches with every input gradient as the gather (true) or the default choice. */
+function gradientWith<T>(gather: boolean, fn: () => T): T {
+  forceGatherGradients(gather);
+  try {
+    return fn();
+  } finally {
+    forceGatherGradients(false);
+  }
+}
 
 const cases = [
   { name: '3x3/s1/p1', n: 2, ci: 5, co: 7, h: 9, w: 11, k: 3, s: 1, p: 1, add: true, mask: true },
@@ -37,7 +47,7 @@ for (const c of cases) {
     const gdy = ctx.upload({ shape: [c.n, c.co, ho, wo], data: dy });
     // Both kernels where Winograd applies (stride 1, 3×3): the default and the gather.
     for (const gather of params.transposed ? [false, true] : [false]) {
-      const dx = conv2dGradInput(ctx, gdy, params, { inputSize: [c.h, c.w], addend: up(addend), mask: up(mask), gather });
+      const dx = gradientWith(gather, () => conv2dGradInput(ctx, gdy, params, { inputSize: [c.h, c.w], addend: up(addend), mask: up(mask) }));
       assert.equal(dx.shape, [c.n, c.ci, c.h, c.w]);
       assertClose((await ctx.read(dx)).data, ref, ABS, REL, `conv2d grad ${c.name}${gather ? ' (gather)' : ''}`);
     }
@@ -59,7 +69,7 @@ test('conv2d input gradient with the grid folded into z (small workgroup limit),
     ctx.maxWorkgroupsPerDim = 2;
     try {
       for (const gather of [false, true]) {
-        const dx = conv2dGradInput(ctx, gdy, params, { inputSize: [c.h, c.w], gather });
+        const dx = gradientWith(gather, () => conv2dGradInput(ctx, gdy, params, { inputSize: [c.h, c.w] }));
         assertClose((await ctx.read(dx)).data, ref, ABS, REL, `conv2d grad ${c.name} folded${gather ? ' (gather)' : ''}`);
       }
     } finally {

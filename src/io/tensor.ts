@@ -16,6 +16,21 @@ export function hostTensor(shape: number[], data?: Float32Array): HostTensor {
   return { shape, data: data ?? new Float32Array(n) };
 }
 
+/**
+ * max |got − ref| / max |ref|: a difference relative to the reference's largest magnitude (0 when
+ * both are all zeros; NaN when `got` holds a NaN, so every `≤ bound` check fails on it). Lengths
+ * are the caller's to match.
+ */
+export function relToMax(got: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let err = 0;
+  let max = 0;
+  for (let i = 0; i < ref.length; i++) {
+    err = Math.max(err, Math.abs(got[i] - ref[i]));
+    max = Math.max(max, Math.abs(ref[i]));
+  }
+  return err === 0 ? 0 : err / max;
+}
+
 /** The index of the first NaN or ±Infinity in `data`, or -1 when every value is finite. */
 export function firstNonFinite(data: ArrayLike<number>): number {
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;

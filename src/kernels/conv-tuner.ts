@@ -15,6 +15,7 @@
  * name> forces one variant wherever it applies.
  */
 import { XaiError } from '../errors.js';
+import { relToMax } from '../io/tensor.js';
 import type { GpuContext } from '../gpu/context.js';
 import {
   conv2d, parseVariant, variantApplies, variantName, DEFAULT_CONV_VARIANT,
@@ -137,14 +138,10 @@ export class ConvTuner {
     const candidates = CONV_CANDIDATES.filter((v) => variantApplies(v, conv));
     try {
       const ref = await ctx.read(conv2d(ctx, x, conv, { variant: candidates[0], label: 'tune.reference' }));
-      let refMax = 0;
-      for (const v of ref.data) refMax = Math.max(refMax, Math.abs(v));
       const valid: ConvVariant[] = [];
       for (const v of candidates) {
         const got = await ctx.read(conv2d(ctx, x, conv, { variant: v, label: `tune.${variantName(v)}` }));
-        let err = 0;
-        for (let i = 0; i < got.data.length; i++) err = Math.max(err, Math.abs(got.data[i] - ref.data[i]));
-        if (err <= VALIDATE_REL * refMax) valid.push(v);
+        if (relToMax(got.data, ref.data) <= VALIDATE_REL) valid.push(v);
       }
       const times: Record<string, number> = {};
       for (let r = 0; r < REPS; r++) {

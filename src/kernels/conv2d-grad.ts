@@ -10,14 +10,17 @@ import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
 import { grid1d } from './grid.js';
-import { packScaleShift } from './conv2d.js';
+import { identityScaleShift } from './conv2d.js';
 import { winogradApplies, winogradConv2d, winogradWeights, type WinogradM, type WinogradPlan } from './winograd.js';
 
 /** How stride-1 3×3 input gradients run (the gather handles every other geometry). */
 export const GRAD_WINOGRAD: WinogradPlan = { m: 2, co4: 2, wg: 64 };
 
 let gatherOnly = false;
-/** Runs every input gradient as the gather (true) or Winograd where it applies (false, the default): benchmarks compare the two. */
+/**
+ * Runs every input gradient as the gather (true) or Winograd where it applies (false, the default),
+ * process-wide: how benchmarks and tests compare the two through whole backward passes.
+ */
 export function forceGatherGradients(on: boolean): void {
   gatherOnly = on;
 }
@@ -29,11 +32,10 @@ export interface ConvGradParams {
   /** w·scale[co], packed [co][kh][kw][ci padded to 4]. */
   weight: GpuTensor;
   /**
-   * For Winograd: w·scale as the forward filter of the gradient conv, [ci][co][2−ky][2−kx], its
-   * transformed forms (made on first use) and an identity epilogue. Absent where Winograd does not
-   * apply.
+   * For Winograd: w·scale as the forward filter of the gradient conv, [ci][co][2−ky][2−kx], and its
+   * transformed forms (made on first use). Absent where Winograd does not apply.
    */
-  transposed?: { host: HostTensor; winograd: Map<WinogradM, GpuTensor>; identity: GpuTensor };
+  transposed?: { host: HostTensor; winograd: Map<WinogradM, GpuTensor> };
   cin: number;
   cout: number;
   kh: number;
@@ -73,12 +75,9 @@ export function uploadConvGrad(ctx: GpuContext, w: HostTensor, scale: Float32Arr
   const [cout, cin, kh, kw] = w.shape;
   const packed = packConvGradWeight(w, scale);
   const g = { cin, cout, kh, kw, stride: geometry.stride, pad: geometry.pad };
-  const identity = packScaleShift(new Float32Array(cin).fill(1), new Float32Array(cin));
   return {
     weight: ctx.upload({ shape: [packed.length], data: packed }, `${label}.gradWeight`),
-    transposed: winogradApplies(g)
-      ? { host: transposedFlippedWeight(w, scale), winograd: new Map(), identity: ctx.upload({ shape: [identity.length], data: identity }, `${label}.gradIdentity`) }
-      : undefined,
+    transposed: winogradApplies(g) ? { host: transposedFlippedWeight(w, scale), winograd: new Map() } : undefined,
     ...g,
   };
 }
@@ -91,8 +90,6 @@ export interface ConvGradOptions {
   /** Multiplies the result by [mask > 0]: the ReLU output that was this conv's input. */
   mask?: GpuTensor;
   label?: string;
-  /** Use the gather kernel even where Winograd applies (benchmarks, tests). */
-  gather?: boolean;
 }
 
 /** dy [n, cout, ho, wo] → dx [n, cin, h, w]. */
@@ -101,10 +98,10 @@ export function conv2dGradInput(ctx: GpuContext, dy: GpuTensor, conv: ConvGradPa
   if (cout !== conv.cout) throw new Error(`conv2d_grad ${opts.label ?? ''}: dy has ${cout} channels, weights expect ${conv.cout}`);
   const [h, w] = opts.inputSize;
   const t = conv.transposed;
-  if (t && !opts.gather && !gatherOnly && h === ho && w === wo) {
+  if (t && !gatherOnly && h === ho && w === wo) {
     const label = opts.label ?? 'conv.grad';
     const u = winogradWeights(ctx, t.winograd, t.host, GRAD_WINOGRAD.m, label);
-    return winogradConv2d(ctx, dy, { cin: cout, cout: conv.cin, scaleShift: t.identity, u }, GRAD_WINOGRAD, {
+    return winogradConv2d(ctx, dy, { cin: cout, cout: conv.cin, scaleShift: identityScaleShift(ctx, conv.cin), u }, GRAD_WINOGRAD, {
       residual: opts.addend, mask: opts.mask, label,
     });
   }

@@ -89,6 +89,21 @@ export function packScaleShift(scale: Float32Array, shift: Float32Array): Float3
   return out;
 }
 
+const identities = new WeakMap<GpuContext, Map<number, GpuTensor>>();
+
+/** Scale 1, shift 0 for `channels` channels (packScaleShift's layout): one per context and width. */
+export function identityScaleShift(ctx: GpuContext, channels: number): GpuTensor {
+  let byWidth = identities.get(ctx);
+  if (!byWidth) identities.set(ctx, (byWidth = new Map()));
+  let t = byWidth.get(channels);
+  if (!t) {
+    const ss = packScaleShift(new Float32Array(channels).fill(1), new Float32Array(channels));
+    t = ctx.upload({ shape: [ss.length], data: ss }, 'identity.scaleShift');
+    byWidth.set(channels, t);
+  }
+  return t;
+}
+
 export function uploadConv(
   ctx: GpuContext,
   weight: HostTensor,
@@ -130,35 +145,19 @@ export function conv2d(ctx: GpuContext, x: GpuTensor, conv: ConvParams, opts: Co
     const u = winogradWeights(ctx, conv.winograd, conv.host, variant.m, opts.label ?? 'conv');
     return winogradConv2d(ctx, x, { cin, cout: conv.cout, scaleShift: conv.scaleShift, u }, variant, opts);
   }
-  if (variant.tiled) {
-    const y = ctx.tensor([n, conv.cout, ho, wo], opts.label ?? 'conv');
-    const cout4 = Math.ceil(conv.cout / 4);
-    const blocks = Math.ceil((n * ho * wo) / 64);
-    const [gx, gz] = grid1d(blocks, 1, ctx.maxWorkgroupsPerDim);
-    ctx.dispatch({
-      pipeline: {
-        shader: 'conv2d_tiled',
-        constants: { KH: conv.kh, KW: conv.kw, STRIDE: conv.stride, PAD: conv.pad, RELU: opts.relu ? 1 : 0, RESIDUAL: opts.residual ? 1 : 0 },
-      },
-      buffers: [x, conv.weight, conv.scaleShift, opts.residual ?? ctx.dummyBuffer, y],
-      params: { batch: n, cin, h, w, cout: conv.cout, ho, wo, cout4, tiles: blocks, groups: Math.ceil(cout4 / 16) },
-      workgroups: [gx, Math.ceil(cout4 / 16), gz],
-      label: opts.label,
-    });
-    return y;
-  }
+  // Both direct forms share shaders/include/conv_io.wgsl: the same bindings and Params. A tile is
+  // `px` pixels × 4·`co4` channels per invocation, or 64 × 64 per 16×16 workgroup when tiled.
+  const { tiled, px, co4, wg } = variant;
   const y = ctx.tensor([n, conv.cout, ho, wo], opts.label ?? 'conv');
-  const { px, co4, wg } = variant;
-  const tiles = Math.ceil((n * ho * wo) / px);
+  const tiles = Math.ceil((n * ho * wo) / (tiled ? 64 : px));
   const cout4 = Math.ceil(conv.cout / 4);
-  const groups = Math.ceil(cout4 / co4);
-  const [gx, gz] = grid1d(tiles, wg, ctx.maxWorkgroupsPerDim);
+  const groups = Math.ceil(cout4 / (tiled ? 16 : co4));
+  const [gx, gz] = grid1d(tiles, tiled ? 1 : wg, ctx.maxWorkgroupsPerDim);
+  const geometry = { KH: conv.kh, KW: conv.kw, STRIDE: conv.stride, PAD: conv.pad, RELU: opts.relu ? 1 : 0, RESIDUAL: opts.residual ? 1 : 0 };
   ctx.dispatch({
-    pipeline: {
-      shader: 'conv2d',
-      defines: { PX: px, CO4: co4 },
-      constants: { KH: conv.kh, KW: conv.kw, STRIDE: conv.stride, PAD: conv.pad, RELU: opts.relu ? 1 : 0, RESIDUAL: opts.residual ? 1 : 0, WG: wg },
-    },
+    pipeline: tiled
+      ? { shader: 'conv2d_tiled', constants: geometry }
+      : { shader: 'conv2d', defines: { PX: px, CO4: co4 }, constants: { ...geometry, WG: wg } },
     buffers: [x, conv.weight, conv.scaleShift, opts.residual ?? ctx.dummyBuffer, y],
     params: { batch: n, cin, h, w, cout: conv.cout, ho, wo, cout4, tiles, groups },
     workgroups: [gx, groups, gz],

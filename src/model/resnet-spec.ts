@@ -6,6 +6,7 @@
  */
 import { XaiError } from '../errors.js';
 import type { HostTensor } from '../io/tensor.js';
+import { convOutSize } from '../kernels/conv2d.js';
 
 export const BN_EPS = 1e-5;
 
@@ -178,4 +179,23 @@ function countBlocks(keys: Iterable<string>): number[] {
 
 function list(items: string[], max = 6): string {
   return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}
+
+/**
+ * Every conv of a forward at input size h×w, in order (stem; then per block its downsample and
+ * its convs), with the size of the input it sees: the one walk of the network's geometry that
+ * tuning, batch sizing and the benchmarks share. The stem is followed by the 3×3 stride-2 max-pool.
+ */
+export function convInputs(spec: ResNetSpec, h: number, w: number): { conv: ConvBnSpec; h: number; w: number }[] {
+  const out = [{ conv: spec.stem, h, w }];
+  const after = (c: ConvBnSpec, H: number, W: number) => [convOutSize(H, c.weight.shape[2], c.stride, c.pad), convOutSize(W, c.weight.shape[3], c.stride, c.pad)];
+  let [H, W] = after(spec.stem, h, w).map((s) => convOutSize(s, 3, 2, 1));
+  for (const b of spec.blocks) {
+    if (b.downsample) out.push({ conv: b.downsample, h: H, w: W });
+    for (const c of b.convs) {
+      out.push({ conv: c, h: H, w: W });
+      [H, W] = after(c, H, W);
+    }
+  }
+  return out;
 }

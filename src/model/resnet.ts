@@ -16,14 +16,14 @@ import { XaiError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
-import { conv2d, convOutSize, packScaleShift, uploadConv, DEFAULT_CONV_VARIANT, type ConvParams } from '../kernels/conv2d.js';
+import { conv2d, convOutSize, identityScaleShift, packScaleShift, uploadConv, DEFAULT_CONV_VARIANT, type ConvParams } from '../kernels/conv2d.js';
 import { uploadConvGrad, type ConvGradParams } from '../kernels/conv2d-grad.js';
 import { ConvTuner } from '../kernels/conv-tuner.js';
 import { channelAffine } from '../kernels/channel-affine.js';
 import { linear, type LinearParams } from '../kernels/linear.js';
 import { globalAvgPool, maxPool2d } from '../kernels/pool.js';
 import { softmax } from '../kernels/softmax.js';
-import { parseResNet, type ConvBnSpec, type ResNetSpec } from './resnet-spec.js';
+import { convInputs, parseResNet, type ConvBnSpec, type ResNetSpec } from './resnet-spec.js';
 
 interface ConvUnit {
   spec: ConvBnSpec;
@@ -48,7 +48,6 @@ export interface ForwardResult {
 export class ResNet {
   private units = new Map<string, ConvUnit>();
   private fc: LinearParams;
-  private identity = new Map<number, GpuTensor>();
   readonly tapNames: readonly string[];
 
   private constructor(readonly ctx: GpuContext, readonly spec: ResNetSpec) {
@@ -120,20 +119,10 @@ export class ResNet {
    */
   async prepare(shape: readonly number[]): Promise<void> {
     this.checkInput(shape);
-    const [n, c, h, w] = shape;
-    const s = this.spec;
+    const [n, , h, w] = shape;
     const timedBefore = this.tuner.timed;
-    const units = (name: string) => this.units.get(name)!.fused;
-    await this.tuner.tune(units('conv1'), [n, c, h, w]);
-    let H = convOutSize(convOutSize(h, s.stem.weight.shape[2], 2, s.stem.pad), 3, 2, 1);
-    let W = convOutSize(convOutSize(w, s.stem.weight.shape[3], 2, s.stem.pad), 3, 2, 1);
-    for (const b of s.blocks) {
-      if (b.downsample) await this.tuner.tune(units(b.downsample.convName), [n, b.downsample.weight.shape[1], H, W]);
-      for (const conv of b.convs) {
-        await this.tuner.tune(units(conv.convName), [n, conv.weight.shape[1], H, W]);
-        H = convOutSize(H, conv.weight.shape[2], conv.stride, conv.pad);
-        W = convOutSize(W, conv.weight.shape[3], conv.stride, conv.pad);
-      }
+    for (const { conv, h: H, w: W } of convInputs(this.spec, h, w)) {
+      await this.tuner.tune(this.units.get(conv.convName)!.fused, [n, conv.weight.shape[1], H, W]);
     }
     if (this.tuner.timed > timedBefore) {
       // Timing left buffers of every conv shape's size in the pool; free them rather than hold
@@ -246,20 +235,12 @@ export class ResNet {
     return b;
   }
 
-  /** Elements of the largest activation of one image. */
+  /** Elements of the largest activation of one image (a conv's output; the pools only shrink them). */
   largestActivation(h: number, w: number): number {
-    const s = this.spec;
-    let H = convOutSize(h, s.stem.weight.shape[2], 2, s.stem.pad);
-    let W = convOutSize(w, s.stem.weight.shape[3], 2, s.stem.pad);
-    let largest = s.stem.weight.shape[0] * H * W;
-    H = convOutSize(H, 3, 2, 1);
-    W = convOutSize(W, 3, 2, 1);
-    for (const b of s.blocks) {
-      for (const c of b.convs) {
-        H = convOutSize(H, c.weight.shape[2], c.stride, c.pad);
-        W = convOutSize(W, c.weight.shape[3], c.stride, c.pad);
-        largest = Math.max(largest, c.weight.shape[0] * H * W);
-      }
+    let largest = 0;
+    for (const { conv, h: H, w: W } of convInputs(this.spec, h, w)) {
+      const [co, , kh, kw] = conv.weight.shape;
+      largest = Math.max(largest, co * convOutSize(H, kh, conv.stride, conv.pad) * convOutSize(W, kw, conv.stride, conv.pad));
     }
     return largest;
   }
@@ -290,22 +271,12 @@ export class ResNet {
     }
     sink.keep(bnName, bnOut);
     if (!hasPost) return bnOut;
-    return channelAffine(ctx, bnOut, this.identityAffine(bnOut.shape[1]), { ...post, label: `${bnName}+post` });
+    return channelAffine(ctx, bnOut, identityScaleShift(ctx, bnOut.shape[1]), { ...post, label: `${bnName}+post` });
   }
 
   private rawConv(u: ConvUnit): ConvParams {
     const co = u.spec.weight.shape[0];
     return uploadConv(this.ctx, u.spec.weight, new Float32Array(co).fill(1), u.spec.bias ?? new Float32Array(co), u.spec, `${u.spec.convName}.raw`);
-  }
-
-  private identityAffine(channels: number): GpuTensor {
-    let t = this.identity.get(channels);
-    if (!t) {
-      const ss = packScaleShift(new Float32Array(channels).fill(1), new Float32Array(channels));
-      t = this.ctx.upload({ shape: [ss.length], data: ss }, 'identity.affine');
-      this.identity.set(channels, t);
-    }
-    return t;
   }
 }
 

@@ -3,9 +3,12 @@
  * then GPU time per layer from timestamp queries. Prints tables and writes bench/results/forward.json.
  *
  *   npm run bench -- [--arch resnet18] [--size 224] [--batches 1,16] [--iterations 3] [--baseline]
+ *                    [--precision f32,f16]
  *
  * The model is tuned first (ResNet.prepare; the time is reported); --baseline also times every
- * conv as the direct 4×1 kernel (0.1.0's) in the same run, for a before/after ratio.
+ * conv as the direct 4×1 kernel (0.1.0's) in the same run, for a before/after ratio; each
+ * --precision listed is timed in the same run (f16: half-precision storage, where the adapter has
+ * shader-f16).
  */
 import { Bench } from 'tinybench';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,17 +20,20 @@ import { convOutSize } from '../src/kernels/conv2d.js';
 import { ConvTuner } from '../src/kernels/conv-tuner.js';
 import { DEFAULT_CONV_VARIANT, variantName } from '../src/kernels/conv2d.js';
 import { ARCHS, randomResNet } from './random-resnet.js';
+import type { StorageType } from '../src/gpu/tensor.js';
 
 const { values } = parseArgs({
   options: {
     arch: { type: 'string', default: 'resnet18' }, size: { type: 'string', default: '224' },
     batches: { type: 'string', default: '1,16' }, iterations: { type: 'string', default: '3' },
-    baseline: { type: 'boolean', default: false },
+    baseline: { type: 'boolean', default: false }, precision: { type: 'string', default: 'f32' },
   },
 });
 const arch = values.arch as keyof typeof ARCHS;
 const size = Number(values.size);
 const batches = values.batches!.split(',').map(Number);
+const precisions = values.precision!.split(',') as StorageType[];
+if (precisions.some((p) => p !== 'f32' && p !== 'f16')) throw new Error(`--precision takes f32 and/or f16, not ${values.precision}`);
 
 /** Multiply-adds ×2 of every conv and the fc for one image. */
 function flopsPerImage(model: ResNet, h: number, w: number): number {
@@ -51,7 +57,10 @@ try {
   }));
   const tuner = ConvTuner.of(ctx);
   const tuneStart = performance.now();
-  for (const b of batches) await model.prepare([b, 3, size, size]);
+  for (const precision of precisions) {
+    model.precision = precision;
+    for (const b of batches) await model.prepare([b, 3, size, size]);
+  }
   const tuneMs = performance.now() - tuneStart;
   console.log(`tuning: ${(tuneMs / 1000).toFixed(1)} s (${tuner.enabled ? 'on' : 'off'}); choices:`);
   console.table([...tuner.choices.values()].map((c) => ({ key: c.key, variant: c.variant, source: c.source })));
@@ -59,13 +68,14 @@ try {
   // The tuned forward against the 0.1.0 kernel (every conv direct 4×1) in the same run.
   const bench = new Bench({ name: 'forward', iterations: Number(values.iterations), time: 0, warmupIterations: 1, warmupTime: 0 });
   const modes = [
-    { name: 'tuned', force: undefined },
-    ...(values.baseline ? [{ name: variantName(DEFAULT_CONV_VARIANT), force: DEFAULT_CONV_VARIANT }] : []),
+    ...precisions.map((precision) => ({ name: precisions.length > 1 ? `tuned ${precision}` : 'tuned', force: undefined, precision })),
+    ...(values.baseline ? [{ name: variantName(DEFAULT_CONV_VARIANT), force: DEFAULT_CONV_VARIANT, precision: 'f32' as const }] : []),
   ];
   for (const b of batches) {
     for (const mode of modes) {
       bench.add(`${arch} batch ${b} ${mode.name}`, async () => {
         tuner.force(mode.force);
+        model.precision = mode.precision;
         const { logits } = model.forward(inputs.get(b)!);
         await ctx.sync();
         ctx.release(logits);
@@ -85,6 +95,7 @@ try {
 
   // Per-layer GPU time (one batch-1 forward with timestamp queries).
   let layers: { layer: string; ms: number; share: string }[] = [];
+  model.precision = precisions[0];
   if (ctx.startProfiling()) {
     const { logits } = model.forward(inputs.get(batches[0])!);
     ctx.release(logits);
@@ -103,7 +114,7 @@ try {
   }
   mkdirSync('bench/results', { recursive: true });
   const report = {
-    arch, size, gflopPerImage: gflop, adapter: ctx.adapterInfo, lpNumThreads: process.env.LP_NUM_THREADS ?? null,
+    arch, size, precisions, gflopPerImage: gflop, adapter: ctx.adapterInfo, lpNumThreads: process.env.LP_NUM_THREADS ?? null,
     date: new Date().toISOString(), tuneSeconds: tuneMs / 1000, convChoices: [...tuner.choices.values()], results: rows, layers,
   };
   writeFileSync('bench/results/forward.json', JSON.stringify(report, null, 2) + '\n');

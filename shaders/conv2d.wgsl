@@ -62,10 +62,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       var wi = (ky * KW + kx) * p.cout4 + g * CO4;
       for (var ci = 0u; ci < p.cin; ci++) {
         var wv: array<vec4<f32>, CO4>;
-        for (var q = 0u; q < CO4; q++) { wv[q] = weight[wi + q]; }
+        for (var q = 0u; q < CO4; q++) { wv[q] = vec4<f32>(weight[wi + q]); }
         wi += wStride;
         for (var j = 0u; j < PX; j++) {
-          let xv = x[off[j]] * inside[j];
+          let xv = f32(x[off[j]]) * inside[j];
           off[j] += plane;
           for (var q = 0u; q < CO4; q++) { acc[j * CO4 + q] += wv[q] * xv; }
         }
@@ -89,9 +89,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         if (co >= p.cout) { break; }
         let idx = (n * p.cout + co) * hw + r;
         var out = v[c];
-        if (RESIDUAL) { out += res[idx]; }
+        if (RESIDUAL) { out += f32(res[idx]); }
         if (RELU) { out = max(out, 0.0); }
-        y[idx] = out;
+        y[idx] = act(out);
       }
     }
   }

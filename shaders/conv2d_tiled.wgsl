@@ -46,7 +46,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var k0 = 0u; k0 < K; k0 += KT) {
     let k = k0 + row;
     var wv = vec4<f32>(0.0);
-    if (k < K && loadCq < p.cout4) { wv = weight[k * p.cout4 + loadCq]; }
+    if (k < K && loadCq < p.cout4) { wv = vec4<f32>(weight[k * p.cout4 + loadCq]); }
     let ci = k / (KH * KW);
     let ky = i32((k % (KH * KW)) / KW);
     let kx = i32(k % KW);
@@ -56,7 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let ix = ix0[q] + kx;
       let ok = k < K && live[q] && iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
       let idx = base[q] + ci * plane + u32(iy) * p.w + u32(ix);
-      xv[q] = select(0.0, x[select(0u, idx, ok)], ok);
+      xv[q] = select(0.0, f32(x[select(0u, idx, ok)]), ok);
     }
     tile_step(lin, wv, xv, lid.y, lid.x, &acc);
   }
@@ -73,9 +73,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       if (o >= total) { break; }
       let idx = ((o / hw) * p.cout + co) * hw + o % hw;
       var out = acc[c][q] * scale[c] + shift[c];
-      if (RESIDUAL) { out += res[idx]; }
+      if (RESIDUAL) { out += f32(res[idx]); }
       if (RELU) { out = max(out, 0.0); }
-      y[idx] = out;
+      y[idx] = act(out);
     }
   }
 }

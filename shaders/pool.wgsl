@@ -2,6 +2,9 @@
 //   maxpool: one invocation per output element; window K×K, stride S, padding P (padding never
 //            wins, as in PyTorch: it is −∞). K, S, P are override constants.
 //   avgpool: global average pool, one invocation per (n, c) plane, summing its h·w values in order.
+// `act` is the storage type of the forward's activations (f32, or f16 under --precision f16); the
+// average pool's output (the features the fc layer reads) is f32 either way.
+alias act = f32;
 
 override K: u32 = 3u;
 override S: u32 = 2u;
@@ -9,8 +12,9 @@ override P: u32 = 1u;
 
 struct Params { planes: u32, h: u32, w: u32, ho: u32, wo: u32, _p0: u32, _p1: u32, _p2: u32 }
 
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<act>;
+@group(0) @binding(1) var<storage, read_write> y: array<act>;
+@group(0) @binding(1) var<storage, read_write> features: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
 @compute @workgroup_size(64)
@@ -30,10 +34,10 @@ fn maxpool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     for (var kx = 0u; kx < K; kx++) {
       let ix = x0 + i32(kx);
       if (ix < 0 || ix >= i32(p.w)) { continue; }
-      m = max(m, x[base + u32(iy) * p.w + u32(ix)]);
+      m = max(m, f32(x[base + u32(iy) * p.w + u32(ix)]));
     }
   }
-  y[o] = m;
+  y[o] = act(m);
 }
 
 @compute @workgroup_size(64)
@@ -43,8 +47,8 @@ fn avgpool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   let n = p.h * p.w;
   let base = plane * n;
   var s = 0.0;
-  for (var i = 0u; i < n; i++) { s += x[base + i]; }
-  y[plane] = s / f32(n);
+  for (var i = 0u; i < n; i++) { s += f32(x[base + i]); }
+  features[plane] = s / f32(n);
 }
 
 // maxpool_grad: gradient of maxpool with respect to its input, as a gather: an input element

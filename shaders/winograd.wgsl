@@ -19,7 +19,10 @@
 // Large inputs run in chunks of tiles [first, first + tiles) so that V and Mx stay within a fixed
 // budget (winograd.ts): t below is the tile's index in its chunk, first + t its index in the image
 // batch.
+// `act` is the storage type of x, V, U, Mx, the residual and y: f32, or f16 under --precision f16
+// (pipelines.ts specialises it); every sum is f32. The mask (backward only) is always f32.
 
+alias act = f32;
 const M: u32 = 2u;
 const CO4: u32 = 1u;
 const ALPHA: u32 = M + 2u;
@@ -58,8 +61,8 @@ fn tileOrigin(tg: u32, tilesH: u32, tilesW: u32) -> vec3<u32> {
   return vec3<u32>(tg / per, (tg % per) / tilesW * M, (tg % per) % tilesW * M);
 }
 
-@group(0) @binding(0) var<storage, read> src: array<f32>;
-@group(0) @binding(1) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(0) var<storage, read> src: array<act>;
+@group(0) @binding(1) var<storage, read_write> dst: array<act>;
 @group(0) @binding(2) var<uniform> p: Params;
 
 // x [n, c, h, w] → V [ALPHA²][c][4·t4]; one invocation per (tile, channel).
@@ -78,7 +81,7 @@ fn input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
       let iy = y0 + i32(i);
       let ix = x0 + i32(j);
       let ok = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
-      d[i * ALPHA + j] = select(0.0, src[base + select(0u, u32(iy) * p.w + u32(ix), ok)], ok);
+      d[i * ALPHA + j] = select(0.0, f32(src[base + select(0u, u32(iy) * p.w + u32(ix), ok)]), ok);
     }
   }
   var bd: array<f32, ALPHA * ALPHA>; // Bᵀ d
@@ -95,15 +98,15 @@ fn input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     for (var j = 0u; j < ALPHA; j++) {
       var s = 0.0;
       for (var k = 0u; k < ALPHA; k++) { s += bd[i * ALPHA + k] * bt(j, k); }
-      dst[vi] = s;
+      dst[vi] = act(s);
       vi += stride;
     }
   }
 }
 
-@group(0) @binding(0) var<storage, read> v: array<vec4<f32>>;      // [ALPHA²][cin][t4]
-@group(0) @binding(1) var<storage, read> u: array<vec4<f32>>;      // [ALPHA²][cin][cout4]
-@group(0) @binding(2) var<storage, read_write> mx: array<vec4<f32>>; // [ALPHA²][cout][t4]
+@group(0) @binding(0) var<storage, read> v: array<vec4<act>>;      // [ALPHA²][cin][t4]
+@group(0) @binding(1) var<storage, read> u: array<vec4<act>>;      // [ALPHA²][cin][cout4]
+@group(0) @binding(2) var<storage, read_write> mx: array<vec4<act>>; // [ALPHA²][cout][t4]
 @group(0) @binding(3) var<uniform> q: Params;
 
 @compute @workgroup_size(WG, 1, 1)
@@ -117,10 +120,10 @@ fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   // Columns past cout4 (a partial last group) read other weights and are never stored.
   var ui = xi * q.cin * q.cout4 + g * CO4;
   for (var ci = 0u; ci < q.cin; ci++) {
-    let vv = v[vi];
+    let vv = vec4<f32>(v[vi]);
     vi += q.t4;
     for (var k = 0u; k < CO4; k++) {
-      let w = u[ui + k];
+      let w = vec4<f32>(u[ui + k]);
       acc[4u * k] += w.x * vv;
       acc[4u * k + 1u] += w.y * vv;
       acc[4u * k + 2u] += w.z * vv;
@@ -131,7 +134,7 @@ fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   for (var k = 0u; k < 4u * CO4; k++) {
     let co = g * CO4 * 4u + k;
     if (co >= q.cout) { break; }
-    mx[(xi * q.cout + co) * q.t4 + t4] = acc[k];
+    mx[(xi * q.cout + co) * q.t4 + t4] = vec4<act>(acc[k]);
   }
 }
 
@@ -158,8 +161,8 @@ fn gemm_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     let ci = c0 + row;
     var vv = vec4<f32>(0.0);
     var uu = vec4<f32>(0.0);
-    if (ci < q.cin && loadT4 < q.t4) { vv = v[(xi * q.cin + ci) * q.t4 + loadT4]; }
-    if (ci < q.cin && loadCq < q.cout4) { uu = u[(xi * q.cin + ci) * q.cout4 + loadCq]; }
+    if (ci < q.cin && loadT4 < q.t4) { vv = vec4<f32>(v[(xi * q.cin + ci) * q.t4 + loadT4]); }
+    if (ci < q.cin && loadCq < q.cout4) { uu = vec4<f32>(u[(xi * q.cin + ci) * q.cout4 + loadCq]); }
     tile_step(lin, uu, vv, lid.y, lid.x, &acc);
   }
   let t4 = block * 16u + lid.x;
@@ -167,15 +170,15 @@ fn gemm_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   for (var c = 0u; c < 4u; c++) {
     let co = (g * 16u + lid.y) * 4u + c;
     if (co >= q.cout) { break; }
-    mx[(xi * q.cout + co) * q.t4 + t4] = acc[c];
+    mx[(xi * q.cout + co) * q.t4 + t4] = vec4<act>(acc[c]);
   }
 }
 
-@group(0) @binding(0) var<storage, read> m: array<f32>;               // [ALPHA²][c][4·t4]
+@group(0) @binding(0) var<storage, read> m: array<act>;               // [ALPHA²][c][4·t4]
 @group(0) @binding(1) var<storage, read> scaleShift: array<f32>;      // [c4·4] scale, then shift
-@group(0) @binding(2) var<storage, read> res: array<f32>;
+@group(0) @binding(2) var<storage, read> res: array<act>;
 @group(0) @binding(3) var<storage, read> mask: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<act>;
 @group(0) @binding(5) var<uniform> r: Params;
 
 // Mx → y [n, c, h, w] (+ BatchNorm, residual, ReLU or mask); one invocation per (tile, channel).
@@ -188,7 +191,7 @@ fn output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   var mm: array<f32, ALPHA * ALPHA>;
   var o = co * 4u * r.t4 + t;
   for (var k = 0u; k < ALPHA * ALPHA; k++) {
-    mm[k] = m[o];
+    mm[k] = f32(m[o]);
     o += stride;
   }
   var am: array<f32, M * ALPHA>; // Aᵀ Mx
@@ -214,10 +217,10 @@ fn output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
       for (var k = 0u; k < ALPHA; k++) { s += am[i * ALPHA + k] * at(j, k); }
       let idx = ((n * r.c + co) * r.h + oy) * r.w + ox;
       var out = s * scale + shift;
-      if (RESIDUAL) { out += res[idx]; }
+      if (RESIDUAL) { out += f32(res[idx]); }
       if (RELU) { out = max(out, 0.0); }
       if (MASK) { out = select(0.0, out, mask[idx] > 0.0); }
-      y[idx] = out;
+      y[idx] = act(out);
     }
   }
 }

@@ -15,7 +15,8 @@ import { PipelineCache, pipelineLabel, type PipelineKey } from './pipelines.js';
 import { UNIFORMS } from './wgsl.generated.js';
 import { TimestampProfiler, type KernelTime } from './profiler.js';
 import { FileTuneStore, MemoryTuneStore, type TuneStore } from './tune-cache.js';
-import type { GpuTensor } from './tensor.js';
+import { dtypeOf, type GpuTensor, type StorageType } from './tensor.js';
+import { halfToFloat } from '../io/dtype.js';
 
 const FLUSH_EVERY = 16;
 const UNIFORM_BYTES = 256;
@@ -121,16 +122,23 @@ export class GpuContext {
 
   // ---- tensors ------------------------------------------------------------------------------
 
-  tensor(shape: number[], label = 'tensor'): GpuTensor {
+  /** A new tensor (contents undefined); f16 ones need the device feature `shader-f16`. */
+  tensor(shape: number[], label = 'tensor', dtype: StorageType = 'f32'): GpuTensor {
     this.assertAlive();
-    const bytes = 4 * numel(shape);
+    // f16 tensors round their size up to whole 4-byte words (what a binding's size must be).
+    const bytes = dtype === 'f16' ? 4 * Math.ceil(numel(shape) / 2) : 4 * numel(shape);
     const max = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
     if (bytes > max) {
       throw new XaiError(
         `${label}: a tensor of shape [${shape}] needs ${(bytes / 2 ** 20).toFixed(1)} MiB, more than this adapter binds at once (${(max / 2 ** 20).toFixed(0)} MiB); use a smaller batch or input`,
       );
     }
-    return { buffer: this.pool.acquire(bytes, label), shape, bytes };
+    return { buffer: this.pool.acquire(bytes, label), shape, bytes, ...(dtype === 'f16' ? { dtype } : {}) };
+  }
+
+  /** Whether the device can store tensors in half precision (the feature `shader-f16`). */
+  get hasF16(): boolean {
+    return this.device.features.has('shader-f16');
   }
 
   /** Copies a host tensor to a new GPU tensor (u32 data for index buffers). */
@@ -278,7 +286,8 @@ export class GpuContext {
       await this.checkErrors();
       throw new XaiError(`GPU readback failed: ${(e as Error).message}`);
     }
-    const data = new Float32Array(staging.getMappedRange().slice(0));
+    const bytes = staging.getMappedRange().slice(0);
+    const data = dtypeOf(t) === 'f16' ? Float32Array.from(new Uint16Array(bytes, 0, numel(t.shape)), halfToFloat) : new Float32Array(bytes);
     staging.destroy();
     await this.checkErrors();
     return { shape: [...t.shape], data };

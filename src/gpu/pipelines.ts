@@ -7,7 +7,13 @@
  * replace the value of a module-scope `const NAME: u32 = ...;` in the source before it is compiled,
  * for the values WGSL does not allow an override to carry (the size of a function-scope array, i.e.
  * a kernel's register tile). Each distinct set of defines is its own shader module.
+ *
+ * `types` do the same for storage types: a shader declares `alias NAME = f32;` for the element type
+ * of the tensors it may read or write in half precision, and `types: { NAME: 'f16' }` makes that
+ * alias f16 (and adds `enable f16;`, which needs the device feature `shader-f16`). Arithmetic stays
+ * f32: kernels convert on load and store.
  */
+import type { StorageType } from './tensor.js';
 import { WGSL } from './wgsl.generated.js';
 
 export interface PipelineKey {
@@ -18,12 +24,15 @@ export interface PipelineKey {
   defines?: Record<string, number>;
   /** Values of the shader's `override` declarations. */
   constants?: Record<string, number>;
+  /** Storage type aliases to specialise (`alias NAME = f32;` in the shader), e.g. `{ act: 'f16' }`. */
+  types?: Record<string, StorageType>;
 }
 
-const list = (r?: Record<string, number>) => (r ? Object.entries(r).map(([k, v]) => `${k}=${v}`).join(',') : '');
+
+const list = (r?: Record<string, number | string>) => (r ? Object.entries(r).map(([k, v]) => `${k}=${v}`).join(',') : '');
 
 export function pipelineLabel(key: PipelineKey): string {
-  const c = [list(key.defines), list(key.constants)].filter(Boolean).join(',');
+  const c = [list(key.types), list(key.defines), list(key.constants)].filter(Boolean).join(',');
   return `${key.shader}${key.entryPoint && key.entryPoint !== 'main' ? `.${key.entryPoint}` : ''}${c ? `[${c}]` : ''}`;
 }
 
@@ -41,6 +50,18 @@ export function specialise(shader: string, code: string, defines: Record<string,
   return code;
 }
 
+/** The shader's source with each `alias NAME = f32;` made the given type (f16 adds `enable f16;`). */
+export function specialiseTypes(shader: string, code: string, types: Record<string, StorageType> = {}): string {
+  let half = false;
+  for (const [name, type] of Object.entries(types)) {
+    const decl = new RegExp(`^alias ${name} = f32;`, 'm');
+    if (!decl.test(code)) throw new Error(`${shader}: no \`alias ${name} = f32;\` to specialise`);
+    code = code.replace(decl, `alias ${name} = ${type};`);
+    half ||= type === 'f16';
+  }
+  return half ? `enable f16;\n${code}` : code;
+}
+
 export class PipelineCache {
   private modules = new Map<string, GPUShaderModule>();
   private pipelines = new Map<string, GPUComputePipeline>();
@@ -54,20 +75,20 @@ export class PipelineCache {
       pipeline = this.device.createComputePipeline({
         label,
         layout: 'auto',
-        compute: { module: this.module(key.shader, key.defines), entryPoint: key.entryPoint ?? 'main', constants: key.constants },
+        compute: { module: this.module(key), entryPoint: key.entryPoint ?? 'main', constants: key.constants },
       });
       this.pipelines.set(label, pipeline);
     }
     return pipeline;
   }
 
-  private module(name: string, defines?: Record<string, number>): GPUShaderModule {
-    const id = `${name}[${list(defines)}]`;
+  private module({ shader: name, defines, types }: PipelineKey): GPUShaderModule {
+    const id = `${name}[${[list(types), list(defines)].filter(Boolean).join(',')}]`;
     let m = this.modules.get(id);
     if (!m) {
       const code = WGSL[name];
       if (code === undefined) throw new Error(`no shader named ${name} (shaders/${name}.wgsl)`);
-      m = this.device.createShaderModule({ label: id, code: specialise(name, code, defines) });
+      m = this.device.createShaderModule({ label: id, code: specialiseTypes(name, specialise(name, code, defines), types) });
       this.modules.set(id, m);
     }
     return m;

@@ -1,7 +1,16 @@
-/** A float32 tensor in a GPU storage buffer (row-major). The buffer may be larger than needed. */
+/** The element type of a tensor in GPU memory: f32, or f16 under `--precision f16` (see ResNet). */
+export type StorageType = 'f32' | 'f16';
+
+/** A tensor in a GPU storage buffer (row-major). The buffer may be larger than needed. */
 export interface GpuTensor {
   buffer: GPUBuffer;
   shape: number[];
   /** Bytes the tensor occupies at the start of `buffer`. */
   bytes: number;
+  /** Element type; absent means f32. */
+  dtype?: StorageType;
+}
+
+export function dtypeOf(t: GpuTensor): StorageType {
+  return t.dtype ?? 'f32';
 }

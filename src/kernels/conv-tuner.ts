@@ -17,6 +17,8 @@
 import { XaiError } from '../errors.js';
 import { relToMax } from '../io/tensor.js';
 import type { GpuContext } from '../gpu/context.js';
+import type { StorageType } from '../gpu/tensor.js';
+import { toF16 } from './precision.js';
 import {
   conv2d, parseVariant, variantApplies, variantName, DEFAULT_CONV_VARIANT,
   type ConvParams, type ConvVariant,
@@ -38,8 +40,13 @@ export const CONV_CANDIDATES: readonly ConvVariant[] = [
 ];
 
 const WINOGRAD2: ConvVariant = { algo: 'winograd', m: 2, co4: 1, wg: 64 };
-/** Largest |candidate − reference| allowed, relative to the reference's max |value|. */
-export const VALIDATE_REL = 1e-4;
+/**
+ * Largest |candidate − reference| allowed, relative to the reference's max |value|, per storage
+ * type. In f16 both outputs are rounded to 11 significant bits (one rounding is 2^-11 ≈ 4.9e-4 of
+ * a value) and Winograd stores its transformed tiles in f16 too, which F(4×4)'s transforms amplify;
+ * 1e-2 admits that and still refuses a wrong kernel (one wrong tap moves the output by ~1e-1).
+ */
+export const VALIDATE_REL: Record<StorageType, number> = { f32: 1e-4, f16: 1e-2 };
 const REPS = 2;
 
 type Geometry = Pick<ConvParams, 'cin' | 'cout' | 'kh' | 'kw' | 'stride' | 'pad'>;
@@ -62,9 +69,9 @@ function bucket(n: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 }
 
-export function convKey(conv: Geometry, xShape: readonly number[]): string {
+export function convKey(conv: Geometry, xShape: readonly number[], dtype: StorageType = 'f32'): string {
   const [n, , h, w] = xShape;
-  return `conv2d ${conv.kh}x${conv.kw}/s${conv.stride}/p${conv.pad} ${conv.cin}>${conv.cout} ${h}x${w} n${bucket(n)}`;
+  return `conv2d ${conv.kh}x${conv.kw}/s${conv.stride}/p${conv.pad} ${conv.cin}>${conv.cout} ${h}x${w} n${bucket(n)}${dtype === 'f16' ? ' f16' : ''}`;
 }
 
 export function staticDefault(conv: Geometry): ConvVariant {
@@ -113,35 +120,36 @@ export class ConvTuner {
     this.forced = v;
   }
 
-  /** The variant for this conv and input shape, without timing anything. */
-  choose(conv: Geometry, xShape: readonly number[]): ConvVariant {
-    const key = convKey(conv, xShape);
-    if (this.forced && variantApplies(this.forced, conv)) return this.forced;
+  /** The variant for this conv, input shape and storage type, without timing anything. */
+  choose(conv: Geometry, xShape: readonly number[], dtype: StorageType = 'f32'): ConvVariant {
+    const key = convKey(conv, xShape, dtype);
+    if (this.forced && variantApplies(this.forced, conv, dtype)) return this.forced;
     const known = this.choices.get(key);
     if (known) return parseVariant(known.variant)!;
     const stored = this.enabled ? this.ctx.tuneStore.get(key) : undefined;
     const v = stored ? parseVariant(stored) : undefined;
-    if (v && variantApplies(v, conv)) return this.record(key, v, 'cached');
+    if (v && variantApplies(v, conv, dtype)) return this.record(key, v, 'cached');
     return staticDefault(conv);
   }
 
-  /** Times the candidates for this conv and input shape unless a choice is known; returns it. */
-  async tune(conv: ConvParams, xShape: readonly number[]): Promise<ConvVariant> {
-    const key = convKey(conv, xShape);
-    const chosen = this.choose(conv, xShape);
+  /** Times the candidates for this conv, input shape and storage type unless a choice is known. */
+  async tune(conv: ConvParams, xShape: readonly number[], dtype: StorageType = 'f32'): Promise<ConvVariant> {
+    const key = convKey(conv, xShape, dtype);
+    const chosen = this.choose(conv, xShape, dtype);
     if (this.choices.has(key) || !this.enabled) return chosen;
     const ctx = this.ctx;
     const [n, , h, w] = xShape;
     const data = new Float32Array(n * conv.cin * h * w);
     for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.7311) + 0.25; // fixed, non-zero, both signs
-    const x = ctx.upload({ shape: [n, conv.cin, h, w], data }, 'tune.input');
-    const candidates = CONV_CANDIDATES.filter((v) => variantApplies(v, conv));
+    const x32 = ctx.upload({ shape: [n, conv.cin, h, w], data }, 'tune.input');
+    const x = dtype === 'f16' ? toF16(ctx, x32, 'tune.input') : x32;
+    const candidates = CONV_CANDIDATES.filter((v) => variantApplies(v, conv, dtype));
     try {
       const ref = await ctx.read(conv2d(ctx, x, conv, { variant: candidates[0], label: 'tune.reference' }));
       const valid: ConvVariant[] = [];
       for (const v of candidates) {
         const got = await ctx.read(conv2d(ctx, x, conv, { variant: v, label: `tune.${variantName(v)}` }));
-        if (relToMax(got.data, ref.data) <= VALIDATE_REL) valid.push(v);
+        if (relToMax(got.data, ref.data) <= VALIDATE_REL[dtype]) valid.push(v);
       }
       const times: Record<string, number> = {};
       for (let r = 0; r < REPS; r++) {
@@ -161,7 +169,7 @@ export class ConvTuner {
       this.record(key, best, 'tuned', times);
       return best;
     } finally {
-      ctx.release(x);
+      ctx.release(x, x === x32 ? undefined : x32);
     }
   }
 

@@ -1,8 +1,9 @@
 /** conv2d dispatcher (shaders/conv2d.wgsl): weight packing and the fused conv + affine + residual + ReLU. */
 import type { GpuContext } from '../gpu/context.js';
-import type { GpuTensor } from '../gpu/tensor.js';
+import { dtypeOf, type GpuTensor, type StorageType } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
 import { grid1d } from './grid.js';
+import { actTypes, uploadAs } from './precision.js';
 import { winogradApplies, winogradConv2d, winogradWeights, type WinogradM } from './winograd.js';
 
 /**
@@ -39,8 +40,14 @@ export function parseVariant(name: string): ConvVariant | undefined {
   return undefined;
 }
 
-export function variantApplies(v: ConvVariant, conv: { kh: number; kw: number; stride: number; pad: number }): boolean {
-  return v.algo === 'direct' || winogradApplies(conv);
+/**
+ * Whether v can compute this conv on tensors stored as `dtype`. F(4×4) is not offered in f16: its
+ * transforms (entries up to 8, sums of 36 terms with cancellation) amplify the f16 rounding of the
+ * stored tiles to ~1% of the output range, against ~0.2% for the other variants.
+ */
+export function variantApplies(v: ConvVariant, conv: { kh: number; kw: number; stride: number; pad: number }, dtype: StorageType = 'f32'): boolean {
+  if (v.algo === 'direct') return true;
+  return winogradApplies(conv) && !(dtype === 'f16' && v.m === 4);
 }
 
 /** A convolution ready for the GPU: packed weights, per-channel scale/shift, geometry. */
@@ -50,6 +57,8 @@ export interface ConvParams {
   host: HostTensor;
   /** Winograd-transformed weights per tile size, made on first use. */
   winograd: Map<WinogradM, GpuTensor>;
+  /** The same weights in half precision, made on first use by an f16 input. */
+  half?: { weight: GpuTensor; winograd: Map<WinogradM, GpuTensor> };
   scaleShift: GpuTensor;
   cin: number;
   cout: number;
@@ -138,17 +147,23 @@ export function conv2d(ctx: GpuContext, x: GpuTensor, conv: ConvParams, opts: Co
   const wo = convOutSize(w, conv.kw, conv.stride, conv.pad);
   if (ho < 1 || wo < 1) throw new Error(`conv2d ${opts.label ?? ''}: input ${h}x${w} is too small`);
   const variant = opts.variant ?? DEFAULT_CONV_VARIANT;
-  if (!variantApplies(variant, conv)) {
-    throw new Error(`conv2d ${opts.label ?? ''}: ${variantName(variant)} does not apply to a ${conv.kh}x${conv.kw} stride-${conv.stride} pad-${conv.pad} conv`);
+  // The output, residual and weights are stored as the input is (f32, or f16 with f32 sums).
+  const dtype = dtypeOf(x);
+  if (opts.residual && dtypeOf(opts.residual) !== dtype) throw new Error(`conv2d ${opts.label ?? ''}: residual is ${dtypeOf(opts.residual)}, input ${dtype}`);
+  const weights = dtype === 'f16'
+    ? (conv.half ??= { weight: uploadAs(ctx, packConvWeight(conv.host), 'f16', `${opts.label ?? 'conv'}.weight16`), winograd: new Map() })
+    : conv;
+  if (!variantApplies(variant, conv, dtype)) {
+    throw new Error(`conv2d ${opts.label ?? ''}: ${variantName(variant)} does not apply to a ${conv.kh}x${conv.kw} stride-${conv.stride} pad-${conv.pad} conv in ${dtype}`);
   }
   if (variant.algo === 'winograd') {
-    const u = winogradWeights(ctx, conv.winograd, conv.host, variant.m, opts.label ?? 'conv');
+    const u = winogradWeights(ctx, weights.winograd, conv.host, variant.m, opts.label ?? 'conv', dtype);
     return winogradConv2d(ctx, x, { cin, cout: conv.cout, scaleShift: conv.scaleShift, u }, variant, opts);
   }
   // Both direct forms share shaders/include/conv_io.wgsl: the same bindings and Params. A tile is
   // `px` pixels × 4·`co4` channels per invocation, or 64 × 64 per 16×16 workgroup when tiled.
   const { tiled, px, co4, wg } = variant;
-  const y = ctx.tensor([n, conv.cout, ho, wo], opts.label ?? 'conv');
+  const y = ctx.tensor([n, conv.cout, ho, wo], opts.label ?? 'conv', dtype);
   const tiles = Math.ceil((n * ho * wo) / (tiled ? 64 : px));
   const cout4 = Math.ceil(conv.cout / 4);
   const groups = Math.ceil(cout4 / (tiled ? 16 : co4));
@@ -156,9 +171,9 @@ export function conv2d(ctx: GpuContext, x: GpuTensor, conv: ConvParams, opts: Co
   const geometry = { KH: conv.kh, KW: conv.kw, STRIDE: conv.stride, PAD: conv.pad, RELU: opts.relu ? 1 : 0, RESIDUAL: opts.residual ? 1 : 0 };
   ctx.dispatch({
     pipeline: tiled
-      ? { shader: 'conv2d_tiled', constants: geometry }
-      : { shader: 'conv2d', defines: { PX: px, CO4: co4 }, constants: { ...geometry, WG: wg } },
-    buffers: [x, conv.weight, conv.scaleShift, opts.residual ?? ctx.dummyBuffer, y],
+      ? { shader: 'conv2d_tiled', types: actTypes(dtype), constants: geometry }
+      : { shader: 'conv2d', types: actTypes(dtype), defines: { PX: px, CO4: co4 }, constants: { ...geometry, WG: wg } },
+    buffers: [x, weights.weight, conv.scaleShift, opts.residual ?? ctx.dummyBuffer, y],
     params: { batch: n, cin, h, w, cout: conv.cout, ho, wo, cout4, tiles, groups },
     workgroups: [gx, groups, gz],
     label: opts.label,

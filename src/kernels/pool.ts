@@ -1,16 +1,17 @@
 /** Pooling dispatchers (shaders/pool.wgsl): max-pool K×K/S/P and global average pool. */
 import type { GpuContext } from '../gpu/context.js';
-import type { GpuTensor } from '../gpu/tensor.js';
+import { dtypeOf, type GpuTensor } from '../gpu/tensor.js';
 import { convOutSize } from './conv2d.js';
 import { grid1d } from './grid.js';
+import { actTypes } from './precision.js';
 
 export function maxPool2d(ctx: GpuContext, x: GpuTensor, k = 3, stride = 2, pad = 1, label = 'maxpool'): GpuTensor {
   const [n, c, h, w] = x.shape;
   const ho = convOutSize(h, k, stride, pad);
   const wo = convOutSize(w, k, stride, pad);
-  const y = ctx.tensor([n, c, ho, wo], label);
+  const y = ctx.tensor([n, c, ho, wo], label, dtypeOf(x));
   ctx.dispatch({
-    pipeline: { shader: 'pool', entryPoint: 'maxpool', constants: { K: k, S: stride, P: pad } },
+    pipeline: { shader: 'pool', entryPoint: 'maxpool', types: actTypes(dtypeOf(x)), constants: { K: k, S: stride, P: pad } },
     buffers: [x, y],
     params: { planes: n * c, h, w, ho, wo },
     workgroups: grid1d(n * c * ho * wo, 64, ctx.maxWorkgroupsPerDim),
@@ -19,12 +20,12 @@ export function maxPool2d(ctx: GpuContext, x: GpuTensor, k = 3, stride = 2, pad 
   return y;
 }
 
-/** [n, c, h, w] → [n, c] */
+/** [n, c, h, w] → [n, c], f32 whatever x's storage type. */
 export function globalAvgPool(ctx: GpuContext, x: GpuTensor, label = 'avgpool'): GpuTensor {
   const [n, c, h, w] = x.shape;
   const y = ctx.tensor([n, c], label);
   ctx.dispatch({
-    pipeline: { shader: 'pool', entryPoint: 'avgpool' },
+    pipeline: { shader: 'pool', entryPoint: 'avgpool', types: actTypes(dtypeOf(x)) },
     buffers: [x, y],
     params: { planes: n * c, h, w, ho: 1, wo: 1 },
     workgroups: grid1d(n * c, 64, ctx.maxWorkgroupsPerDim),

@@ -5,9 +5,10 @@
  * float64.
  */
 import type { GpuContext } from '../gpu/context.js';
-import type { GpuTensor } from '../gpu/tensor.js';
+import { dtypeOf, type GpuTensor, type StorageType } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
 import { grid1d } from './grid.js';
+import { actTypes, uploadAs } from './precision.js';
 
 export type WinogradM = 2 | 4;
 
@@ -61,12 +62,11 @@ export interface WinogradConv {
   u: GpuTensor;
 }
 
-/** Uploads U for m, once per conv (cached in `cache`). */
-export function winogradWeights(ctx: GpuContext, cache: Map<WinogradM, GpuTensor>, weight: HostTensor, m: WinogradM, label: string): GpuTensor {
+/** Uploads U for m as `dtype`, once per conv (cached in `cache`, which holds one dtype). */
+export function winogradWeights(ctx: GpuContext, cache: Map<WinogradM, GpuTensor>, weight: HostTensor, m: WinogradM, label: string, dtype: StorageType = 'f32'): GpuTensor {
   let u = cache.get(m);
   if (!u) {
-    const packed = packWinogradWeight(weight, m);
-    u = ctx.upload({ shape: [packed.length], data: packed }, `${label}.winograd${m}`);
+    u = uploadAs(ctx, packWinogradWeight(weight, m), dtype, `${label}.winograd${m}`);
     cache.set(m, u);
   }
   return u;
@@ -95,14 +95,21 @@ export function winogradConv2d(
   const groups = Math.ceil(cout4 / (plan.tiled ? 16 : co4));
   const label = post.label ?? 'winograd';
   const defines = { M: m, CO4: co4 };
-  const perTile = 4 * a2 * Math.max(cin, conv.cout);
+  // x, V, U, Mx, the residual and y share one storage type; the sums are f32 (see the shader).
+  const dtype = dtypeOf(x);
+  const types = actTypes(dtype);
+  for (const t of [conv.u, post.residual]) {
+    if (t && dtypeOf(t) !== dtype) throw new Error(`${label}: input is ${dtype}, weights or residual ${dtypeOf(t)}`);
+  }
+  const perTile = (dtype === 'f16' ? 2 : 4) * a2 * Math.max(cin, conv.cout);
   const chunk = Math.min(4 * Math.ceil(tiles / 4), Math.max(4, 4 * Math.floor(winogradLimits.tempBytes / perTile / 4)));
   // Chunked convs all take buffers of exactly the budget, so they share the pool's buffers
   // whatever their channels; a conv that fits in one chunk takes what it needs.
-  const elements = chunk < tiles ? winogradLimits.tempBytes / 4 : (perTile / 4) * chunk;
-  const v = ctx.tensor([elements], `${label}.V`);
-  const mx = ctx.tensor([elements], `${label}.M`);
-  const y = ctx.tensor([n, conv.cout, h, w], label);
+  const perElement = dtype === 'f16' ? 2 : 4;
+  const elements = chunk < tiles ? winogradLimits.tempBytes / perElement : a2 * Math.max(cin, conv.cout) * chunk;
+  const v = ctx.tensor([elements], `${label}.V`, dtype);
+  const mx = ctx.tensor([elements], `${label}.M`, dtype);
+  const y = ctx.tensor([n, conv.cout, h, w], label, dtype);
   for (let first = 0; first < tiles; first += chunk) {
     const count = Math.min(chunk, tiles - first);
     const t4 = Math.ceil(count / 4);
@@ -111,14 +118,14 @@ export function winogradConv2d(
     const [tx, tz] = grid1d(count, wg, ctx.maxWorkgroupsPerDim);
     const [gx, gz] = plan.tiled ? grid1d(Math.ceil(t4 / 16), 1, ctx.maxWorkgroupsPerDim) : grid1d(t4, wg, ctx.maxWorkgroupsPerDim);
     ctx.dispatch({
-      pipeline: { shader: 'winograd', entryPoint: 'input', defines, constants: { WG: wg } },
+      pipeline: { shader: 'winograd', entryPoint: 'input', types, defines, constants: { WG: wg } },
       buffers: [x, v],
       params,
       workgroups: [tx, cin, tz],
       label: `${label}.input`,
     });
     ctx.dispatch({
-      pipeline: { shader: 'winograd', entryPoint: plan.tiled ? 'gemm_tiled' : 'gemm', defines, constants: plan.tiled ? {} : { WG: wg } },
+      pipeline: { shader: 'winograd', entryPoint: plan.tiled ? 'gemm_tiled' : 'gemm', types, defines, constants: plan.tiled ? {} : { WG: wg } },
       buffers: [v, conv.u, mx],
       params,
       workgroups: [gx, a2 * groups, gz],
@@ -126,7 +133,7 @@ export function winogradConv2d(
     });
     ctx.dispatch({
       pipeline: {
-        shader: 'winograd', entryPoint: 'output', defines,
+        shader: 'winograd', entryPoint: 'output', types, defines,
         constants: { WG: wg, RELU: post.relu ? 1 : 0, RESIDUAL: post.residual ? 1 : 0, MASK: post.mask ? 1 : 0 },
       },
       buffers: [mx, conv.scaleShift, post.residual ?? ctx.dummyBuffer, post.mask ?? ctx.dummyBuffer, y],

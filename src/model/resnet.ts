@@ -14,7 +14,7 @@
  */
 import { XaiError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
-import type { GpuTensor } from '../gpu/tensor.js';
+import { dtypeOf, type GpuTensor, type StorageType } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
 import { conv2d, convOutSize, identityScaleShift, packScaleShift, uploadConv, DEFAULT_CONV_VARIANT, type ConvParams } from '../kernels/conv2d.js';
 import { uploadConvGrad, type ConvGradParams } from '../kernels/conv2d-grad.js';
@@ -23,6 +23,7 @@ import { channelAffine } from '../kernels/channel-affine.js';
 import { linear, type LinearParams } from '../kernels/linear.js';
 import { globalAvgPool, maxPool2d } from '../kernels/pool.js';
 import { softmax } from '../kernels/softmax.js';
+import { requireF16, toF16 } from '../kernels/precision.js';
 import { convInputs, parseResNet, type ConvBnSpec, type ResNetSpec } from './resnet-spec.js';
 
 interface ConvUnit {
@@ -49,6 +50,13 @@ export class ResNet {
   private units = new Map<string, ConvUnit>();
   private fc: LinearParams;
   readonly tapNames: readonly string[];
+  /**
+   * How the scoring forwards (no taps, tuned convs: RISE, Abs-CAM Final, Score-CAM, insertion /
+   * deletion, predict) store activations and weights: f32 (the default), or f16 with f32 sums where
+   * the adapter has shader-f16 — half the memory traffic, ~1e-3 relative error per layer (bounds in
+   * test/precision.test.ts). Passes with taps and the gradient passes stay f32.
+   */
+  private precisionValue: StorageType = 'f32';
 
   private constructor(readonly ctx: GpuContext, readonly spec: ResNetSpec) {
     const add = (s: ConvBnSpec) => {
@@ -108,6 +116,15 @@ export class ResNet {
     }
   }
 
+  get precision(): StorageType {
+    return this.precisionValue;
+  }
+
+  set precision(p: StorageType) {
+    if (p === 'f16') requireF16(this.ctx);
+    this.precisionValue = p;
+  }
+
   private get tuner(): ConvTuner {
     return ConvTuner.of(this.ctx);
   }
@@ -122,7 +139,7 @@ export class ResNet {
     const [n, , h, w] = shape;
     const timedBefore = this.tuner.timed;
     for (const { conv, h: H, w: W } of convInputs(this.spec, h, w)) {
-      await this.tuner.tune(this.units.get(conv.convName)!.fused, [n, conv.weight.shape[1], H, W]);
+      await this.tuner.tune(this.units.get(conv.convName)!.fused, [n, conv.weight.shape[1], H, W], this.precision);
     }
     if (this.tuner.timed > timedBefore) {
       // Timing left buffers of every conv shape's size in the pool; free them rather than hold
@@ -135,14 +152,18 @@ export class ResNet {
   /**
    * Runs the network on x ([n, c, h, w], ImageNet-normalised). x stays the caller's.
    * `convs: 'direct'` runs every conv as the direct kernel instead of the tuned variant: the
-   * gradient passes do, see model/gradient.ts.
+   * gradient passes do, see model/gradient.ts. A forward with no taps and tuned convs runs at
+   * this.precision; the logits are f32 either way.
    */
   forward(x: GpuTensor, tapNames: readonly string[] = [], opts: { convs?: 'tuned' | 'direct' } = {}): ForwardResult {
     this.checkInput(x.shape);
     this.checkTaps(tapNames);
     const ctx = this.ctx;
-    const sink = new TapSink(ctx, new Set(tapNames), x, opts.convs === 'direct');
-    let h = this.convUnit(x, 'conv1', { relu: true }, sink);
+    const direct = opts.convs === 'direct';
+    const sink = new TapSink(ctx, new Set(tapNames), x, direct);
+    const half = this.precision === 'f16' && tapNames.length === 0 && !direct;
+    const stemInput = half ? toF16(ctx, x, 'input.f16') : x;
+    let h = sink.replace(stemInput, this.convUnit(stemInput, 'conv1', { relu: true }, sink));
     sink.keep('relu', h);
     h = sink.replace(h, maxPool2d(ctx, h, 3, 2, 1, 'maxpool'));
     sink.keep('maxpool', h);
@@ -253,7 +274,7 @@ export class ResNet {
     const wantConv = sink.wants(convName);
     const wantBn = sink.wants(bnName);
     const hasPost = !!post.relu || !!post.residual;
-    const variant = sink.direct ? DEFAULT_CONV_VARIANT : this.tuner.choose(u.fused, x.shape);
+    const variant = sink.direct ? DEFAULT_CONV_VARIANT : this.tuner.choose(u.fused, x.shape, dtypeOf(x));
     if (!wantConv && (!wantBn || !hasPost)) {
       const y = conv2d(ctx, x, u.fused, { ...post, label: convName, variant });
       sink.keep(bnName, y);

@@ -19,7 +19,7 @@ try {
   if (!ctx.startProfiling()) throw new Error('this adapter has no timestamp queries');
   await ctx.stopProfiling();
   const sink = ctx.tensor([groups * WG], 'peak.sink');
-  const run = () => ctx.dispatch({ pipeline: { shader: 'fma_peak', constants: { ITERS: iters, WG } }, buffers: [sink], workgroups: [groups], label: 'fma_peak' });
+  const run = () => ctx.dispatch({ pipeline: { shader: 'fma_peak', constants: { ITERS: iters, WG } }, buffers: { sink }, workgroups: [groups], label: 'fma_peak' });
   run();
   await ctx.sync();
   let best = Infinity;

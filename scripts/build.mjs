@@ -24,15 +24,70 @@ const paramsOf = (code) => {
   const m = /struct Params\s*\{([^}]*)\}/.exec(code.replace(/\/\/[^\n]*/g, ''));
   return m ? [...m[1].matchAll(/(\w+)\s*:\s*(u32|i32|f32)/g)].map(([, name, type]) => [name, type]) : [];
 };
+/**
+ * Each entry point's interface, read off the WGSL: the storage bindings it uses (name → binding;
+ * a binding counts when its name occurs in the entry point or in a function it calls), the binding
+ * of its uniform block, and its workgroup width (a number, or the override that sets it). Dispatches
+ * name their buffers and GpuContext checks them against this, so the TS ↔ WGSL contract is written
+ * once, in the shader.
+ */
+const entryPointsOf = (file, code) => {
+  const text = code.replace(/\/\/[^\n]*/g, '');
+  const bindings = [...text.matchAll(/@group\(0\)\s*@binding\((\d+)\)\s*var(<[^>]*>)?\s+(\w+)/g)]
+    .map(([, index, kind, name]) => ({ name, index: Number(index), uniform: kind === '<uniform>' }));
+  const constOf = (id) => {
+    const c = new RegExp(`(const|override)\\s+${id}\\s*:\\s*u32\\s*=\\s*(\\d+)u?\\s*;`).exec(text);
+    if (!c) throw new Error(`${file}: workgroup size ${id} is not a u32 const or override with a default`);
+    return c[1] === 'const' ? Number(c[2]) : { override: id, default: Number(c[2]) };
+  };
+  const fns = new Map();
+  for (const m of text.matchAll(/(@compute\s*@workgroup_size\(\s*(\w+)[^)]*\)\s*)?fn\s+(\w+)\s*\(/g)) {
+    let i = text.indexOf('{', m.index);
+    for (let depth = 0; ; i++) {
+      if (text[i] === '{') depth++;
+      else if (text[i] === '}' && --depth === 0) break;
+    }
+    // Identifiers the function refers to: not fields (`p.planes`), not its own locals and parameters.
+    const src = text.slice(m.index + m[0].length, i);
+    const own = new Set([...src.matchAll(/\b(?:let|var|const)\s+(\w+)|(\w+)\s*:(?!:)/g)].map((d) => d[1] ?? d[2]));
+    const ids = new Set([...src.matchAll(/(?<![.\w])[A-Za-z_]\w*/g)].map((d) => d[0]).filter((id) => !own.has(id)));
+    fns.set(m[3], { ids, entry: !!m[1], width: m[2] });
+  }
+  const result = {};
+  for (const [name, f] of fns) {
+    if (!f.entry) continue;
+    const used = new Set();
+    const visit = (fn) => {
+      for (const id of fns.get(fn).ids) {
+        if (used.has(id)) continue;
+        used.add(id);
+        if (fns.has(id)) visit(id);
+      }
+    };
+    visit(name);
+    const mine = bindings.filter((b) => used.has(b.name));
+    result[name] = {
+      storage: Object.fromEntries(mine.filter((b) => !b.uniform).map((b) => [b.name, b.index])),
+      uniform: mine.find((b) => b.uniform)?.index ?? null,
+      width: /^\d+$/.test(f.width) ? Number(f.width) : constOf(f.width),
+    };
+  }
+  return result;
+};
+const entryPoints = {};
 for (const f of names) {
   const name = f.replace(/\.wgsl$/, '');
   const code = expand(f, readFileSync(join(shaderDir, f), 'utf8'));
   out += `  ${JSON.stringify(name)}: ${JSON.stringify(code)},\n`;
   uniforms[name] = paramsOf(code);
+  entryPoints[name] = entryPointsOf(f, code);
 }
 out += '};\n';
 out += '/** Each shader\'s uniform fields in order, [name, type] (from its `struct Params`). */\n';
 out += `export const UNIFORMS: Readonly<Record<string, readonly (readonly [string, 'u32' | 'i32' | 'f32'])[]>> = ${JSON.stringify(uniforms)};\n`;
+out += '/** Each entry point\'s storage bindings by name, uniform binding and workgroup width (x). */\n';
+out += 'export interface EntryPoint {\n  storage: Readonly<Record<string, number>>;\n  uniform: number | null;\n  width: number | { override: string; default: number };\n}\n';
+out += `export const ENTRY_POINTS: Readonly<Record<string, Readonly<Record<string, EntryPoint>>>> = ${JSON.stringify(entryPoints)};\n`;
 const target = join(root, 'src', 'gpu', 'wgsl.generated.ts');
 if (!existsSync(target) || readFileSync(target, 'utf8') !== out) writeFileSync(target, out);
 

@@ -6,7 +6,7 @@
 //     MODE 2 (Grad-CAM++, closed form with exp(score)): α = G² / (2G² + (Σ_hw A)·G³ + 1e-6),
 //                         0 where G = 0;  w = Σ_hw α·max(G, 0)  (eps 1e-6 as pytorch-grad-cam)
 //   combine: one invocation per (n, pixel): cam = Σ_k w[n, k]·A[n, k, pixel], ReLU if RELU.
-//            Binding 1 holds the weights; WEIGHT_STRIDE 0 lets one weight vector serve every image.
+//            weightStride 0 lets one weight vector serve every image.
 
 override MODE: u32 = 0u;
 override RELU: bool = false;
@@ -14,7 +14,8 @@ override RELU: bool = false;
 struct Params { batch: u32, channels: u32, hw: u32, weightStride: u32 }
 
 @group(0) @binding(0) var<storage, read> act: array<f32>;
-@group(0) @binding(1) var<storage, read> second: array<f32>;   // G for channel_weights, w for combine
+@group(0) @binding(1) var<storage, read> grad: array<f32>;     // channel_weights: G
+@group(0) @binding(1) var<storage, read> weights: array<f32>;  // combine: w [n or 1, k]
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
@@ -28,7 +29,7 @@ fn channel_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
     var sumA = 0.0;
     for (var i = 0u; i < p.hw; i++) { sumA += act[base + i]; }
     for (var i = 0u; i < p.hw; i++) {
-      let g = second[base + i];
+      let g = grad[base + i];
       if (g != 0.0) {
         let g2 = g * g;
         s += g2 / (2.0 * g2 + sumA * g2 * g + 1e-6) * max(g, 0.0);
@@ -36,7 +37,7 @@ fn channel_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
     }
   } else {
     for (var i = 0u; i < p.hw; i++) {
-      let g = second[base + i];
+      let g = grad[base + i];
       s += select(g, abs(g), MODE == 0u);
     }
     s /= f32(p.hw);
@@ -52,7 +53,7 @@ fn combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   let px = i % p.hw;
   var s = 0.0;
   for (var k = 0u; k < p.channels; k++) {
-    s += second[n * p.weightStride + k] * act[(n * p.channels + k) * p.hw + px];
+    s += weights[n * p.weightStride + k] * act[(n * p.channels + k) * p.hw + px];
   }
   if (RELU) { s = max(s, 0.0); }
   out[i] = s;

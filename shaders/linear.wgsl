@@ -11,8 +11,8 @@ struct Params { batch: u32, inF: u32, outF: u32, _p0: u32 }
 @group(0) @binding(4) var<uniform> p: Params;
 
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let o = gid.x;
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let o = gid.x + gid.z * nwg.x * 64u; // output feature (folded into z past the limit); y: the image
   let n = gid.y;
   if (o >= p.outF || n >= p.batch) { return; }
   let xb = n * p.inF;

@@ -13,8 +13,8 @@ test('a validation error surfaces at the next readback and names the kernel', as
   const ctx = await gpu();
   const x = ctx.upload({ shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) });
   const y = ctx.tensor([2, 3]);
-  // The softmax pipeline wants (x, y, params); binding x twice, read-only and read-write, is invalid.
-  ctx.dispatch({ pipeline: { shader: 'softmax' }, buffers: [x, x], params: { rows: 2, cols: 3 }, workgroups: [1], label: 'broken-softmax' });
+  // The softmax pipeline binds x and y; the same buffer as both, read-only and read-write, is invalid.
+  ctx.dispatch({ pipeline: { shader: 'softmax' }, buffers: { x, y: x }, params: { rows: 2, cols: 3 }, workgroups: [1], label: 'broken-softmax' });
   try {
     await ctx.read(y);
     assert.unreachable('expected a GPU error');
@@ -26,6 +26,18 @@ test('a validation error surfaces at the next readback and names the kernel', as
   // The context stays usable afterwards.
   const ok = await ctx.read(softmax(ctx, x));
   assert.ok(Math.abs(ok.data[0] + ok.data[1] + ok.data[2] - 1) < 1e-6);
+});
+
+test('a dispatch names its buffers as the shader does: a missing or unknown name is refused', async () => {
+  const ctx = await gpu();
+  const x = ctx.tensor([2, 3]);
+  const run = (buffers: Record<string, typeof x>, invocations = 2) =>
+    ctx.dispatch({ pipeline: { shader: 'softmax' }, buffers, params: { rows: 2, cols: 3 }, invocations, label: 'named' });
+  assert.throws(() => run({ x }), /named: buffers \{x\} given, softmax.main binds \{x, y\}/);
+  assert.throws(() => run({ x, out: x }), /binds \{x, y\}/);
+  assert.throws(() => ctx.dispatch({ pipeline: { shader: 'softmax' }, buffers: { x, y: ctx.tensor([2, 3]) }, invocations: 2 }), /params missing/);
+  assert.throws(() => ctx.dispatch({ pipeline: { shader: 'pool', entryPoint: 'nope' }, buffers: {}, invocations: 1 }), /no entry point pool\.nope/);
+  ctx.release(x);
 });
 
 test('a tensor larger than one binding is refused with its size', async () => {

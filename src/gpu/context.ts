@@ -12,7 +12,8 @@ import { numel, type HostTensor } from '../io/tensor.js';
 import { acquireBrowserDevice, acquireNodeDevice, type AcquiredDevice } from './acquire.js';
 import { BufferPool } from './buffer-pool.js';
 import { PipelineCache, pipelineLabel, type PipelineKey } from './pipelines.js';
-import { UNIFORMS } from './wgsl.generated.js';
+import { ENTRY_POINTS, UNIFORMS, type EntryPoint } from './wgsl.generated.js';
+import { grid1d } from './grid.js';
 import { TimestampProfiler, type KernelTime } from './profiler.js';
 import { FileTuneStore, MemoryTuneStore, type TuneStore } from './tune-cache.js';
 import { dtypeOf, type GpuTensor, type StorageType } from './tensor.js';
@@ -23,18 +24,35 @@ const UNIFORM_BYTES = 256;
 
 export interface Dispatch {
   pipeline: PipelineKey;
-  /** Storage buffers, bound at 0..n-1 in order. */
-  buffers: (GpuTensor | GPUBuffer)[];
   /**
-   * Uniform block, bound at n (after the buffers); at most 256 bytes. Either raw bytes, or values
+   * The storage buffers by the names the entry point declares them with in its WGSL (the build
+   * reads them off the shader: ENTRY_POINTS); every one it uses must be given, and no other.
+   */
+  buffers: Readonly<Record<string, GpuTensor | GPUBuffer>>;
+  /**
+   * Uniform block, bound where the shader declares it; at most 256 bytes. Either raw bytes, or values
    * by field name of the shader's `struct Params`, packed in its order and types (from the build's
    * UNIFORMS). Fields not given are 0 — entry points of one shader share its struct and each reads
    * its own fields — and a name the struct lacks is an error naming the fields it has.
    */
   params?: ArrayBufferView | Readonly<Record<string, number>>;
-  workgroups: [number, number?, number?];
+  /**
+   * The grid: workgroups per dimension, or `invocations`, a 1-D range of that many invocations
+   * (or [range, rows]: the range for each of `rows` y-indices) in workgroups of the entry point's
+   * width, folded past the per-dimension limit into y (into z with rows; shaders rebuild the index as
+   * gid.x + gid.y·num_workgroups.x·width, or with gid.z).
+   */
+  workgroups?: [number, number?, number?];
+  invocations?: number | [number, number];
   /** Shown in errors and profiles; defaults to the pipeline's label. */
   label?: string;
+}
+
+/** The interface the build read off a pipeline's entry point. */
+function entryPoint(key: PipelineKey): EntryPoint {
+  const e = ENTRY_POINTS[key.shader]?.[key.entryPoint ?? 'main'];
+  if (!e) throw new Error(`no entry point ${key.shader}.${key.entryPoint ?? 'main'} in shaders/`);
+  return e;
 }
 
 /** Named uniform values → the bytes of the shader's `struct Params` (16-byte aligned). */
@@ -172,17 +190,25 @@ export class GpuContext {
   dispatch(d: Dispatch): void {
     this.assertAlive();
     const label = d.label ?? pipelineLabel(d.pipeline);
+    const entry = entryPoint(d.pipeline);
+    const given = Object.keys(d.buffers);
+    const wanted = Object.keys(entry.storage);
+    if (given.length !== wanted.length || given.some((k) => !(k in entry.storage))) {
+      throw new Error(`${label}: buffers {${given.join(', ')}} given, ${d.pipeline.shader}.${d.pipeline.entryPoint ?? 'main'} binds {${wanted.join(', ')}}`);
+    }
     const encoder = this.openEncoder();
     const pipeline = this.pipelines.get(d.pipeline);
-    const entries: GPUBindGroupEntry[] = d.buffers.map((b, i) =>
-      'buffer' in b ? { binding: i, resource: { buffer: b.buffer, size: b.bytes } } : { binding: i, resource: { buffer: b } },
-    );
-    if (d.params) {
+    const entries: GPUBindGroupEntry[] = Object.entries(d.buffers).map(([name, b]) => ({
+      binding: entry.storage[name],
+      resource: 'buffer' in b ? { buffer: b.buffer, size: b.bytes } : { buffer: b },
+    }));
+    if ((entry.uniform === null) !== !d.params) throw new Error(`${label}: params ${d.params ? 'given to a shader without' : 'missing for'} a uniform block`);
+    if (d.params && entry.uniform !== null) {
       const bytes = ArrayBuffer.isView(d.params) ? d.params : packUniforms(d.pipeline.shader, d.params, label);
       if (bytes.byteLength > UNIFORM_BYTES) throw new Error(`${label}: uniform block too large`);
       const u = this.uniformBuffer();
       this.device.queue.writeBuffer(u, 0, bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      entries.push({ binding: d.buffers.length, resource: { buffer: u } });
+      entries.push({ binding: entry.uniform, resource: { buffer: u } });
     }
     const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
     let pass = this.pass;
@@ -193,13 +219,22 @@ export class GpuContext {
     }
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
-    const [x, y = 1, z = 1] = d.workgroups;
+    const [x, y = 1, z = 1] = d.workgroups ?? this.grid(d.pipeline, entry, d.invocations, label);
     const maxWg = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxWg || y > maxWg || z > maxWg) throw new Error(`${label}: dispatch ${x}x${y}x${z} exceeds ${maxWg} workgroups per dimension`);
     pass.dispatchWorkgroups(x, y, z);
     if (this.profiler) pass.end();
     this.batchLabels.push(label);
     if (this.batchLabels.length >= FLUSH_EVERY) this.flush();
+  }
+
+  /** Workgroups for a dispatch given as `invocations` (see Dispatch). */
+  private grid(key: PipelineKey, entry: EntryPoint, invocations: Dispatch['invocations'], label: string): [number, number, number] {
+    if (invocations === undefined) throw new Error(`${label}: neither workgroups nor invocations given`);
+    const width = typeof entry.width === 'number' ? entry.width : key.constants?.[entry.width.override] ?? entry.width.default;
+    const [count, rows] = typeof invocations === 'number' ? [invocations, 0] : invocations;
+    const [x, fold] = grid1d(count, width, this.maxWorkgroupsPerDim);
+    return rows ? [x, rows, fold] : [x, fold, 1];
   }
 
   /** Records a buffer copy in order with the dispatches around it (bytes, multiples of 4). */

@@ -1,7 +1,6 @@
 /** CAM dispatchers (shaders/cam.wgsl): per-channel weights from gradients, weighted channel sums. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { grid1d } from './grid.js';
 
 /** How channel weights come from the gradient G (and A). */
 export type WeightMode = 'abs-mean' | 'mean' | 'gradcam++';
@@ -13,9 +12,9 @@ export function channelWeights(ctx: GpuContext, act: GpuTensor, grad: GpuTensor,
   const out = ctx.tensor([n, k], label);
   ctx.dispatch({
     pipeline: { shader: 'cam', entryPoint: 'channel_weights', constants: { MODE: MODE[mode] } },
-    buffers: [act, grad, out],
+    buffers: { act, grad, out },
     params: { batch: n, channels: k, hw: h * w, weightStride: k },
-    workgroups: grid1d(n * k, 64, ctx.maxWorkgroupsPerDim),
+    invocations: n * k,
     label,
   });
   return out;
@@ -30,9 +29,9 @@ export function combineChannels(ctx: GpuContext, act: GpuTensor, weights: GpuTen
   const out = ctx.tensor([n, h, w], label);
   ctx.dispatch({
     pipeline: { shader: 'cam', entryPoint: 'combine', constants: { RELU: opts.relu ? 1 : 0 } },
-    buffers: [act, weights, out],
+    buffers: { act, weights, out },
     params: { batch: n, channels: k, hw: h * w, weightStride: weights.shape.length === 1 ? 0 : k },
-    workgroups: grid1d(n * h * w, 64, ctx.maxWorkgroupsPerDim),
+    invocations: n * h * w,
     label,
   });
   return out;

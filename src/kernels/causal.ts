@@ -1,7 +1,6 @@
 /** Insertion/deletion dispatchers (shaders/causal.wgsl): pixel ranking and curve step images. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { grid1d } from './grid.js';
 
 /**
  * rank [P] (u32): each pixel's position when pixels are ordered by saliency descending, ties by
@@ -20,9 +19,9 @@ export function rankPixels(ctx: GpuContext, saliency: GpuTensor): GpuTensor {
     for (let j = k / 2; j >= 1; j /= 2) {
       ctx.dispatch({
         pipeline: { shader: 'causal', entryPoint: 'bitonic_step' },
-        buffers: [keys, idx],
+        buffers: { keys, idx },
         params: { n, j, k },
-        workgroups: grid1d(n, 64, ctx.maxWorkgroupsPerDim),
+        invocations: n,
         label: 'rank.sort',
       });
     }
@@ -30,9 +29,9 @@ export function rankPixels(ctx: GpuContext, saliency: GpuTensor): GpuTensor {
   const rank = ctx.tensor([P], 'rank');
   ctx.dispatch({
     pipeline: { shader: 'causal', entryPoint: 'scatter_rank' },
-    buffers: [idx, rank],
+    buffers: { sortedIdx: idx, rank },
     params: { n, pixels: P },
-    workgroups: grid1d(P, 64, ctx.maxWorkgroupsPerDim),
+    invocations: P,
     label: 'rank.scatter',
   });
   ctx.release(keys, idx);
@@ -48,9 +47,9 @@ export function stepImages(ctx: GpuContext, rank: GpuTensor, start: GpuTensor, f
   const out = ctx.tensor([count, 3, h, w], 'causal.steps');
   ctx.dispatch({
     pipeline: { shader: 'causal', entryPoint: 'step_images', constants: { FINISH_ZERO: finish ? 0 : 1 } },
-    buffers: [rank, start, finish ?? ctx.dummyBuffer, out],
+    buffers: { ranks: rank, start, finish: finish ?? ctx.dummyBuffer, images: out },
     params: { pixels: h * w, step, first, count },
-    workgroups: grid1d(count * 3 * h * w, 64, ctx.maxWorkgroupsPerDim),
+    invocations: count * 3 * h * w,
     label: 'causal.steps',
   });
   return out;

@@ -1,7 +1,6 @@
 /** channel_affine dispatcher (shaders/channel_affine.wgsl): per-channel scale/shift + residual + ReLU. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { grid1d } from './grid.js';
 
 /** `scaleShift` is packed as for conv2d (packScaleShift). */
 export function channelAffine(
@@ -16,9 +15,9 @@ export function channelAffine(
   const total = n * c * h * w;
   ctx.dispatch({
     pipeline: { shader: 'channel_affine', constants: { RELU: opts.relu ? 1 : 0, RESIDUAL: opts.residual ? 1 : 0 } },
-    buffers: [x, scaleShift, opts.residual ?? ctx.dummyBuffer, y],
+    buffers: { x, scaleShift, res: opts.residual ?? ctx.dummyBuffer, y },
     params: { total, channels: c, hw: h * w },
-    workgroups: grid1d(total, 64, ctx.maxWorkgroupsPerDim),
+    invocations: total,
     label,
   });
   return y;

@@ -9,7 +9,6 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
-import { grid1d } from './grid.js';
 import { identityScaleShift } from './conv2d.js';
 import { winogradApplies, winogradConv2d, winogradWeights, type WinogradM, type WinogradPlan } from './winograd.js';
 
@@ -111,15 +110,14 @@ export function conv2dGradInput(ctx: GpuContext, dy: GpuTensor, conv: ConvGradPa
   const rowTiles = conv.stride * blocks;
   const tiles = n * h * rowTiles;
   const cin4 = Math.ceil(conv.cin / 4);
-  const [gx, gz] = grid1d(tiles, WG, ctx.maxWorkgroupsPerDim);
   ctx.dispatch({
     pipeline: {
       shader: 'conv2d_grad',
       constants: { KH: conv.kh, KW: conv.kw, STRIDE: conv.stride, PAD: conv.pad, ADD: opts.addend ? 1 : 0, MASK: opts.mask ? 1 : 0, WG },
     },
-    buffers: [dy, conv.weight, opts.addend ?? ctx.dummyBuffer, opts.mask ?? ctx.dummyBuffer, dx],
+    buffers: { dy, weight: conv.weight, addend: opts.addend ?? ctx.dummyBuffer, mask: opts.mask ?? ctx.dummyBuffer, dx },
     params: { batch: n, cin: conv.cin, h, w, cout, ho, wo, cin4, tiles, rowTiles },
-    workgroups: [gx, cin4, gz],
+    invocations: [tiles, cin4],
     label: opts.label,
   });
   return dx;

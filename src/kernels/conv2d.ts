@@ -2,7 +2,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { dtypeOf, type GpuTensor, type StorageType } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
-import { grid1d } from './grid.js';
+import { tiledGrid } from '../gpu/grid.js';
 import { actTypes, uploadAs } from './precision.js';
 import { winogradApplies, winogradConv2d, winogradWeights, type WinogradM } from './winograd.js';
 
@@ -167,15 +167,14 @@ export function conv2d(ctx: GpuContext, x: GpuTensor, conv: ConvParams, opts: Co
   const tiles = Math.ceil((n * ho * wo) / (tiled ? 64 : px));
   const cout4 = Math.ceil(conv.cout / 4);
   const groups = Math.ceil(cout4 / (tiled ? 16 : co4));
-  const [gx, gz] = grid1d(tiles, tiled ? 1 : wg, ctx.maxWorkgroupsPerDim);
   const geometry = { KH: conv.kh, KW: conv.kw, STRIDE: conv.stride, PAD: conv.pad, RELU: opts.relu ? 1 : 0, RESIDUAL: opts.residual ? 1 : 0 };
   ctx.dispatch({
     pipeline: tiled
       ? { shader: 'conv2d_tiled', types: actTypes(dtype), constants: geometry }
       : { shader: 'conv2d', types: actTypes(dtype), defines: { PX: px, CO4: co4 }, constants: { ...geometry, WG: wg } },
-    buffers: [x, weights.weight, conv.scaleShift, opts.residual ?? ctx.dummyBuffer, y],
+    buffers: { x, weight: weights.weight, scaleShift: conv.scaleShift, res: opts.residual ?? ctx.dummyBuffer, y },
     params: { batch: n, cin, h, w, cout: conv.cout, ho, wo, cout4, tiles, groups },
-    workgroups: [gx, groups, gz],
+    ...(tiled ? { workgroups: tiledGrid(ctx, tiles, groups) } : { invocations: [tiles, groups] }),
     label: opts.label,
   });
   return y;

@@ -1,7 +1,6 @@
 /** head_grad dispatcher (shaders/head_grad.wgsl): ∂logit[n, c_n]/∂A through avgpool + fc. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { grid1d } from './grid.js';
 
 /**
  * `features` is the last feature map A [n, k, h, w]; `classes` a u32 buffer of one class per image;
@@ -21,9 +20,9 @@ export function headGrad(
   const grad = ctx.tensor([n, k, h, w], label);
   ctx.dispatch({
     pipeline: { shader: 'head_grad', constants: { MASK: opts.mask ? 1 : 0 } },
-    buffers: [fcWeight, classes, features, grad],
+    buffers: { fcWeight, classes, act: features, grad },
     params: { batch: n, channels: k, hw: h * w, classes: numClasses },
-    workgroups: grid1d(n * k * h * w, 64, ctx.maxWorkgroupsPerDim),
+    invocations: n * k * h * w,
     label,
   });
   return grad;

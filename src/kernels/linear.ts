@@ -15,9 +15,9 @@ export function linear(ctx: GpuContext, x: GpuTensor, fc: LinearParams, label = 
   const y = ctx.tensor([n, fc.outFeatures], label);
   ctx.dispatch({
     pipeline: { shader: 'linear' },
-    buffers: [x, fc.weight, fc.bias, y],
+    buffers: { x, weight: fc.weight, bias: fc.bias, y },
     params: { batch: n, inF, outF: fc.outFeatures },
-    workgroups: [Math.ceil(fc.outFeatures / 64), n],
+    invocations: [fc.outFeatures, n],
     label,
   });
   return y;

@@ -1,7 +1,7 @@
 /** Saliency-map dispatchers (shaders/maps.wgsl and scores.wgsl). Plane stacks are [planes, H, W]. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { grid1d } from './grid.js';
+import { tiledGrid } from '../gpu/grid.js';
 
 export interface UpsampleOptions {
   /** Read `planes` planes starting at plane `fromPlane` of src (default: all of src). */
@@ -30,9 +30,9 @@ export function upsampleBilinear(ctx: GpuContext, src: GpuTensor, outH: number, 
   const out = ctx.tensor([planes, outH, outW], label);
   ctx.dispatch({
     pipeline: { shader: 'maps', entryPoint: 'upsample', constants: { SCALE: opts.scale ? 1 : 0, ALIGN_CORNERS: opts.alignCorners ? 1 : 0 } },
-    buffers: [src, opts.scale ?? ctx.dummyBuffer, out],
+    buffers: { src, scale: opts.scale ?? ctx.dummyBuffer, dst: out },
     params: { planes, h, w, outH, outW, srcOffset: from * h * w, scaleOffset: opts.scaleFrom ?? 0 },
-    workgroups: grid1d(planes * outH * outW, 64, ctx.maxWorkgroupsPerDim),
+    invocations: planes * outH * outW,
     label,
   });
   return out;
@@ -45,9 +45,9 @@ export function minMaxNormalize(ctx: GpuContext, t: GpuTensor, label = 'normaliz
   const planes = t.shape.slice(0, -2).reduce((a, b) => a * b, 1);
   ctx.dispatch({
     pipeline: { shader: 'maps', entryPoint: 'minmax_normalize' },
-    buffers: [t],
+    buffers: { planes: t },
     params: { planes, h, w },
-    workgroups: grid1d(planes, 1, ctx.maxWorkgroupsPerDim),
+    workgroups: tiledGrid(ctx, planes),
     label,
   });
   return t;
@@ -59,9 +59,9 @@ export function maskImage(ctx: GpuContext, image: GpuTensor, index: number, mask
   const out = ctx.tensor([m, 3, h, w], label);
   ctx.dispatch({
     pipeline: { shader: 'maps', entryPoint: 'mask_image' },
-    buffers: [image, masks, out],
+    buffers: { image, masks, masked: out },
     params: { planes: m, h, w, srcOffset: index * 3 * h * w },
-    workgroups: grid1d(m * 3 * h * w, 64, ctx.maxWorkgroupsPerDim),
+    invocations: m * 3 * h * w,
     label,
   });
   return out;
@@ -80,9 +80,9 @@ export function weightedSum(
   const [m, h, w] = maps.shape;
   ctx.dispatch({
     pipeline: { shader: 'maps', entryPoint: 'weighted_sum', constants: { ACCUMULATE: opts.accumulate ? 1 : 0, RELU: opts.relu ? 1 : 0 } },
-    buffers: [maps, score, acc],
+    buffers: { maps, score, acc },
     params: { planes: m, h, w, scaleOffset: opts.scoreFrom ?? 0 },
-    workgroups: grid1d(h * w, 64, ctx.maxWorkgroupsPerDim),
+    invocations: h * w,
     label: opts.label ?? 'weighted.sum',
   });
 }
@@ -95,9 +95,9 @@ export function gatherScores(ctx: GpuContext, logits: GpuTensor, cls: number, sc
   const [rows, classes] = logits.shape;
   ctx.dispatch({
     pipeline: { shader: 'scores', constants: { MODE: SCORE_MODE[mode] } },
-    buffers: [logits, scores],
+    buffers: { logits, scores },
     params: { rows, classes, cls, offset },
-    workgroups: grid1d(rows, 64, ctx.maxWorkgroupsPerDim),
+    invocations: rows,
     label,
   });
 }

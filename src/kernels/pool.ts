@@ -2,7 +2,6 @@
 import type { GpuContext } from '../gpu/context.js';
 import { dtypeOf, type GpuTensor } from '../gpu/tensor.js';
 import { convOutSize } from './conv2d.js';
-import { grid1d } from './grid.js';
 import { actTypes } from './precision.js';
 
 export function maxPool2d(ctx: GpuContext, x: GpuTensor, k = 3, stride = 2, pad = 1, label = 'maxpool'): GpuTensor {
@@ -12,9 +11,9 @@ export function maxPool2d(ctx: GpuContext, x: GpuTensor, k = 3, stride = 2, pad 
   const y = ctx.tensor([n, c, ho, wo], label, dtypeOf(x));
   ctx.dispatch({
     pipeline: { shader: 'pool', entryPoint: 'maxpool', types: actTypes(dtypeOf(x)), constants: { K: k, S: stride, P: pad } },
-    buffers: [x, y],
+    buffers: { x, y },
     params: { planes: n * c, h, w, ho, wo },
-    workgroups: grid1d(n * c * ho * wo, 64, ctx.maxWorkgroupsPerDim),
+    invocations: n * c * ho * wo,
     label,
   });
   return y;
@@ -26,9 +25,9 @@ export function globalAvgPool(ctx: GpuContext, x: GpuTensor, label = 'avgpool'):
   const y = ctx.tensor([n, c], label);
   ctx.dispatch({
     pipeline: { shader: 'pool', entryPoint: 'avgpool', types: actTypes(dtypeOf(x)) },
-    buffers: [x, y],
+    buffers: { x, features: y },
     params: { planes: n * c, h, w, ho: 1, wo: 1 },
-    workgroups: grid1d(n * c, 64, ctx.maxWorkgroupsPerDim),
+    invocations: n * c,
     label,
   });
   return y;
@@ -46,9 +45,9 @@ export function maxPool2dGrad(ctx: GpuContext, x: GpuTensor, dy: GpuTensor, opts
   const dx = ctx.tensor([n, c, h, w], label);
   ctx.dispatch({
     pipeline: { shader: 'pool', entryPoint: 'maxpool_grad', constants: { K: k, S: stride, P: pad, MASK: opts.mask ? 1 : 0 } },
-    buffers: [x, dy, dx],
+    buffers: { gx: x, gdy: dy, gdx: dx },
     params: { planes: n * c, h, w, ho, wo },
-    workgroups: grid1d(n * c * h * w, 64, ctx.maxWorkgroupsPerDim),
+    invocations: n * c * h * w,
     label,
   });
   return dx;

@@ -6,7 +6,6 @@
 import type { GpuContext } from '../gpu/context.js';
 import { dtypeOf, type GpuTensor, type StorageType } from '../gpu/tensor.js';
 import { XaiError } from '../errors.js';
-import { grid1d } from './grid.js';
 
 /** The pipeline `types` for a kernel whose activations are stored as `dtype`. */
 export function actTypes(dtype: StorageType): { act: StorageType } | undefined {
@@ -26,9 +25,9 @@ export function toF16(ctx: GpuContext, x: GpuTensor, label = 'cast'): GpuTensor 
   const y = ctx.tensor(x.shape, label, 'f16');
   ctx.dispatch({
     pipeline: { shader: 'cast', types: { dst: 'f16' } },
-    buffers: [x, y],
+    buffers: { x, y },
     params: { total },
-    workgroups: grid1d(total, 64, ctx.maxWorkgroupsPerDim),
+    invocations: total,
     label,
   });
   return y;

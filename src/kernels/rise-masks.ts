@@ -2,7 +2,6 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { gaussianTable, type MaskParams } from './rise-mask-params.js';
-import { grid1d } from './grid.js';
 
 const MODE = { binary: 0, gaussian: 1, perlin: 2 } as const;
 
@@ -31,9 +30,9 @@ export class MaskGenerator {
     const shifts = ctx.tensor([count, 2], 'rise.shifts');
     ctx.dispatch({
       pipeline: { shader: 'rise_masks', entryPoint: 'rise_grid', constants: { MODE: MODE[this.params.mode] } },
-      buffers: [this.table ?? ctx.dummyBuffer, grids, shifts],
+      buffers: { gaussTable: this.table ?? ctx.dummyBuffer, grids, shifts },
       params: this.uniform(first, count),
-      workgroups: grid1d(count * s * s, 64, ctx.maxWorkgroupsPerDim),
+      invocations: count * s * s,
       label: 'rise.grid',
     });
     return { grids, shifts };
@@ -47,9 +46,9 @@ export class MaskGenerator {
     const masks = ctx.tensor([count, H, W], 'rise.masks');
     ctx.dispatch({
       pipeline: { shader: 'rise_masks', entryPoint: 'rise_upsample' },
-      buffers: [grids, shifts, masks],
+      buffers: { ugrids: grids, ushifts: shifts, masks },
       params: this.uniform(0, count),
-      workgroups: grid1d(count * H * W, 64, ctx.maxWorkgroupsPerDim),
+      invocations: count * H * W,
       label: 'rise.upsample',
     });
     return masks;

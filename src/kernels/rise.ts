@@ -1,7 +1,6 @@
 /** RISE reduction dispatchers (shaders/rise.wgsl). Scores [B, C], masks [B, H, W], maps [classes, P]. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { grid1d } from './grid.js';
 
 export interface RiseNorm {
   /** Normalise by the mean of all masks (Gaussian/Perlin) rather than by p1 (binary). */
@@ -25,12 +24,11 @@ export function riseAccumulate(ctx: GpuContext, scores: GpuTensor, masks: GpuTen
   if (classFrom + groupSize > classes || acc.shape.length < 2) {
     throw new Error(`rise.accumulate: accumulator [${acc.shape}] for classes ${classFrom}.. of ${classes}`);
   }
-  const [gx, gz] = grid1d(pixels, 64, ctx.maxWorkgroupsPerDim);
   ctx.dispatch({
     pipeline: { shader: 'rise', entryPoint: 'accumulate', constants: { SQUARES: opts.squares ? 1 : 0 } },
-    buffers: [scores, masks, acc],
+    buffers: { score: scores, maskBatch: masks, acc },
     params: params({ batch, classes, pixels, classFrom, groupSize, accumulate: opts.accumulate }),
-    workgroups: [gx, groupSize, gz],
+    invocations: [pixels, groupSize],
     label: opts.squares ? 'rise.squares' : 'rise.accumulate',
   });
 }
@@ -40,7 +38,7 @@ export function riseMaskSum(ctx: GpuContext, masks: GpuTensor, total: GpuTensor,
   const [batch, h, w] = masks.shape;
   ctx.dispatch({
     pipeline: { shader: 'rise', entryPoint: 'mask_sum' },
-    buffers: [masks, total],
+    buffers: { sumMasks: masks, total },
     params: params({ batch, pixels: h * w, accumulate }),
     workgroups: [1],
     label: 'rise.maskSum',
@@ -52,9 +50,9 @@ export function riseFinalize(ctx: GpuContext, maps: GpuTensor, total: GpuTensor,
   const [group, pixels] = [maps.shape[0], maps.shape.slice(1).reduce((a, b) => a * b, 1)];
   ctx.dispatch({
     pipeline: { shader: 'rise', entryPoint: 'finalize', constants: { NORM_MEAN: norm.byMean ? 1 : 0 } },
-    buffers: [total, maps],
+    buffers: { totalIn: total, sal: maps },
     params: params({ pixels, groupSize: group, masks, p1: norm.p1 }),
-    workgroups: grid1d(group * pixels, 64, ctx.maxWorkgroupsPerDim),
+    invocations: group * pixels,
     label: 'rise.finalize',
   });
 }
@@ -64,7 +62,7 @@ export function riseConvergence(ctx: GpuContext, s1: GpuTensor, s2: GpuTensor, t
   const stats = ctx.tensor([4], 'rise.stats');
   ctx.dispatch({
     pipeline: { shader: 'rise', entryPoint: 'convergence', constants: { NORM_MEAN: norm.byMean ? 1 : 0 } },
-    buffers: [s1, s2, total, stats],
+    buffers: { s1, s2, ctotal: total, stats },
     params: params({ pixels: s2.shape.reduce((a, b) => a * b, 1), masks, p1: norm.p1 }),
     workgroups: [1],
     label: 'rise.convergence',

@@ -1,7 +1,6 @@
 /** softmax dispatcher (shaders/softmax.wgsl): softmax over the last dimension of [rows, cols]. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { grid1d } from './grid.js';
 
 export function softmax(ctx: GpuContext, x: GpuTensor, label = 'softmax'): GpuTensor {
   const cols = x.shape[x.shape.length - 1];
@@ -9,9 +8,9 @@ export function softmax(ctx: GpuContext, x: GpuTensor, label = 'softmax'): GpuTe
   const y = ctx.tensor([...x.shape], label);
   ctx.dispatch({
     pipeline: { shader: 'softmax' },
-    buffers: [x, y],
+    buffers: { x, y },
     params: { rows, cols },
-    workgroups: grid1d(rows, 64, ctx.maxWorkgroupsPerDim),
+    invocations: rows,
     label,
   });
   return y;

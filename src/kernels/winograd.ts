@@ -7,7 +7,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { dtypeOf, type GpuTensor, type StorageType } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
-import { grid1d } from './grid.js';
+import { tiledGrid } from '../gpu/grid.js';
 import { actTypes, uploadAs } from './precision.js';
 
 export type WinogradM = 2 | 4;
@@ -115,20 +115,18 @@ export function winogradConv2d(
     const t4 = Math.ceil(count / 4);
     const shape = { batch: n, h, w, tilesH, tilesW, tiles: count, t4, cin, cout4, groups, cout: conv.cout, first };
     const params = { ...shape, c: cin };
-    const [tx, tz] = grid1d(count, wg, ctx.maxWorkgroupsPerDim);
-    const [gx, gz] = plan.tiled ? grid1d(Math.ceil(t4 / 16), 1, ctx.maxWorkgroupsPerDim) : grid1d(t4, wg, ctx.maxWorkgroupsPerDim);
     ctx.dispatch({
       pipeline: { shader: 'winograd', entryPoint: 'input', types, defines, constants: { WG: wg } },
-      buffers: [x, v],
+      buffers: { src: x, dst: v },
       params,
-      workgroups: [tx, cin, tz],
+      invocations: [count, cin],
       label: `${label}.input`,
     });
     ctx.dispatch({
       pipeline: { shader: 'winograd', entryPoint: plan.tiled ? 'gemm_tiled' : 'gemm', types, defines, constants: plan.tiled ? {} : { WG: wg } },
-      buffers: [v, conv.u, mx],
+      buffers: { v, u: conv.u, mx },
       params,
-      workgroups: [gx, a2 * groups, gz],
+      ...(plan.tiled ? { workgroups: tiledGrid(ctx, Math.ceil(t4 / 16), a2 * groups) } : { invocations: [t4, a2 * groups] as [number, number] }),
       label: `${label}.gemm`,
     });
     ctx.dispatch({
@@ -136,9 +134,9 @@ export function winogradConv2d(
         shader: 'winograd', entryPoint: 'output', types, defines,
         constants: { WG: wg, RELU: post.relu ? 1 : 0, RESIDUAL: post.residual ? 1 : 0, MASK: post.mask ? 1 : 0 },
       },
-      buffers: [mx, conv.scaleShift, post.residual ?? ctx.dummyBuffer, post.mask ?? ctx.dummyBuffer, y],
+      buffers: { m: mx, scaleShift: conv.scaleShift, res: post.residual ?? ctx.dummyBuffer, mask: post.mask ?? ctx.dummyBuffer, y },
       params: { ...shape, c: conv.cout },
-      workgroups: [tx, conv.cout, tz],
+      invocations: [count, conv.cout],
       label: `${label}.output`,
     });
   }

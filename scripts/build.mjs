@@ -17,7 +17,7 @@ out += 'export const WGSL: Readonly<Record<string, string>> = {\n';
 const expand = (file, text) => text.replace(/^\/\/ #include (\w+)[ \t]*$/gm, (_, name) => {
   const inc = join(shaderDir, 'include', `${name}.wgsl`);
   if (!existsSync(inc)) throw new Error(`${file}: no shaders/include/${name}.wgsl to include`);
-  return readFileSync(inc, 'utf8').trimEnd();
+  return expand(`include/${name}.wgsl`, readFileSync(inc, 'utf8').trimEnd()); // includes may include
 });
 /** The fields of a shader's uniform block (`struct Params`), in order, with their WGSL types. */
 const paramsOf = (code) => {

@@ -13,15 +13,14 @@ override RELU: bool = false;
 
 struct Params { batch: u32, channels: u32, hw: u32, weightStride: u32 }
 
-@group(0) @binding(0) var<storage, read> act: array<f32>;
-@group(0) @binding(1) var<storage, read> grad: array<f32>;     // channel_weights: G
-@group(0) @binding(1) var<storage, read> weights: array<f32>;  // combine: w [n or 1, k]
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
+// #include kernel
+@group(0) @binding(1) var<storage, read> act: array<f32>;
+@group(0) @binding(2) var<storage, read> grad: array<f32>;     // channel_weights: G
+@group(0) @binding(2) var<storage, read> weights: array<f32>;  // combine: w [n or 1, k]
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(64)
-fn channel_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let nk = gid.x + gid.y * nwg.x * 64u;
+@compute @workgroup_size(FLAT_WG) fn channel_weights(f: Flat) {
+  let nk = flatIndex(f);
   if (nk >= p.batch * p.channels) { return; }
   let base = nk * p.hw;
   var s = 0.0;
@@ -45,9 +44,8 @@ fn channel_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   out[nk] = s;
 }
 
-@compute @workgroup_size(64)
-fn combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+@compute @workgroup_size(FLAT_WG) fn combine(f: Flat) {
+  let i = flatIndex(f);
   if (i >= p.batch * p.hw) { return; }
   let n = i / p.hw;
   let px = i % p.hw;

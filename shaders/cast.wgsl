@@ -5,13 +5,12 @@ alias dst = f32;
 
 struct Params { total: u32, _p0: u32, _p1: u32, _p2: u32 }
 
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> y: array<dst>;
-@group(0) @binding(2) var<uniform> p: Params;
+// #include kernel
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<dst>;
 
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+@compute @workgroup_size(FLAT_WG) fn main(f: Flat) {
+  let i = flatIndex(f);
   if (i >= p.total) { return; }
   y[i] = dst(x[i]);
 }

@@ -12,17 +12,16 @@ override FINISH_ZERO: bool = false;
 
 struct Params { n: u32, j: u32, k: u32, pixels: u32, step: u32, first: u32, count: u32, _p: u32 }
 
-@group(0) @binding(0) var<storage, read_write> keys: array<f32>;
-@group(0) @binding(1) var<storage, read_write> idx: array<u32>;
-@group(0) @binding(2) var<uniform> p: Params;
+// #include kernel
+@group(0) @binding(1) var<storage, read_write> keys: array<f32>;
+@group(0) @binding(2) var<storage, read_write> idx: array<u32>;
 
 fn before(ka: f32, ia: u32, kb: f32, ib: u32) -> bool {
   return ka > kb || (ka == kb && ia < ib);
 }
 
-@compute @workgroup_size(64)
-fn bitonic_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u; // y folds grids past 65535 workgroups (images over 2048²)
+@compute @workgroup_size(FLAT_WG) fn bitonic_step(f: Flat) {
+  let i = flatIndex(f); // y folds grids past 65535 workgroups (images over 2048²)
   if (i >= p.n) { return; }
   let partner = i ^ p.j;
   if (partner <= i) { return; }
@@ -39,31 +38,27 @@ fn bitonic_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   }
 }
 
-@group(0) @binding(0) var<storage, read> sortedIdx: array<u32>;
-@group(0) @binding(1) var<storage, read_write> rank: array<u32>;
-@group(0) @binding(2) var<uniform> rp: Params;
+@group(0) @binding(1) var<storage, read> sortedIdx: array<u32>;
+@group(0) @binding(2) var<storage, read_write> rank: array<u32>;
 
-@compute @workgroup_size(64)
-fn scatter_rank(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
-  if (i >= rp.pixels) { return; }
+@compute @workgroup_size(FLAT_WG) fn scatter_rank(f: Flat) {
+  let i = flatIndex(f);
+  if (i >= p.pixels) { return; }
   rank[sortedIdx[i]] = i;
 }
 
-@group(0) @binding(0) var<storage, read> ranks: array<u32>;
-@group(0) @binding(1) var<storage, read> start: array<f32>;
-@group(0) @binding(2) var<storage, read> finish: array<f32>;
-@group(0) @binding(3) var<storage, read_write> images: array<f32>; // [count, 3, pixels]
-@group(0) @binding(4) var<uniform> sp: Params;
+@group(0) @binding(1) var<storage, read> ranks: array<u32>;
+@group(0) @binding(2) var<storage, read> start: array<f32>;
+@group(0) @binding(3) var<storage, read> finish: array<f32>;
+@group(0) @binding(4) var<storage, read_write> images: array<f32>; // [count, 3, pixels]
 
-@compute @workgroup_size(64)
-fn step_images(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
-  if (i >= sp.count * 3u * sp.pixels) { return; }
-  let b = i / (3u * sp.pixels);
-  let r = i % (3u * sp.pixels);
-  let px = r % sp.pixels;
-  let replaced = ranks[px] < (sp.first + b) * sp.step;
+@compute @workgroup_size(FLAT_WG) fn step_images(f: Flat) {
+  let i = flatIndex(f);
+  if (i >= p.count * 3u * p.pixels) { return; }
+  let b = i / (3u * p.pixels);
+  let r = i % (3u * p.pixels);
+  let px = r % p.pixels;
+  let replaced = ranks[px] < (p.first + b) * p.step;
   var v = start[r];
   if (replaced) { v = select(finish[r], 0.0, FINISH_ZERO); }
   images[i] = v;

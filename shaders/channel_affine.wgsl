@@ -7,15 +7,14 @@ override RESIDUAL: bool = false;
 
 struct Params { total: u32, channels: u32, hw: u32, _p0: u32 }
 
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> scaleShift: array<f32>; // [channels4·4] scale, then shift
-@group(0) @binding(2) var<storage, read> res: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
+// #include kernel
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> scaleShift: array<f32>; // [channels4·4] scale, then shift
+@group(0) @binding(3) var<storage, read> res: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+@compute @workgroup_size(FLAT_WG) fn main(f: Flat) {
+  let i = flatIndex(f);
   if (i >= p.total) { return; }
   let c = (i / p.hw) % p.channels;
   let padded = (p.channels + 3u) / 4u * 4u;

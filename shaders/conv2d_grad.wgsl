@@ -15,10 +15,7 @@
 // the whole tile, and taps that miss are skipped, not multiplied by 0. At stride 2 that is 3 taps in
 // 4 (the 7×7 stem's gradient: 12 of 49 taps per pixel).
 
-override KH: u32 = 3u;
-override KW: u32 = 3u;
-override STRIDE: u32 = 1u;
-override PAD: u32 = 1u;
+// #include conv_geometry
 override ADD: bool = false;
 override MASK: bool = false;
 override WG: u32 = 64u;
@@ -30,12 +27,12 @@ struct Params {
   tiles: u32, rowTiles: u32, _p1: u32, _p2: u32, // rowTiles: tiles per row, STRIDE phases × blocks of PX
 }
 
-@group(0) @binding(0) var<storage, read> dy: array<f32>;
-@group(0) @binding(1) var<storage, read> weight: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> addend: array<f32>;
-@group(0) @binding(3) var<storage, read> mask: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(5) var<uniform> p: Params;
+// #include kernel
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> weight: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> addend: array<f32>;
+@group(0) @binding(4) var<storage, read> mask: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

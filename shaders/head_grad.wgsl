@@ -9,15 +9,14 @@ override MASK: bool = false;
 
 struct Params { batch: u32, channels: u32, hw: u32, classes: u32 }
 
-@group(0) @binding(0) var<storage, read> fcWeight: array<f32>; // [classes, channels]
-@group(0) @binding(1) var<storage, read> classes: array<u32>;  // [batch]
-@group(0) @binding(2) var<storage, read> act: array<f32>;
-@group(0) @binding(3) var<storage, read_write> grad: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
+// #include kernel
+@group(0) @binding(1) var<storage, read> fcWeight: array<f32>; // [classes, channels]
+@group(0) @binding(2) var<storage, read> classes: array<u32>;  // [batch]
+@group(0) @binding(3) var<storage, read> act: array<f32>;
+@group(0) @binding(4) var<storage, read_write> grad: array<f32>;
 
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+@compute @workgroup_size(FLAT_WG) fn main(f: Flat) {
+  let i = flatIndex(f);
   if (i >= p.batch * p.channels * p.hw) { return; }
   let k = (i / p.hw) % p.channels;
   let n = i / (p.hw * p.channels);

@@ -23,14 +23,13 @@ struct Params {
   outW: u32, srcOffset: u32, scaleOffset: u32, _p: u32,
 }
 
-@group(0) @binding(0) var<storage, read> src: array<f32>;
-@group(0) @binding(1) var<storage, read> scale: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
+// #include kernel
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read> scale: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
 
-@compute @workgroup_size(64)
-fn upsample(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+@compute @workgroup_size(FLAT_WG) fn upsample(f: Flat) {
+  let i = flatIndex(f);
   let outHW = p.outH * p.outW;
   if (i >= p.planes * outHW) { return; }
   let plane = i / outHW;
@@ -61,16 +60,15 @@ fn upsample(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   dst[i] = v;
 }
 
-@group(0) @binding(0) var<storage, read_write> planes: array<f32>;
-@group(0) @binding(1) var<uniform> np: Params;
+@group(0) @binding(1) var<storage, read_write> planes: array<f32>;
 var<workgroup> lo: array<f32, 256>;
 var<workgroup> hi: array<f32, 256>;
 
 @compute @workgroup_size(256)
 fn minmax_normalize(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
   let plane = wid.x + wid.y * nwg.x;
-  if (plane >= np.planes) { return; } // uniform per workgroup, so the barriers below stay uniform
-  let n = np.h * np.w;
+  if (plane >= p.planes) { return; } // uniform per workgroup, so the barriers below stay uniform
+  let n = p.h * p.w;
   let base = plane * n;
   var a = 3.402823e38;
   var b = -3.402823e38;
@@ -96,35 +94,31 @@ fn minmax_normalize(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invoca
   }
 }
 
-@group(0) @binding(0) var<storage, read> image: array<f32>;
-@group(0) @binding(1) var<storage, read> masks: array<f32>;
-@group(0) @binding(2) var<storage, read_write> masked: array<f32>;
-@group(0) @binding(3) var<uniform> mp: Params;
+@group(0) @binding(1) var<storage, read> image: array<f32>;
+@group(0) @binding(2) var<storage, read> masks: array<f32>;
+@group(0) @binding(3) var<storage, read_write> masked: array<f32>;
 
-@compute @workgroup_size(64)
-fn mask_image(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
-  let hw = mp.h * mp.w;
-  if (i >= mp.planes * 3u * hw) { return; }
+@compute @workgroup_size(FLAT_WG) fn mask_image(f: Flat) {
+  let i = flatIndex(f);
+  let hw = p.h * p.w;
+  if (i >= p.planes * 3u * hw) { return; }
   let m = i / (3u * hw);
   let r = i % (3u * hw); // c·hw + pixel
-  masked[i] = image[mp.srcOffset + r] * masks[m * hw + r % hw];
+  masked[i] = image[p.srcOffset + r] * masks[m * hw + r % hw];
 }
 
-@group(0) @binding(0) var<storage, read> maps: array<f32>;
-@group(0) @binding(1) var<storage, read> score: array<f32>;
-@group(0) @binding(2) var<storage, read_write> acc: array<f32>;
-@group(0) @binding(3) var<uniform> wp: Params;
+@group(0) @binding(1) var<storage, read> maps: array<f32>;
+@group(0) @binding(2) var<storage, read> score: array<f32>;
+@group(0) @binding(3) var<storage, read_write> acc: array<f32>;
 
-@compute @workgroup_size(64)
-fn weighted_sum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let px = gid.x + gid.y * nwg.x * 64u;
-  let hw = wp.h * wp.w;
+@compute @workgroup_size(FLAT_WG) fn weighted_sum(f: Flat) {
+  let px = flatIndex(f);
+  let hw = p.h * p.w;
   if (px >= hw) { return; }
   var s = 0.0;
   if (ACCUMULATE) { s = acc[px]; }
-  for (var m = 0u; m < wp.planes; m++) {
-    s += score[wp.scaleOffset + m] * maps[m * hw + px];
+  for (var m = 0u; m < p.planes; m++) {
+    s += score[p.scaleOffset + m] * maps[m * hw + px];
   }
   if (RELU) { s = max(s, 0.0); }
   acc[px] = s;

@@ -12,14 +12,13 @@ override P: u32 = 1u;
 
 struct Params { planes: u32, h: u32, w: u32, ho: u32, wo: u32, _p0: u32, _p1: u32, _p2: u32 }
 
-@group(0) @binding(0) var<storage, read> x: array<act>;
-@group(0) @binding(1) var<storage, read_write> y: array<act>;
-@group(0) @binding(1) var<storage, read_write> features: array<f32>;
-@group(0) @binding(2) var<uniform> p: Params;
+// #include kernel
+@group(0) @binding(1) var<storage, read> x: array<act>;
+@group(0) @binding(2) var<storage, read_write> y: array<act>;
+@group(0) @binding(2) var<storage, read_write> features: array<f32>;
 
-@compute @workgroup_size(64)
-fn maxpool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let o = gid.x + gid.y * nwg.x * 64u;
+@compute @workgroup_size(FLAT_WG) fn maxpool(f: Flat) {
+  let o = flatIndex(f);
   let hwo = p.ho * p.wo;
   if (o >= p.planes * hwo) { return; }
   let plane = o / hwo;
@@ -40,9 +39,8 @@ fn maxpool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   y[o] = act(m);
 }
 
-@compute @workgroup_size(64)
-fn avgpool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let plane = gid.x + gid.y * nwg.x * 64u;
+@compute @workgroup_size(FLAT_WG) fn avgpool(f: Flat) {
+  let plane = flatIndex(f);
   if (plane >= p.planes) { return; }
   let n = p.h * p.w;
   let base = plane * n;
@@ -58,26 +56,24 @@ fn avgpool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 // multiplies by [x > 0] (x came out of a ReLU, and the gradient flows on through it).
 override MASK: bool = false;
 
-@group(0) @binding(0) var<storage, read> gx: array<f32>;
-@group(0) @binding(1) var<storage, read> gdy: array<f32>;
-@group(0) @binding(2) var<storage, read_write> gdx: array<f32>;
-@group(0) @binding(3) var<uniform> gp: Params;
+@group(0) @binding(1) var<storage, read> gx: array<f32>;
+@group(0) @binding(2) var<storage, read> gdy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> gdx: array<f32>;
 
-@compute @workgroup_size(64)
-fn maxpool_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
-  let hw = gp.h * gp.w;
-  if (i >= gp.planes * hw) { return; }
+@compute @workgroup_size(FLAT_WG) fn maxpool_grad(f: Flat) {
+  let i = flatIndex(f);
+  let hw = p.h * p.w;
+  if (i >= p.planes * hw) { return; }
   let plane = i / hw;
   let r = i % hw;
-  let iy = i32(r / gp.w);
-  let ix = i32(r % gp.w);
+  let iy = i32(r / p.w);
+  let ix = i32(r % p.w);
   let base = plane * hw;
   // Windows containing (iy, ix): oy·S − P ≤ iy ≤ oy·S − P + K − 1.
   let oyLo = max(0, (iy + i32(P) - i32(K) + i32(S)) / i32(S));
-  let oyHi = min(i32(gp.ho) - 1, (iy + i32(P)) / i32(S));
+  let oyHi = min(i32(p.ho) - 1, (iy + i32(P)) / i32(S));
   let oxLo = max(0, (ix + i32(P) - i32(K) + i32(S)) / i32(S));
-  let oxHi = min(i32(gp.wo) - 1, (ix + i32(P)) / i32(S));
+  let oxHi = min(i32(p.wo) - 1, (ix + i32(P)) / i32(S));
   var g = 0.0;
   for (var oy = oyLo; oy <= oyHi; oy++) {
     for (var ox = oxLo; ox <= oxHi; ox++) {
@@ -85,15 +81,15 @@ fn maxpool_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
       var at = -1;
       for (var ky = 0; ky < i32(K); ky++) {
         let y = oy * i32(S) - i32(P) + ky;
-        if (y < 0 || y >= i32(gp.h)) { continue; }
+        if (y < 0 || y >= i32(p.h)) { continue; }
         for (var kx = 0; kx < i32(K); kx++) {
           let x = ox * i32(S) - i32(P) + kx;
-          if (x < 0 || x >= i32(gp.w)) { continue; }
-          let v = gx[base + u32(y * i32(gp.w) + x)];
-          if (v > best || at < 0) { best = v; at = y * i32(gp.w) + x; }
+          if (x < 0 || x >= i32(p.w)) { continue; }
+          let v = gx[base + u32(y * i32(p.w) + x)];
+          if (v > best || at < 0) { best = v; at = y * i32(p.w) + x; }
         }
       }
-      if (at == i32(r)) { g += gdy[(plane * gp.ho + u32(oy)) * gp.wo + u32(ox)]; }
+      if (at == i32(r)) { g += gdy[(plane * p.ho + u32(oy)) * p.wo + u32(ox)]; }
     }
   }
   if (MASK && gx[i] <= 0.0) { g = 0.0; }

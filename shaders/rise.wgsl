@@ -18,10 +18,10 @@ struct Params {
   groupSize: u32, masks: u32, p1: f32, accumulate: u32,
 }
 
-@group(0) @binding(0) var<storage, read> score: array<f32>;     // [B, C]
-@group(0) @binding(1) var<storage, read> maskBatch: array<f32>; // [B, P]
-@group(0) @binding(2) var<storage, read_write> acc: array<f32>; // [groupSize, P] or [P]
-@group(0) @binding(3) var<uniform> p: Params;
+// #include kernel
+@group(0) @binding(1) var<storage, read> score: array<f32>;     // [B, C]
+@group(0) @binding(2) var<storage, read> maskBatch: array<f32>; // [B, P]
+@group(0) @binding(3) var<storage, read_write> acc: array<f32>; // [groupSize, P] or [P]
 
 @compute @workgroup_size(64)
 fn accumulate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -38,14 +38,13 @@ fn accumulate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   acc[i] = select(s, acc[i] + s, p.accumulate != 0u);
 }
 
-@group(0) @binding(0) var<storage, read> sumMasks: array<f32>;
-@group(0) @binding(1) var<storage, read_write> total: array<f32>;
-@group(0) @binding(2) var<uniform> sp: Params;
+@group(0) @binding(1) var<storage, read> sumMasks: array<f32>;
+@group(0) @binding(2) var<storage, read_write> total: array<f32>;
 var<workgroup> partial: array<f32, 256>;
 
 @compute @workgroup_size(256)
 fn mask_sum(@builtin(local_invocation_index) t: u32) {
-  let n = sp.batch * sp.pixels;
+  let n = p.batch * p.pixels;
   var s = 0.0;
   for (var i = t; i < n; i += 256u) { s += sumMasks[i]; }
   partial[t] = s;
@@ -53,38 +52,35 @@ fn mask_sum(@builtin(local_invocation_index) t: u32) {
     workgroupBarrier();
     if (t < k) { partial[t] += partial[t + k]; }
   }
-  if (t == 0u) { total[0] = select(partial[0], total[0] + partial[0], sp.accumulate != 0u); }
+  if (t == 0u) { total[0] = select(partial[0], total[0] + partial[0], p.accumulate != 0u); }
 }
 
-@group(0) @binding(0) var<storage, read> totalIn: array<f32>;
-@group(0) @binding(1) var<storage, read_write> sal: array<f32>;
-@group(0) @binding(2) var<uniform> fp: Params;
+@group(0) @binding(1) var<storage, read> totalIn: array<f32>;
+@group(0) @binding(2) var<storage, read_write> sal: array<f32>;
 
-fn norm(q: Params, t: f32) -> f32 {
-  // The normaliser of one mask: p1, or the mean of all masks so far.
-  return select(q.p1, t / (f32(q.masks) * f32(q.pixels)), NORM_MEAN);
+fn norm(t: f32) -> f32 {
+  // The normaliser of one mask: p1, or the mean of all masks so far (t: the sum of all masks).
+  return select(p.p1, t / (f32(p.masks) * f32(p.pixels)), NORM_MEAN);
 }
 
-@compute @workgroup_size(64)
-fn finalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
-  if (i >= fp.groupSize * fp.pixels) { return; }
-  sal[i] = sal[i] / (f32(fp.masks) * norm(fp, totalIn[0]));
+@compute @workgroup_size(FLAT_WG) fn finalize(f: Flat) {
+  let i = flatIndex(f);
+  if (i >= p.groupSize * p.pixels) { return; }
+  sal[i] = sal[i] / (f32(p.masks) * norm(totalIn[0]));
 }
 
-@group(0) @binding(0) var<storage, read> s1: array<f32>;
-@group(0) @binding(1) var<storage, read> s2: array<f32>;
-@group(0) @binding(2) var<storage, read> ctotal: array<f32>;
-@group(0) @binding(3) var<storage, read_write> stats: array<f32>;
-@group(0) @binding(4) var<uniform> cp: Params;
+@group(0) @binding(1) var<storage, read> s1: array<f32>;
+@group(0) @binding(2) var<storage, read> s2: array<f32>;
+@group(0) @binding(3) var<storage, read> ctotal: array<f32>;
+@group(0) @binding(4) var<storage, read_write> stats: array<f32>;
 var<workgroup> red: array<vec4<f32>, 256>;
 
 @compute @workgroup_size(256)
 fn convergence(@builtin(local_invocation_index) t: u32) {
-  let n = f32(cp.masks);
-  let z = norm(cp, ctotal[0]);
+  let n = f32(p.masks);
+  let z = norm(ctotal[0]);
   var r = vec4<f32>(0.0, 3.402823e38, -3.402823e38, 0.0);
-  for (var i = t; i < cp.pixels; i += 256u) {
+  for (var i = t; i < p.pixels; i += 256u) {
     let mean = s1[i] / (n * z);
     let se = sqrt(max(s2[i] / (n * z * z) - mean * mean, 0.0) / n);
     r = vec4<f32>(max(r.x, se), min(r.y, mean), max(r.z, mean), r.w + se);
@@ -103,6 +99,6 @@ fn convergence(@builtin(local_invocation_index) t: u32) {
     stats[0] = v.x;
     stats[1] = v.y;
     stats[2] = v.z;
-    stats[3] = v.w / f32(cp.pixels);
+    stats[3] = v.w / f32(p.pixels);
   }
 }

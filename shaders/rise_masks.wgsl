@@ -34,10 +34,10 @@ fn randomWord(seed: u32, mask: u32, k: u32) -> u32 {
   return mix32(mix32(mix32(k ^ 0x9e3779b9u) ^ mask) ^ mix32(seed));
 }
 
-@group(0) @binding(0) var<storage, read> gaussTable: array<u32>;
-@group(0) @binding(1) var<storage, read_write> grids: array<u32>;   // [count][grid²]
-@group(0) @binding(2) var<storage, read_write> shifts: array<u32>;  // [count][2]: dy, dx
-@group(0) @binding(3) var<uniform> p: Params;
+// #include kernel
+@group(0) @binding(1) var<storage, read> gaussTable: array<u32>;
+@group(0) @binding(2) var<storage, read_write> grids: array<u32>;   // [count][grid²]
+@group(0) @binding(3) var<storage, read_write> shifts: array<u32>;  // [count][2]: dy, dx
 
 // Perlin gradient noise at grid cell (a, b), in 16-bit fixed point, lattice of L×L cells.
 fn perlin(mask: u32, a: u32, b: u32) -> i32 {
@@ -77,10 +77,9 @@ fn fade(t: i32) -> i32 {
   return (t3 * poly) >> 12u;
 }
 
-@compute @workgroup_size(64)
-fn rise_grid(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+@compute @workgroup_size(FLAT_WG) fn rise_grid(f: Flat) {
   let cells = p.grid * p.grid;
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = flatIndex(f);
   if (i >= p.count * cells) { return; }
   let m = i / cells;
   let cell = i % cells;
@@ -103,16 +102,15 @@ fn rise_grid(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   }
 }
 
-@group(0) @binding(0) var<storage, read> ugrids: array<u32>;
-@group(0) @binding(1) var<storage, read> ushifts: array<u32>;
-@group(0) @binding(2) var<storage, read_write> masks: array<f32>;   // [count][height][width]
-@group(0) @binding(3) var<uniform> up: Params;
+@group(0) @binding(1) var<storage, read> ugrids: array<u32>;
+@group(0) @binding(2) var<storage, read> ushifts: array<u32>;
+@group(0) @binding(3) var<storage, read_write> masks: array<f32>;   // [count][height][width]
 
 // Source row (or column) of up-sampled position u: the two grid indices, mirrored into [0, s−1],
 // and the weight numerator r of the second one (weights (den − r)/den and r/den, den = 2·upSize).
 fn source(u: u32, upSize: u32) -> vec3<u32> {
   let den = i32(2u * upSize);
-  let num = i32((2u * u + 1u) * up.grid) - i32(upSize);
+  let num = i32((2u * u + 1u) * p.grid) - i32(upSize);
   let i0 = select(num / den, (num - den + 1) / den, num < 0); // floor division
   let r = num - i0 * den;
   return vec3<u32>(mirror(i0), mirror(i0 + 1), u32(r));
@@ -121,25 +119,24 @@ fn source(u: u32, upSize: u32) -> vec3<u32> {
 // Mirror about the edge cells (d c b | a b c d | c b a), as ndimage's 'mirror' (skimage 'reflect');
 // a 1-cell grid mirrors onto itself.
 fn mirror(i: i32) -> u32 {
-  let last = i32(up.grid) - 1;
+  let last = i32(p.grid) - 1;
   return u32(clamp(select(select(i, 2 * last - i, i > last), -i, i < 0), 0, last));
 }
 
-@compute @workgroup_size(64)
-fn rise_upsample(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
-  let hw = up.height * up.width;
-  if (i >= up.count * hw) { return; }
+@compute @workgroup_size(FLAT_WG) fn rise_upsample(f: Flat) {
+  let i = flatIndex(f);
+  let hw = p.height * p.width;
+  if (i >= p.count * hw) { return; }
   let m = i / hw;
-  let y = (i % hw) / up.width;
-  let x = i % up.width;
-  let sy = source(y + ushifts[2u * m], up.upH);
-  let sx = source(x + ushifts[2u * m + 1u], up.upW);
-  let denH = 2u * up.upH;
-  let denW = 2u * up.upW;
-  let g = m * up.grid * up.grid;
-  let top = (denW - sx.z) * ugrids[g + sy.x * up.grid + sx.x] + sx.z * ugrids[g + sy.x * up.grid + sx.y];
-  let bottom = (denW - sx.z) * ugrids[g + sy.y * up.grid + sx.x] + sx.z * ugrids[g + sy.y * up.grid + sx.y];
+  let y = (i % hw) / p.width;
+  let x = i % p.width;
+  let sy = source(y + ushifts[2u * m], p.upH);
+  let sx = source(x + ushifts[2u * m + 1u], p.upW);
+  let denH = 2u * p.upH;
+  let denW = 2u * p.upW;
+  let g = m * p.grid * p.grid;
+  let top = (denW - sx.z) * ugrids[g + sy.x * p.grid + sx.x] + sx.z * ugrids[g + sy.x * p.grid + sx.y];
+  let bottom = (denW - sx.z) * ugrids[g + sy.y * p.grid + sx.x] + sx.z * ugrids[g + sy.y * p.grid + sx.y];
   let num = (denH - sy.z) * top + sy.z * bottom; // < 2^32 by the choice of bits
-  masks[i] = (f32(num >> 16u) * 65536.0 + f32(num & 0xffffu)) * up.scale;
+  masks[i] = (f32(num >> 16u) * 65536.0 + f32(num & 0xffffu)) * p.scale;
 }

@@ -61,9 +61,9 @@ fn tileOrigin(tg: u32, tilesH: u32, tilesW: u32) -> vec3<u32> {
   return vec3<u32>(tg / per, (tg % per) / tilesW * M, (tg % per) % tilesW * M);
 }
 
-@group(0) @binding(0) var<storage, read> src: array<act>;
-@group(0) @binding(1) var<storage, read_write> dst: array<act>;
-@group(0) @binding(2) var<uniform> p: Params;
+// #include kernel
+@group(0) @binding(1) var<storage, read> src: array<act>;
+@group(0) @binding(2) var<storage, read_write> dst: array<act>;
 
 // x [n, c, h, w] → V [ALPHA²][c][4·t4]; one invocation per (tile, channel).
 @compute @workgroup_size(WG, 1, 1)
@@ -104,24 +104,23 @@ fn input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
   }
 }
 
-@group(0) @binding(0) var<storage, read> v: array<vec4<act>>;      // [ALPHA²][cin][t4]
-@group(0) @binding(1) var<storage, read> u: array<vec4<act>>;      // [ALPHA²][cin][cout4]
-@group(0) @binding(2) var<storage, read_write> mx: array<vec4<act>>; // [ALPHA²][cout][t4]
-@group(0) @binding(3) var<uniform> q: Params;
+@group(0) @binding(1) var<storage, read> v: array<vec4<act>>;      // [ALPHA²][cin][t4]
+@group(0) @binding(2) var<storage, read> u: array<vec4<act>>;      // [ALPHA²][cin][cout4]
+@group(0) @binding(3) var<storage, read_write> mx: array<vec4<act>>; // [ALPHA²][cout][t4]
 
 @compute @workgroup_size(WG, 1, 1)
 fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let t4 = gid.x + gid.z * nwg.x * WG;
-  let g = gid.y % q.groups;
-  let xi = gid.y / q.groups;
-  if (t4 >= q.t4 || g >= q.groups) { return; }
+  let g = gid.y % p.groups;
+  let xi = gid.y / p.groups;
+  if (t4 >= p.t4 || g >= p.groups) { return; }
   var acc: array<vec4<f32>, 4u * CO4>; // acc[4·k + c]: the 4 tiles of output channel (g·CO4 + k)·4 + c
-  var vi = xi * q.cin * q.t4 + t4;
+  var vi = xi * p.cin * p.t4 + t4;
   // Columns past cout4 (a partial last group) read other weights and are never stored.
-  var ui = xi * q.cin * q.cout4 + g * CO4;
-  for (var ci = 0u; ci < q.cin; ci++) {
+  var ui = xi * p.cin * p.cout4 + g * CO4;
+  for (var ci = 0u; ci < p.cin; ci++) {
     let vv = vec4<f32>(v[vi]);
-    vi += q.t4;
+    vi += p.t4;
     for (var k = 0u; k < CO4; k++) {
       let w = vec4<f32>(u[ui + k]);
       acc[4u * k] += w.x * vv;
@@ -129,12 +128,12 @@ fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       acc[4u * k + 2u] += w.z * vv;
       acc[4u * k + 3u] += w.w * vv;
     }
-    ui += q.cout4;
+    ui += p.cout4;
   }
   for (var k = 0u; k < 4u * CO4; k++) {
     let co = g * CO4 * 4u + k;
-    if (co >= q.cout) { break; }
-    mx[(xi * q.cout + co) * q.t4 + t4] = vec4<act>(acc[k]);
+    if (co >= p.cout) { break; }
+    mx[(xi * p.cout + co) * p.t4 + t4] = vec4<act>(acc[k]);
   }
 }
 
@@ -149,47 +148,46 @@ fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 fn gemm_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
               @builtin(num_workgroups) nwg: vec3<u32>) {
   let block = wid.x + wid.z * nwg.x;  // which 16 vec4s (64 tiles) of t
-  let g = wid.y % q.groups;           // which 16 vec4s (64 channels) of co
-  let xi = wid.y / q.groups;
+  let g = wid.y % p.groups;           // which 16 vec4s (64 channels) of co
+  let xi = wid.y / p.groups;
   let lin = lid.y * 16u + lid.x;
   let row = lin / 16u;                // the input channel (within the step) this invocation stages
   let col = lin % 16u;                // and its vec4 column
   let loadT4 = block * 16u + col;
   let loadCq = g * 16u + col;
   var acc: array<vec4<f32>, 4>;       // acc[c]: 4 tiles of channel (g·16 + lid.y)·4 + c
-  for (var c0 = 0u; c0 < q.cin; c0 += KT) {
+  for (var c0 = 0u; c0 < p.cin; c0 += KT) {
     let ci = c0 + row;
     var vv = vec4<f32>(0.0);
     var uu = vec4<f32>(0.0);
-    if (ci < q.cin && loadT4 < q.t4) { vv = vec4<f32>(v[(xi * q.cin + ci) * q.t4 + loadT4]); }
-    if (ci < q.cin && loadCq < q.cout4) { uu = vec4<f32>(u[(xi * q.cin + ci) * q.cout4 + loadCq]); }
+    if (ci < p.cin && loadT4 < p.t4) { vv = vec4<f32>(v[(xi * p.cin + ci) * p.t4 + loadT4]); }
+    if (ci < p.cin && loadCq < p.cout4) { uu = vec4<f32>(u[(xi * p.cin + ci) * p.cout4 + loadCq]); }
     tile_step(lin, uu, vv, lid.y, lid.x, &acc);
   }
   let t4 = block * 16u + lid.x;
-  if (t4 >= q.t4) { return; }
+  if (t4 >= p.t4) { return; }
   for (var c = 0u; c < 4u; c++) {
     let co = (g * 16u + lid.y) * 4u + c;
-    if (co >= q.cout) { break; }
-    mx[(xi * q.cout + co) * q.t4 + t4] = vec4<act>(acc[c]);
+    if (co >= p.cout) { break; }
+    mx[(xi * p.cout + co) * p.t4 + t4] = vec4<act>(acc[c]);
   }
 }
 
-@group(0) @binding(0) var<storage, read> m: array<act>;               // [ALPHA²][c][4·t4]
-@group(0) @binding(1) var<storage, read> scaleShift: array<f32>;      // [c4·4] scale, then shift
-@group(0) @binding(2) var<storage, read> res: array<act>;
-@group(0) @binding(3) var<storage, read> mask: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<act>;
-@group(0) @binding(5) var<uniform> r: Params;
+@group(0) @binding(1) var<storage, read> m: array<act>;               // [ALPHA²][c][4·t4]
+@group(0) @binding(2) var<storage, read> scaleShift: array<f32>;      // [c4·4] scale, then shift
+@group(0) @binding(3) var<storage, read> res: array<act>;
+@group(0) @binding(4) var<storage, read> mask: array<f32>;
+@group(0) @binding(5) var<storage, read_write> y: array<act>;
 
 // Mx → y [n, c, h, w] (+ BatchNorm, residual, ReLU or mask); one invocation per (tile, channel).
 @compute @workgroup_size(WG, 1, 1)
 fn output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let t = gid.x + gid.z * nwg.x * WG;
   let co = gid.y;
-  if (t >= r.tiles || co >= r.c) { return; }
-  let stride = r.c * 4u * r.t4;
+  if (t >= p.tiles || co >= p.c) { return; }
+  let stride = p.c * 4u * p.t4;
   var mm: array<f32, ALPHA * ALPHA>;
-  var o = co * 4u * r.t4 + t;
+  var o = co * 4u * p.t4 + t;
   for (var k = 0u; k < ALPHA * ALPHA; k++) {
     mm[k] = f32(m[o]);
     o += stride;
@@ -203,8 +201,8 @@ fn output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     }
   }
   let scale = scaleShift[co];
-  let shift = scaleShift[r.cout4 * 4u + co];
-  let origin = tileOrigin(r.first + t, r.tilesH, r.tilesW);
+  let shift = scaleShift[p.cout4 * 4u + co];
+  let origin = tileOrigin(p.first + t, p.tilesH, p.tilesW);
   let n = origin.x;
   let y0 = origin.y;
   let x0 = origin.z;
@@ -212,10 +210,10 @@ fn output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     for (var j = 0u; j < M; j++) {
       let oy = y0 + i;
       let ox = x0 + j;
-      if (oy >= r.h || ox >= r.w) { continue; }
+      if (oy >= p.h || ox >= p.w) { continue; }
       var s = 0.0;
       for (var k = 0u; k < ALPHA; k++) { s += am[i * ALPHA + k] * at(j, k); }
-      let idx = ((n * r.c + co) * r.h + oy) * r.w + ox;
+      let idx = ((n * p.c + co) * p.h + oy) * p.w + ox;
       var out = s * scale + shift;
       if (RESIDUAL) { out += f32(res[idx]); }
       if (RELU) { out = max(out, 0.0); }

@@ -14,7 +14,7 @@ test('a validation error surfaces at the next readback and names the kernel', as
   const x = ctx.upload({ shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) });
   const y = ctx.tensor([2, 3]);
   // The softmax pipeline binds x and y; the same buffer as both, read-only and read-write, is invalid.
-  ctx.dispatch({ pipeline: { shader: 'softmax' }, buffers: { x, y: x }, params: { rows: 2, cols: 3 }, workgroups: [1], label: 'broken-softmax' });
+  ctx.dispatch({ pipeline: { shader: 'softmax', entryPoint: 'softmax' }, buffers: { x, y: x }, params: { rows: 2, cols: 3 }, workgroups: [1], label: 'broken-softmax' });
   try {
     await ctx.read(y);
     assert.unreachable('expected a GPU error');
@@ -32,10 +32,10 @@ test('a dispatch names its buffers as the shader does: a missing or unknown name
   const ctx = await gpu();
   const x = ctx.tensor([2, 3]);
   const run = (buffers: Record<string, typeof x>, invocations = 2) =>
-    ctx.dispatch({ pipeline: { shader: 'softmax' }, buffers, params: { rows: 2, cols: 3 }, invocations, label: 'named' });
-  assert.throws(() => run({ x }), /named: buffers \{x\} given, softmax.main binds \{x, y\}/);
+    ctx.dispatch({ pipeline: { shader: 'softmax', entryPoint: 'softmax' }, buffers, params: { rows: 2, cols: 3 }, invocations, label: 'named' });
+  assert.throws(() => run({ x }), /named: buffers \{x\} given, softmax.softmax binds \{x, y\}/);
   assert.throws(() => run({ x, out: x }), /binds \{x, y\}/);
-  assert.throws(() => ctx.dispatch({ pipeline: { shader: 'softmax' }, buffers: { x, y: ctx.tensor([2, 3]) }, invocations: 2 }), /params missing/);
+  assert.throws(() => ctx.dispatch({ pipeline: { shader: 'softmax', entryPoint: 'softmax' }, buffers: { x, y: ctx.tensor([2, 3]) }, invocations: 2 }), /params missing/);
   assert.throws(() => ctx.dispatch({ pipeline: { shader: 'pool', entryPoint: 'nope' }, buffers: {}, invocations: 1 }), /no entry point pool\.nope/);
   ctx.release(x);
 });

@@ -64,8 +64,8 @@ step "probe: which adapter Dawn gives us"
 run 60 "$here/node" -e "import('./dist/src/gpu/context.js').then(async ({GpuContext}) => { const c = await GpuContext.node(); console.log('adapter:', c.adapterInfo); await c.close(); })"
 step "the adapter's FMA roof"
 run 30 "$here/node" dist/bench/peak.js --groups 16384
-step "ResNet-18 forward at $SIZE (tuned vs the 0.1.0 kernel)"
-run 150 "$here/node" dist/bench/forward.js --size "$SIZE" --batches 1,16 --iterations "$ITER" --baseline
+step "ResNet-18 forward at $SIZE (tuned f32 and f16 vs the 0.1.0 kernel)"
+run 180 "$here/node" dist/bench/forward.js --size "$SIZE" --batches 1,16 --iterations "$ITER" --baseline --precision f32,f16
 step "conv variants per shape, batch 16"
 run 90 "$here/node" dist/bench/conv.js --size "$SIZE" --batch 16 --reps 5
 step "RISE N = $MASKS at $SIZE"

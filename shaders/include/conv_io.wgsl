@@ -3,10 +3,7 @@
 // `act` is the storage type of activations, residual and weights: f32, or f16 under
 // --precision f16 (pipelines.ts specialises it); the sums are f32 either way.
 alias act = f32;
-override KH: u32 = 3u;
-override KW: u32 = 3u;
-override STRIDE: u32 = 1u;
-override PAD: u32 = 1u;
+// #include conv_geometry
 override RELU: bool = false;
 override RESIDUAL: bool = false;
 
@@ -16,9 +13,9 @@ struct Params {
   tiles: u32, groups: u32, _p1: u32, _p2: u32,
 }
 
-@group(0) @binding(0) var<storage, read> x: array<act>;
-@group(0) @binding(1) var<storage, read> weight: array<vec4<act>>;      // [ci][ky][kx][co/4]
-@group(0) @binding(2) var<storage, read> scaleShift: array<vec4<f32>>;  // [cout4] scale, then [cout4] shift
-@group(0) @binding(3) var<storage, read> res: array<act>;
-@group(0) @binding(4) var<storage, read_write> y: array<act>;
-@group(0) @binding(5) var<uniform> p: Params;
+// #include kernel
+@group(0) @binding(1) var<storage, read> x: array<act>;
+@group(0) @binding(2) var<storage, read> weight: array<vec4<act>>;      // [ci][ky][kx][co/4]
+@group(0) @binding(3) var<storage, read> scaleShift: array<vec4<f32>>;  // [cout4] scale, then [cout4] shift
+@group(0) @binding(4) var<storage, read> res: array<act>;
+@group(0) @binding(5) var<storage, read_write> y: array<act>;

@@ -21,7 +21,7 @@ import type { StorageType } from '../gpu/tensor.js';
 import { toF16 } from './precision.js';
 import {
   conv2d, parseVariant, variantApplies, variantName, DEFAULT_CONV_VARIANT,
-  type ConvParams, type ConvVariant,
+  type ConvGeometry, type ConvParams, type ConvVariant,
 } from './conv2d.js';
 
 /** Candidates in order of preference on a tie (the first is also the validation reference). */
@@ -49,7 +49,6 @@ const WINOGRAD2: ConvVariant = { algo: 'winograd', m: 2, co4: 1, wg: 64 };
 export const VALIDATE_REL: Record<StorageType, number> = { f32: 1e-4, f16: 1e-2 };
 const REPS = 2;
 
-type Geometry = Pick<ConvParams, 'cin' | 'cout' | 'kh' | 'kw' | 'stride' | 'pad'>;
 
 export interface ConvChoice {
   key: string;
@@ -69,12 +68,12 @@ function bucket(n: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 }
 
-export function convKey(conv: Geometry, xShape: readonly number[], dtype: StorageType = 'f32'): string {
+export function convKey(conv: ConvGeometry, xShape: readonly number[], dtype: StorageType = 'f32'): string {
   const [n, , h, w] = xShape;
   return `conv2d ${conv.kh}x${conv.kw}/s${conv.stride}/p${conv.pad} ${conv.cin}>${conv.cout} ${h}x${w} n${bucket(n)}${dtype === 'f16' ? ' f16' : ''}`;
 }
 
-export function staticDefault(conv: Geometry): ConvVariant {
+export function staticDefault(conv: ConvGeometry): ConvVariant {
   return variantApplies(WINOGRAD2, conv) ? WINOGRAD2 : DEFAULT_CONV_VARIANT;
 }
 
@@ -121,7 +120,7 @@ export class ConvTuner {
   }
 
   /** The variant for this conv, input shape and storage type, without timing anything. */
-  choose(conv: Geometry, xShape: readonly number[], dtype: StorageType = 'f32'): ConvVariant {
+  choose(conv: ConvGeometry, xShape: readonly number[], dtype: StorageType = 'f32'): ConvVariant {
     const key = convKey(conv, xShape, dtype);
     if (this.forced && variantApplies(this.forced, conv, dtype)) return this.forced;
     const known = this.choices.get(key);

@@ -9,7 +9,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
-import { identityScaleShift } from './conv2d.js';
+import { identityScaleShift, packWeightVec4, type ConvGeometry } from './conv2d.js';
 import { winogradApplies, winogradConv2d, winogradWeights, type WinogradM, type WinogradPlan } from './winograd.js';
 
 /** How stride-1 3×3 input gradients run (the gather handles every other geometry). */
@@ -27,7 +27,7 @@ export function forceGatherGradients(on: boolean): void {
 const WG = 64;
 const PX = 4;
 
-export interface ConvGradParams {
+export interface ConvGradParams extends ConvGeometry {
   /** w·scale[co], packed [co][kh][kw][ci padded to 4]. */
   weight: GpuTensor;
   /**
@@ -35,29 +35,6 @@ export interface ConvGradParams {
    * transformed forms (made on first use). Absent where Winograd does not apply.
    */
   transposed?: { host: HostTensor; winograd: Map<WinogradM, GpuTensor> };
-  cin: number;
-  cout: number;
-  kh: number;
-  kw: number;
-  stride: number;
-  pad: number;
-}
-
-/** PyTorch [co, ci, kh, kw] times scale[co] → [co][kh][kw][ci padded to 4]. */
-export function packConvGradWeight(w: HostTensor, scale: Float32Array): Float32Array {
-  const [co, ci, kh, kw] = w.shape;
-  const ci4 = Math.ceil(ci / 4) * 4;
-  const out = new Float32Array(co * kh * kw * ci4);
-  for (let o = 0; o < co; o++) {
-    for (let i = 0; i < ci; i++) {
-      for (let y = 0; y < kh; y++) {
-        for (let x = 0; x < kw; x++) {
-          out[((o * kh + y) * kw + x) * ci4 + i] = w.data[((o * ci + i) * kh + y) * kw + x] * scale[o];
-        }
-      }
-    }
-  }
-  return out;
 }
 
 /** PyTorch [co, ci, 3, 3] times scale[co] → [ci, co, 3, 3] flipped: the gradient conv's filter. */
@@ -72,7 +49,7 @@ export function transposedFlippedWeight(w: HostTensor, scale: Float32Array): Hos
 
 export function uploadConvGrad(ctx: GpuContext, w: HostTensor, scale: Float32Array, geometry: { stride: number; pad: number }, label = 'conv'): ConvGradParams {
   const [cout, cin, kh, kw] = w.shape;
-  const packed = packConvGradWeight(w, scale);
+  const packed = packWeightVec4(w, 'ci', scale);
   const g = { cin, cout, kh, kw, stride: geometry.stride, pad: geometry.pad };
   return {
     weight: ctx.upload({ shape: [packed.length], data: packed }, `${label}.gradWeight`),

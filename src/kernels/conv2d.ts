@@ -50,16 +50,8 @@ export function variantApplies(v: ConvVariant, conv: { kh: number; kw: number; s
   return winogradApplies(conv) && !(dtype === 'f16' && v.m === 4);
 }
 
-/** A convolution ready for the GPU: packed weights, per-channel scale/shift, geometry. */
-export interface ConvParams {
-  weight: GpuTensor;
-  /** The PyTorch-layout weights, kept to build other variants' layouts on first use. */
-  host: HostTensor;
-  /** Winograd-transformed weights per tile size, made on first use. */
-  winograd: Map<WinogradM, GpuTensor>;
-  /** The same weights in half precision, made on first use by an f16 input. */
-  half?: { weight: GpuTensor; winograd: Map<WinogradM, GpuTensor> };
-  scaleShift: GpuTensor;
+/** What a conv is, without its weights: channels in and out, kernel size, stride and padding. */
+export interface ConvGeometry {
   cin: number;
   cout: number;
   kh: number;
@@ -68,20 +60,38 @@ export interface ConvParams {
   pad: number;
 }
 
+/** A convolution ready for the GPU: packed weights, per-channel scale/shift, geometry. */
+export interface ConvParams extends ConvGeometry {
+  weight: GpuTensor;
+  /** The PyTorch-layout weights, kept to build other variants' layouts on first use. */
+  host: HostTensor;
+  /** Winograd-transformed weights per tile size, made on first use. */
+  winograd: Map<WinogradM, GpuTensor>;
+  /** The same weights in half precision, made on first use by an f16 input. */
+  half?: { weight: GpuTensor; winograd: Map<WinogradM, GpuTensor> };
+  scaleShift: GpuTensor;
+}
+
 export function convOutSize(size: number, k: number, stride: number, pad: number): number {
   return Math.floor((size + 2 * pad - k) / stride) + 1;
 }
 
-/** PyTorch [co, ci, kh, kw] → [ci][kh][kw][co padded to 4], so a vec4 load gives 4 output channels. */
-export function packConvWeight(w: HostTensor): Float32Array {
+/**
+ * PyTorch [co, ci, kh, kw] → [outer][kh][kw][vec4 axis padded to 4], so that one vec4 load gives 4
+ * channels of the vec4 axis: `co` for the forward ([ci][kh][kw][co]), `ci` for the input gradient
+ * ([co][kh][kw][ci]). With `scale`, each weight is multiplied by scale[co] (a folded BatchNorm).
+ */
+export function packWeightVec4(w: HostTensor, vec4Axis: 'co' | 'ci', scale?: Float32Array): Float32Array {
   const [co, ci, kh, kw] = w.shape;
-  const co4 = Math.ceil(co / 4) * 4;
-  const out = new Float32Array(ci * kh * kw * co4);
+  const [outer, inner] = vec4Axis === 'co' ? [ci, co] : [co, ci];
+  const inner4 = Math.ceil(inner / 4) * 4;
+  const out = new Float32Array(outer * kh * kw * inner4);
   for (let o = 0; o < co; o++) {
     for (let i = 0; i < ci; i++) {
+      const [a, b] = vec4Axis === 'co' ? [i, o] : [o, i];
       for (let y = 0; y < kh; y++) {
         for (let x = 0; x < kw; x++) {
-          out[((i * kh + y) * kw + x) * co4 + o] = w.data[((o * ci + i) * kh + y) * kw + x];
+          out[((a * kh + y) * kw + x) * inner4 + b] = w.data[((o * ci + i) * kh + y) * kw + x] * (scale ? scale[o] : 1);
         }
       }
     }
@@ -122,7 +132,7 @@ export function uploadConv(
   label = 'conv',
 ): ConvParams {
   const [cout, cin, kh, kw] = weight.shape;
-  const packed = packConvWeight(weight);
+  const packed = packWeightVec4(weight, 'co');
   const ss = packScaleShift(scale, shift);
   return {
     weight: ctx.upload({ shape: [packed.length], data: packed }, `${label}.weight`),
@@ -151,7 +161,7 @@ export function conv2d(ctx: GpuContext, x: GpuTensor, conv: ConvParams, opts: Co
   const dtype = dtypeOf(x);
   if (opts.residual && dtypeOf(opts.residual) !== dtype) throw new Error(`conv2d ${opts.label ?? ''}: residual is ${dtypeOf(opts.residual)}, input ${dtype}`);
   const weights = dtype === 'f16'
-    ? (conv.half ??= { weight: uploadAs(ctx, packConvWeight(conv.host), 'f16', `${opts.label ?? 'conv'}.weight16`), winograd: new Map() })
+    ? (conv.half ??= { weight: uploadAs(ctx, packWeightVec4(conv.host, 'co'), 'f16', `${opts.label ?? 'conv'}.weight16`), winograd: new Map() })
     : conv;
   if (!variantApplies(variant, conv, dtype)) {
     throw new Error(`conv2d ${opts.label ?? ''}: ${variantName(variant)} does not apply to a ${conv.kh}x${conv.kw} stride-${conv.stride} pad-${conv.pad} conv in ${dtype}`);

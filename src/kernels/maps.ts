@@ -1,4 +1,4 @@
-/** Saliency-map dispatchers (shaders/maps.wgsl and scores.wgsl). Plane stacks are [planes, H, W]. */
+/** Saliency-map dispatchers (shaders/maps.wgsl; gatherScores: softmax.wgsl). Plane stacks are [planes, H, W]. */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { tiledGrid } from '../gpu/grid.js';
@@ -94,9 +94,9 @@ const SCORE_MODE: Record<ScoreMode, number> = { logit: 0, 'abs-logit': 1, softma
 export function gatherScores(ctx: GpuContext, logits: GpuTensor, cls: number, scores: GpuTensor, offset: number, mode: ScoreMode, label = 'scores'): void {
   const [rows, classes] = logits.shape;
   ctx.dispatch({
-    pipeline: { shader: 'scores', constants: { MODE: SCORE_MODE[mode] } },
-    buffers: { logits, scores },
-    params: { rows, classes, cls, offset },
+    pipeline: { shader: 'softmax', entryPoint: 'gather_scores', constants: { MODE: SCORE_MODE[mode] } },
+    buffers: { x: logits, scores },
+    params: { rows, cols: classes, cls, offset },
     invocations: rows,
     label,
   });

@@ -7,7 +7,7 @@ export function softmax(ctx: GpuContext, x: GpuTensor, label = 'softmax'): GpuTe
   const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
   const y = ctx.tensor([...x.shape], label);
   ctx.dispatch({
-    pipeline: { shader: 'softmax' },
+    pipeline: { shader: 'softmax', entryPoint: 'softmax' },
     buffers: { x, y },
     params: { rows, cols },
     invocations: rows,

@@ -16,7 +16,8 @@ import { ResNet } from '../src/model/resnet.js';
 import { CamExplainer } from '../src/explain/cam.js';
 import { progressReporter } from '../src/cli/progress.js';
 import { randomResNet } from './random-resnet.js';
-import { forceGatherGradients } from '../src/kernels/conv2d-grad.js';
+import { GRAD_GATHER } from '../src/kernels/conv2d-grad.js';
+import { ConvTuner } from '../src/kernels/conv-tuner.js';
 import { gradientAt } from '../src/model/gradient.js';
 
 const { values } = parseArgs({
@@ -46,14 +47,14 @@ try {
   ctx.release(x);
 
   // The backward alone, down to the input (every conv's input gradient): GPU time of the gradient
-  // kernels, Winograd F(2×2) for stride-1 3×3 convs against the gather kernel for all, same run.
+  // kernels, the tuned choice per conv against the 4-pixel gather for all, same run.
   const backward: Record<string, number> = {};
   if (ctx.startProfiling()) {
     await ctx.stopProfiling();
     const xi = ctx.upload(image);
     for (let r = 0; r < 3; r++) {
-      for (const [name, gather] of [['winograd', false], ['gather', true]] as const) {
-        forceGatherGradients(gather);
+      for (const [name, forced] of [['tuned', undefined], ['gather', GRAD_GATHER]] as const) {
+        ConvTuner.of(ctx).forceGrad(forced);
         ctx.startProfiling();
         const g = await gradientAt(model, xi, 'input', [0]);
         const ns = (await ctx.stopProfiling()).filter((k) => k.label.includes('.grad')).reduce((a, k) => a + k.ns, 0);
@@ -61,9 +62,9 @@ try {
         backward[name] = Math.min(backward[name] ?? Infinity, ns / 1e6);
       }
     }
-    forceGatherGradients(false);
+    ConvTuner.of(ctx).forceGrad(undefined);
     ctx.release(xi);
-    console.log(`backward to the input, GPU ms (best of 3): Winograd ${backward.winograd.toFixed(1)}, gather ${backward.gather.toFixed(1)} (${(backward.gather / backward.winograd).toFixed(2)}x)`);
+    console.log(`backward to the input, GPU ms (best of 3): tuned ${backward.tuned.toFixed(1)}, gather ${backward.gather.toFixed(1)} (${(backward.gather / backward.tuned).toFixed(2)}x)`);
   }
 
   const t0 = performance.now();

@@ -359,8 +359,9 @@ test('tune pre-tunes a model into the cache; a second run finds every choice the
   const first = cli(args, env);
   assert.is(first.code, 0, first.stderr);
   const lines = first.stdout.trim().split('\n');
-  assert.match(lines.at(-1)!, /^(\d+) conv shapes on .*: \1 timed now, 0 from the cache, in [\d.]+ s; cache: .*tune-cache\/webgpu-xai\/tuning\.json$/);
+  assert.match(lines.at(-1)!, /^(\d+) conv and gradient shapes on .*: \1 timed now, 0 from the cache, in [\d.]+ s; cache: .*tune-cache\/webgpu-xai\/tuning\.json$/);
   assert.ok(lines.slice(0, -1).every((l) => / \[tuned\]  \(direct-4x1-wg64 /.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => l.startsWith('conv2d_grad ')), 'input gradients tuned too');
   assert.ok(lines.some((l) => / n8: /.test(l)) && lines.some((l) => / n2: /.test(l)), 'both batch buckets');
   const second = cli(args, env);
   assert.is(second.code, 0, second.stderr);

@@ -1,4 +1,5 @@
-// The conv autotuner: it times only validated candidates and picks the fastest, keeps the choice
+// The conv autotuner (forward convs in f32 and f16, input gradients): it times only validated
+// candidates and picks the fastest, keeps the choice
 // per adapter and version on disk (a later process finds it without timing), falls back to the
 // static defaults when tuning is off, survives a corrupt cache, and names the valid variants when
 // WEBGPU_XAI_CONV is wrong.
@@ -10,7 +11,8 @@ import { join } from 'node:path';
 import { GpuContext } from '../src/gpu/context.js';
 import { FileTuneStore } from '../src/gpu/tune-cache.js';
 import { uploadConv, variantApplies, variantName } from '../src/kernels/conv2d.js';
-import { CONV_CANDIDATES, ConvTuner, convKey, staticDefault } from '../src/kernels/conv-tuner.js';
+import { CONV_CANDIDATES, ConvTuner, convKey, gradKey, GRAD_CANDIDATES, staticDefault } from '../src/kernels/conv-tuner.js';
+import { gradStaticDefault, gradVariantApplies, uploadConvGrad } from '../src/kernels/conv2d-grad.js';
 import { VERSION } from '../src/version.js';
 import { randomArray, rng } from './helpers.js';
 
@@ -46,6 +48,31 @@ test('tunes: the choice is the fastest validated candidate, stored under this ad
   const stored = JSON.parse(readFileSync(cacheFile, 'utf8'));
   assert.is(stored[`${ctx.adapterInfo} | webgpu-xai ${VERSION}`][convKey(c, xShape)], choice.variant);
   console.log(`  ${ctx.adapterInfo}: ${choice.key} → ${choice.variant} (${JSON.stringify(choice.timesMs)})`);
+});
+
+test('input gradients: validated candidates timed, the fastest stored; f16 forward shapes are their own keys', async () => {
+  const [co, ci] = [12, 7];
+  const w = { shape: [co, ci, 3, 3], data: randomArray(co * ci * 9, rand) };
+  const tuner = new ConvTuner(ctx);
+  for (const stride of [1, 2]) {
+    const g = uploadConvGrad(ctx, w, randomArray(co, rand, 0.5, 1.5), { stride, pad: 1 });
+    const size = [xShape[2], xShape[3]];
+    const dyShape = [xShape[0], co, Math.floor((size[0] - 1) / stride) + 1, Math.floor((size[1] - 1) / stride) + 1];
+    assert.equal(tuner.chooseGrad(g, dyShape, size), gradStaticDefault(g, size, dyShape), 'before tuning: the static default');
+    const v = await tuner.tuneGrad(g, dyShape, size);
+    const choice = tuner.choices.get(gradKey(g, dyShape, size))!;
+    assert.is(choice.variant, variantName(v));
+    const applicable = GRAD_CANDIDATES.filter((k) => gradVariantApplies(k, g, size, dyShape)).map(variantName);
+    assert.equal(Object.keys(choice.timesMs!).sort(), applicable.sort(), `stride ${stride}: every applicable candidate timed`);
+    assert.is(applicable.some((n) => n.startsWith('winograd')), stride === 1, 'Winograd only at stride 1');
+    assert.ok(Object.values(choice.timesMs!).every((t) => t >= choice.timesMs![choice.variant]), 'the fastest one');
+    console.log(`  ${choice.key} → ${choice.variant}`);
+  }
+  const c = conv();
+  await tuner.tune(c, xShape, 'f16');
+  assert.ok(tuner.choices.get(convKey(c, xShape, 'f16'))!.timesMs, 'f16 timed under its own key');
+  assert.is(tuner.choices.get(convKey(c, xShape)), undefined, 'the f32 key untouched');
+  assert.not.ok(Object.keys(tuner.choices.get(convKey(c, xShape, 'f16'))!.timesMs!).some((n) => n.startsWith('winograd4')), 'no F(4×4) in f16');
 });
 
 test('a later process finds the choice without timing; another adapter does not', async () => {

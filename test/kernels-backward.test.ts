@@ -1,7 +1,9 @@
 // Backward kernels against float64 CPU references on fresh random data (odd sizes, batch > 1).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { conv2dGradInput, forceGatherGradients, uploadConvGrad } from '../src/kernels/conv2d-grad.js';
+import { conv2dGradInput, gradVariantApplies, uploadConvGrad, GRAD_GATHER } from '../src/kernels/conv2d-grad.js';
+import { GRAD_CANDIDATES } from '../src/kernels/conv-tuner.js';
+import { variantName, type ConvVariant } from '../src/kernels/conv2d.js';
 import { maxPool2dGrad } from '../src/kernels/pool.js';
 import { headGrad } from '../src/kernels/head-grad.js';
 import { assertClose, closeGpu, gpu, randomArray, rng } from './helpers.js';
@@ -11,14 +13,9 @@ const rand = rng();
 const ABS = 2e-5;
 const REL = 1e-5;
 
-/** Records fn's dispatches with every input gradient as the gather (true) or the default choice. */
-function gradientWith<T>(gather: boolean, fn: () => T): T {
-  forceGatherGradients(gather);
-  try {
-    return fn();
-  } finally {
-    forceGatherGradients(false);
-  }
+/** Bounds |got − ref| ≤ abs + rel·|ref|: F(4×4) rounds ~10× worse than the rest (as in the forward). */
+function tolerance(v: ConvVariant): [number, number] {
+  return v.algo === 'winograd' && v.m === 4 ? [1e-4, 1e-4] : [ABS, REL];
 }
 
 const cases = [
@@ -45,11 +42,15 @@ for (const c of cases) {
     const params = uploadConvGrad(ctx, { shape: [c.co, c.ci, c.k, c.k], data: w }, scale, { stride: c.s, pad: c.p });
     const up = (a: Float32Array | undefined) => a && ctx.upload({ shape: [c.n, c.ci, c.h, c.w], data: a });
     const gdy = ctx.upload({ shape: [c.n, c.co, ho, wo], data: dy });
-    // Both kernels where Winograd applies (stride 1, 3×3): the default and the gather.
-    for (const gather of params.transposed ? [false, true] : [false]) {
-      const dx = gradientWith(gather, () => conv2dGradInput(ctx, gdy, params, { inputSize: [c.h, c.w], addend: up(addend), mask: up(mask) }));
+    // Every variant the tuner may choose for this shape, and the untuned default.
+    const dyShape = [c.n, c.co, ho, wo];
+    const variants = [undefined, ...GRAD_CANDIDATES.filter((v) => gradVariantApplies(v, params, [c.h, c.w], dyShape))];
+    if (c.k === 3 && c.s === 1 && !variants.some((v) => v?.algo === 'winograd')) throw new Error('Winograd should apply');
+    for (const variant of variants) {
+      const dx = conv2dGradInput(ctx, gdy, params, { inputSize: [c.h, c.w], addend: up(addend), mask: up(mask), variant });
       assert.equal(dx.shape, [c.n, c.ci, c.h, c.w]);
-      assertClose((await ctx.read(dx)).data, ref, ABS, REL, `conv2d grad ${c.name}${gather ? ' (gather)' : ''}`);
+      const [abs, rel] = variant ? tolerance(variant) : [ABS, REL];
+      assertClose((await ctx.read(dx)).data, ref, abs, rel, `conv2d grad ${c.name} ${variant ? variantName(variant) : '(default)'}`);
     }
   });
 }
@@ -68,9 +69,9 @@ test('conv2d input gradient with the grid folded into z (small workgroup limit),
     const saved = ctx.maxWorkgroupsPerDim;
     ctx.maxWorkgroupsPerDim = 2;
     try {
-      for (const gather of [false, true]) {
-        const dx = gradientWith(gather, () => conv2dGradInput(ctx, gdy, params, { inputSize: [c.h, c.w] }));
-        assertClose((await ctx.read(dx)).data, ref, ABS, REL, `conv2d grad ${c.name} folded${gather ? ' (gather)' : ''}`);
+      for (const variant of [undefined, GRAD_GATHER]) {
+        const dx = conv2dGradInput(ctx, gdy, params, { inputSize: [c.h, c.w], variant });
+        assertClose((await ctx.read(dx)).data, ref, ABS, REL, `conv2d grad ${c.name} folded${variant ? ' (gather)' : ''}`);
       }
     } finally {
       ctx.maxWorkgroupsPerDim = saved;

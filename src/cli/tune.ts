@@ -7,13 +7,15 @@ import { loadWeightsFile } from '../io/files.js';
 import { DEFAULT_SIZE } from '../io/input.js';
 import { ConvTuner } from '../kernels/conv-tuner.js';
 import { ResNet } from '../model/resnet.js';
+import { convInputs } from '../model/resnet-spec.js';
 import { intOption, parse, required, sizeOption, UsageError } from './args.js';
 
 const TUNE_HELP = `Usage: webgpu-xai tune --weights W [--size 224] [--batch 1,32]
 
 Times every candidate conv variant (direct register tiles, Winograd F(2x2) and F(4x4) for 3x3
-stride-1 convs) of the model's conv shapes on this adapter, after checking each against the
-direct kernel, and keeps the fastest per shape and batch size in the tuning cache
+stride-1 convs) of the model's conv shapes on this adapter, and of their input gradients (the
+gather, Winograd), after checking each against the direct kernel, and keeps the fastest per shape
+and batch size in the tuning cache
 (\${WEBGPU_XAI_CACHE_DIR:-\${XDG_CACHE_HOME:-~/.cache}}/webgpu-xai/tuning.json). Other commands tune
 on first use anyway; this does it ahead, for the sizes given.
 
@@ -43,13 +45,18 @@ export async function tune(argv: string[], log: (s: string) => void): Promise<nu
     const tuner = ConvTuner.of(ctx);
     if (!tuner.enabled) throw new UsageError('tune: WEBGPU_XAI_TUNE=0 turns tuning off; unset it to tune');
     const t0 = performance.now();
-    for (const b of batches) await model.prepare([b, model.spec.inChannels, size.height, size.width]);
+    const convs = convInputs(model.spec, size.height, size.width).map((c) => c.conv.convName);
+    for (const b of batches) {
+      const shape = [b, model.spec.inChannels, size.height, size.width];
+      await model.prepare(shape);
+      await model.prepareGradients(shape, convs);
+    }
     for (const c of tuner.choices.values()) {
       const times = c.timesMs ? `  (${Object.entries(c.timesMs).map(([k, ms]) => `${k} ${ms.toFixed(2)} ms`).join(', ')})` : '';
       log(`${c.key}: ${c.variant} [${c.source}]${times}`);
     }
     const timed = [...tuner.choices.values()].filter((c) => c.source === 'tuned').length;
-    log(`${tuner.choices.size} conv shapes on ${ctx.adapterInfo}: ${timed} timed now, ${tuner.choices.size - timed} from the cache, in ${((performance.now() - t0) / 1000).toFixed(1)} s; cache: ${ctx.tuneStore.location}`);
+    log(`${tuner.choices.size} conv and gradient shapes on ${ctx.adapterInfo}: ${timed} timed now, ${tuner.choices.size - timed} from the cache, in ${((performance.now() - t0) / 1000).toFixed(1)} s; cache: ${ctx.tuneStore.location}`);
     return 0;
   } finally {
     await ctx.close();

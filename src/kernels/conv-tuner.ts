@@ -5,6 +5,11 @@
  * is timed only after its output matched the default variant's on the same data within
  * VALIDATE_REL of the output's largest magnitude; one that does not is never chosen.
  *
+ * Input gradients (conv2d-grad.ts) are tuned the same way per (conv, input size, batch bucket):
+ * the gather at several tile widths and, for 3×3 stride-1 convs, the Winograd forms, validated
+ * against the 4-pixel gather (`tuneGrad`, `chooseGrad`; model/gradient.ts tunes what a backward pass
+ * needs before it runs).
+ *
  * Choices persist in the context's TuneStore (on disk in Node, keyed by adapter and version; in
  * memory in a browser). `choose` is synchronous and never times anything: before `tune` has run
  * for a shape it returns the static default (Winograd F(2×2) for 3×3 stride-1 convs, which on
@@ -18,7 +23,9 @@ import { XaiError } from '../errors.js';
 import { relToMax } from '../io/tensor.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { StorageType } from '../gpu/tensor.js';
+import type { GpuTensor } from '../gpu/tensor.js';
 import { toF16 } from './precision.js';
+import { conv2dGradInput, gradStaticDefault, gradVariantApplies, GRAD_GATHER, type ConvGradParams } from './conv2d-grad.js';
 import {
   conv2d, parseVariant, variantApplies, variantName, DEFAULT_CONV_VARIANT,
   type ConvGeometry, type ConvParams, type ConvVariant,
@@ -40,6 +47,20 @@ export const CONV_CANDIDATES: readonly ConvVariant[] = [
 ];
 
 const WINOGRAD2: ConvVariant = { algo: 'winograd', m: 2, co4: 1, wg: 64 };
+
+/**
+ * Input-gradient candidates (conv2d-grad.ts): the gather at 4, 2 and 8 pixels per invocation (the
+ * first is the reference), and for 3×3 stride-1 convs Winograd in the forms the forward has.
+ */
+export const GRAD_CANDIDATES: readonly ConvVariant[] = [
+  GRAD_GATHER,
+  { algo: 'direct', px: 2, co4: 1, wg: 64 },
+  { algo: 'direct', px: 8, co4: 1, wg: 64 },
+  { algo: 'winograd', m: 2, co4: 1, wg: 64 },
+  { algo: 'winograd', m: 2, co4: 2, wg: 64 },
+  { algo: 'winograd', m: 4, co4: 2, wg: 64 },
+  { algo: 'winograd', m: 2, co4: 4, wg: 256, tiled: true },
+];
 /**
  * Largest |candidate − reference| allowed, relative to the reference's max |value|, per storage
  * type. In f16 both outputs are rounded to 11 significant bits (one rounding is 2^-11 ≈ 4.9e-4 of
@@ -73,6 +94,18 @@ export function convKey(conv: ConvGeometry, xShape: readonly number[], dtype: St
   return `conv2d ${conv.kh}x${conv.kw}/s${conv.stride}/p${conv.pad} ${conv.cin}>${conv.cout} ${h}x${w} n${bucket(n)}${dtype === 'f16' ? ' f16' : ''}`;
 }
 
+/** The key of an input gradient: the forward conv it belongs to and that conv's input size. */
+export function gradKey(conv: ConvGeometry, dyShape: readonly number[], inputSize: readonly number[]): string {
+  return `conv2d_grad ${conv.kh}x${conv.kw}/s${conv.stride}/p${conv.pad} ${conv.cin}<${conv.cout} ${inputSize[0]}x${inputSize[1]} n${bucket(dyShape[0])}`;
+}
+
+/** Fixed, non-zero test data of both signs. */
+function testData(shape: readonly number[]): { shape: number[]; data: Float32Array } {
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.7311) + 0.25;
+  return { shape: [...shape], data };
+}
+
 export function staticDefault(conv: ConvGeometry): ConvVariant {
   return variantApplies(WINOGRAD2, conv) ? WINOGRAD2 : DEFAULT_CONV_VARIANT;
 }
@@ -91,6 +124,7 @@ export class ConvTuner {
   /** How many shapes this tuner has timed (ResNet.prepare frees the pool after timing). */
   timed = 0;
   private forced: ConvVariant | undefined;
+  private forcedGrad: ConvVariant | undefined;
 
   /** A tuner of its own (ConvTuner.of gives the context's shared one; tests make fresh ones). */
   constructor(private ctx: GpuContext) {
@@ -119,16 +153,14 @@ export class ConvTuner {
     this.forced = v;
   }
 
+  /** The same for input gradients (bench/abscam.ts compares the gather with the tuned choice). */
+  forceGrad(v: ConvVariant | undefined): void {
+    this.forcedGrad = v;
+  }
+
   /** The variant for this conv, input shape and storage type, without timing anything. */
   choose(conv: ConvGeometry, xShape: readonly number[], dtype: StorageType = 'f32'): ConvVariant {
-    const key = convKey(conv, xShape, dtype);
-    if (this.forced && variantApplies(this.forced, conv, dtype)) return this.forced;
-    const known = this.choices.get(key);
-    if (known) return parseVariant(known.variant)!;
-    const stored = this.enabled ? this.ctx.tuneStore.get(key) : undefined;
-    const v = stored ? parseVariant(stored) : undefined;
-    if (v && variantApplies(v, conv, dtype)) return this.record(key, v, 'cached');
-    return staticDefault(conv);
+    return this.known(convKey(conv, xShape, dtype), this.forced, (v) => variantApplies(v, conv, dtype)) ?? staticDefault(conv);
   }
 
   /** Times the candidates for this conv, input shape and storage type unless a choice is known. */
@@ -137,39 +169,81 @@ export class ConvTuner {
     const chosen = this.choose(conv, xShape, dtype);
     if (this.choices.has(key) || !this.enabled) return chosen;
     const ctx = this.ctx;
-    const [n, , h, w] = xShape;
-    const data = new Float32Array(n * conv.cin * h * w);
-    for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.7311) + 0.25; // fixed, non-zero, both signs
-    const x32 = ctx.upload({ shape: [n, conv.cin, h, w], data }, 'tune.input');
+    const x32 = ctx.upload(testData([xShape[0], conv.cin, xShape[2], xShape[3]]), 'tune.input');
     const x = dtype === 'f16' ? toF16(ctx, x32, 'tune.input') : x32;
-    const candidates = CONV_CANDIDATES.filter((v) => variantApplies(v, conv, dtype));
     try {
-      const ref = await ctx.read(conv2d(ctx, x, conv, { variant: candidates[0], label: 'tune.reference' }));
-      const valid: ConvVariant[] = [];
-      for (const v of candidates) {
-        const got = await ctx.read(conv2d(ctx, x, conv, { variant: v, label: `tune.${variantName(v)}` }));
-        if (relToMax(got.data, ref.data) <= VALIDATE_REL[dtype]) valid.push(v);
-      }
-      const times: Record<string, number> = {};
-      for (let r = 0; r < REPS; r++) {
-        const best = Math.min(...Object.values(times));
-        for (const v of valid) {
-          // After the first round, a candidate at 1.5× the best so far is out of the running.
-          if (r > 0 && times[variantName(v)] > 1.5 * best) continue;
-          const ms = await this.time(() => ctx.release(conv2d(ctx, x, conv, { variant: v, label: `tune.${variantName(v)}` })));
-          const name = variantName(v);
-          times[name] = Math.min(times[name] ?? Infinity, ms);
-        }
-      }
-      let best = valid[0] ?? candidates[0];
-      for (const v of valid) if (times[variantName(v)] < times[variantName(best)]) best = v;
-      ctx.tuneStore.set(key, variantName(best));
-      this.timed++;
-      this.record(key, best, 'tuned', times);
-      return best;
+      const candidates = CONV_CANDIDATES.filter((v) => variantApplies(v, conv, dtype));
+      return await this.pick(key, candidates, VALIDATE_REL[dtype], (v) => conv2d(ctx, x, conv, { variant: v, label: `tune.${variantName(v)}` }));
     } finally {
       ctx.release(x, x === x32 ? undefined : x32);
     }
+  }
+
+  /** The variant for this input gradient (dy [n, cout, ho, wo] → the conv's input size), untimed. */
+  chooseGrad(conv: ConvGradParams, dyShape: readonly number[], inputSize: readonly number[]): ConvVariant {
+    const applies = (v: ConvVariant) => gradVariantApplies(v, conv, inputSize, dyShape);
+    return this.known(gradKey(conv, dyShape, inputSize), this.forcedGrad, applies) ?? gradStaticDefault(conv, inputSize, dyShape);
+  }
+
+  /** Times the input-gradient candidates (GRAD_CANDIDATES) for this shape unless a choice is known. */
+  async tuneGrad(conv: ConvGradParams, dyShape: readonly number[], inputSize: readonly number[]): Promise<ConvVariant> {
+    const key = gradKey(conv, dyShape, inputSize);
+    const chosen = this.chooseGrad(conv, dyShape, inputSize);
+    if (this.choices.has(key) || !this.enabled) return chosen;
+    const ctx = this.ctx;
+    const dy = ctx.upload(testData(dyShape), 'tune.dy');
+    try {
+      const candidates = GRAD_CANDIDATES.filter((v) => gradVariantApplies(v, conv, inputSize, dyShape));
+      return await this.pick(key, candidates, VALIDATE_REL.f32, (v) =>
+        conv2dGradInput(ctx, dy, conv, { inputSize: [inputSize[0], inputSize[1]], variant: v, label: `tune.${variantName(v)}` }));
+    } finally {
+      ctx.release(dy);
+    }
+  }
+
+  /** A forced, recorded or stored choice for key that applies; undefined when there is none. */
+  private known(key: string, forced: ConvVariant | undefined, applies: (v: ConvVariant) => boolean): ConvVariant | undefined {
+    if (forced && applies(forced)) return forced;
+    const recorded = this.choices.get(key);
+    if (recorded) return parseVariant(recorded.variant)!;
+    const stored = this.enabled ? this.ctx.tuneStore.get(key) : undefined;
+    const v = stored ? parseVariant(stored) : undefined;
+    return v && applies(v) ? this.record(key, v, 'cached') : undefined;
+  }
+
+  /**
+   * Validates every candidate against the first (within `tolerance` of the reference's range), times
+   * the valid ones (a second round only for those within 1.5× of the best), stores and records the
+   * fastest. `run` records one computation and returns its output, which is the caller's to free.
+   */
+  private async pick(key: string, candidates: readonly ConvVariant[], tolerance: number, run: (v: ConvVariant) => GpuTensor): Promise<ConvVariant> {
+    const ctx = this.ctx;
+    const readOnce = async (v: ConvVariant) => {
+      const y = run(v);
+      try {
+        return (await ctx.read(y)).data;
+      } finally {
+        ctx.release(y);
+      }
+    };
+    const ref = await readOnce(candidates[0]);
+    const valid: ConvVariant[] = [];
+    for (const v of candidates) if (relToMax(await readOnce(v), ref) <= tolerance) valid.push(v);
+    const times: Record<string, number> = {};
+    for (let r = 0; r < REPS; r++) {
+      const best = Math.min(...Object.values(times));
+      for (const v of valid) {
+        const name = variantName(v);
+        if (r > 0 && times[name] > 1.5 * best) continue;
+        const ms = await this.time(() => ctx.release(run(v)));
+        times[name] = Math.min(times[name] ?? Infinity, ms);
+      }
+    }
+    let best = valid[0] ?? candidates[0];
+    for (const v of valid) if (times[variantName(v)] < times[variantName(best)]) best = v;
+    ctx.tuneStore.set(key, variantName(best));
+    this.timed++;
+    return this.record(key, best, 'tuned', times);
   }
 
   /**

@@ -1,31 +1,33 @@
 /**
- * Input gradient of a conv with folded BatchNorm. Two ways: shaders/conv2d_grad.wgsl (a gather, any
- * geometry), and for 3×3 stride-1 pad-1 convs Winograd F(2×2, 3×3) (shaders/winograd.wgsl): there
- * the input gradient is itself a 3×3 stride-1 pad-1 convolution of dy, with the filter transposed
- * (ci ↔ co) and flipped (ky, kx → 2 − ky, 2 − kx). F(2×2) is 2–3× faster than the gather on
- * lavapipe and rounds no worse (test/kernels-backward.test.ts); the ReLU masks come from the
- * forward, so the backward's own rounding moves the gradient only linearly.
+ * Input gradient of a conv with folded BatchNorm, as one of the ConvVariants: `direct` here is the
+ * gather of shaders/conv2d_grad.wgsl (any geometry; `px` input pixels × 4 input channels per
+ * invocation), `winograd` applies to 3×3 stride-1 pad-1 convs (shaders/winograd.wgsl): there the
+ * input gradient is itself a 3×3 stride-1 pad-1 convolution of dy, with the filter transposed
+ * (ci ↔ co) and flipped (ky, kx → 2 − ky, 2 − kx). The tuner (conv-tuner.ts) picks per shape;
+ * untuned, F(2×2) runs where it applies (2–3× faster than the gather on lavapipe, and it rounds no
+ * worse: test/kernels-backward.test.ts). The ReLU masks come from the forward, so the backward's own
+ * rounding moves the gradient only linearly.
  */
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
-import { identityScaleShift, packWeightVec4, type ConvGeometry } from './conv2d.js';
-import { winogradApplies, winogradConv2d, winogradWeights, type WinogradM, type WinogradPlan } from './winograd.js';
+import { identityScaleShift, packWeightVec4, variantName, type ConvGeometry, type ConvVariant } from './conv2d.js';
+import { winogradApplies, winogradConv2d, winogradWeights, type WinogradM } from './winograd.js';
 
-/** How stride-1 3×3 input gradients run (the gather handles every other geometry). */
-export const GRAD_WINOGRAD: WinogradPlan = { m: 2, co4: 2, wg: 64 };
+/** The gather with 4 pixels per invocation: every geometry, and the tuner's reference. */
+export const GRAD_GATHER: ConvVariant = { algo: 'direct', px: 4, co4: 1, wg: 64 };
+const GRAD_WINOGRAD: ConvVariant = { algo: 'winograd', m: 2, co4: 2, wg: 64 };
 
-let gatherOnly = false;
-/**
- * Runs every input gradient as the gather (true) or Winograd where it applies (false, the default),
- * process-wide: how benchmarks and tests compare the two through whole backward passes.
- */
-export function forceGatherGradients(on: boolean): void {
-  gatherOnly = on;
+/** Whether v computes this input gradient: the gather (co4 1) always, Winograd at 3×3 stride 1. */
+export function gradVariantApplies(v: ConvVariant, conv: ConvGradParams, inputSize: readonly number[], dyShape: readonly number[]): boolean {
+  if (v.algo === 'direct') return v.co4 === 1 && !v.tiled;
+  return !!conv.transposed && inputSize[0] === dyShape[2] && inputSize[1] === dyShape[3];
 }
 
-const WG = 64;
-const PX = 4;
+/** The variant untuned: Winograd F(2×2) where it applies, else the gather. */
+export function gradStaticDefault(conv: ConvGradParams, inputSize: readonly number[], dyShape: readonly number[]): ConvVariant {
+  return gradVariantApplies(GRAD_WINOGRAD, conv, inputSize, dyShape) ? GRAD_WINOGRAD : GRAD_GATHER;
+}
 
 export interface ConvGradParams extends ConvGeometry {
   /** w·scale[co], packed [co][kh][kw][ci padded to 4]. */
@@ -66,6 +68,8 @@ export interface ConvGradOptions {
   /** Multiplies the result by [mask > 0]: the ReLU output that was this conv's input. */
   mask?: GpuTensor;
   label?: string;
+  /** How to compute it (default gradStaticDefault). */
+  variant?: ConvVariant;
 }
 
 /** dy [n, cout, ho, wo] → dx [n, cin, h, w]. */
@@ -73,14 +77,19 @@ export function conv2dGradInput(ctx: GpuContext, dy: GpuTensor, conv: ConvGradPa
   const [n, cout, ho, wo] = dy.shape;
   if (cout !== conv.cout) throw new Error(`conv2d_grad ${opts.label ?? ''}: dy has ${cout} channels, weights expect ${conv.cout}`);
   const [h, w] = opts.inputSize;
-  const t = conv.transposed;
-  if (t && !gatherOnly && h === ho && w === wo) {
+  const variant = opts.variant ?? gradStaticDefault(conv, opts.inputSize, dy.shape);
+  if (!gradVariantApplies(variant, conv, opts.inputSize, dy.shape)) {
+    throw new Error(`conv2d_grad ${opts.label ?? ''}: ${variantName(variant)} does not apply to a ${conv.kh}x${conv.kw} stride-${conv.stride} input gradient`);
+  }
+  if (variant.algo === 'winograd') {
     const label = opts.label ?? 'conv.grad';
-    const u = winogradWeights(ctx, t.winograd, t.host, GRAD_WINOGRAD.m, label);
-    return winogradConv2d(ctx, dy, { cin: cout, cout: conv.cin, scaleShift: identityScaleShift(ctx, conv.cin), u }, GRAD_WINOGRAD, {
+    const t = conv.transposed!;
+    const u = winogradWeights(ctx, t.winograd, t.host, variant.m, label);
+    return winogradConv2d(ctx, dy, { cin: cout, cout: conv.cin, scaleShift: identityScaleShift(ctx, conv.cin), u }, variant, {
       residual: opts.addend, mask: opts.mask, label,
     });
   }
+  const { px: PX, wg: WG } = variant;
   const dx = ctx.tensor([n, conv.cin, h, w], opts.label ?? 'conv.grad');
   // Tiles: per input row, for each of the `stride` phases of ix, blocks of PX pixels `stride` apart.
   const blocks = Math.ceil(Math.ceil(w / conv.stride) / PX);
@@ -90,6 +99,7 @@ export function conv2dGradInput(ctx: GpuContext, dy: GpuTensor, conv: ConvGradPa
   ctx.dispatch({
     pipeline: {
       shader: 'conv2d_grad',
+      defines: { PX },
       constants: { KH: conv.kh, KW: conv.kw, STRIDE: conv.stride, PAD: conv.pad, ADD: opts.addend ? 1 : 0, MASK: opts.mask ? 1 : 0, WG },
     },
     buffers: { dy, weight: conv.weight, addend: opts.addend ?? ctx.dummyBuffer, mask: opts.mask ?? ctx.dummyBuffer, dx },

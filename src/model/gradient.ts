@@ -13,7 +13,8 @@
  */
 import { XaiError } from '../errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { conv2dGradInput } from '../kernels/conv2d-grad.js';
+import { conv2dGradInput, type ConvGradOptions } from '../kernels/conv2d-grad.js';
+import { ConvTuner } from '../kernels/conv-tuner.js';
 import { headGrad } from '../kernels/head-grad.js';
 import { maxPool2dGrad } from '../kernels/pool.js';
 import { argmaxRows } from './argmax.js';
@@ -57,6 +58,10 @@ export async function gradientAt(model: ResNet, x: GpuTensor, tap: string, class
   const n = x.shape[0];
   const tapBlock = tapBlockIndex(model, tap);
   const first = tapBlock === undefined ? 0 : tapBlock + 1; // first block the backward goes through
+
+  // The convs the backward goes through, their input gradients tuned (once per shape) first.
+  const through = blocks.slice(first).flatMap((b) => [...b.convs, ...(b.downsample ? [b.downsample] : [])]);
+  await model.prepareGradients(x.shape, [...through, ...(tap === 'input' ? [model.spec.stem] : [])].map((c) => c.convName));
 
   // Stem taps need maxpool's output (layer1.0's input) and, below it, the ReLU output it pooled.
   const want = tapBlock !== undefined ? [blocks[tapBlock].name] : tap === 'maxpool' ? ['maxpool'] : ['maxpool', 'relu'];
@@ -103,7 +108,7 @@ export async function gradientAt(model: ResNet, x: GpuTensor, tap: string, class
     activation = relu;
     if (tap === 'input') {
       const stem = model.spec.stem;
-      g = conv2dGradInput(ctx, dRelu, model.convGrad(stem.convName), { inputSize: [x.shape[2], x.shape[3]], label: 'conv1.grad' });
+      g = gradInput(model, dRelu, stem.convName, { inputSize: [x.shape[2], x.shape[3]], label: 'conv1.grad' });
       ctx.release(dRelu);
       activation = x;
     }
@@ -111,6 +116,13 @@ export async function gradientAt(model: ResNet, x: GpuTensor, tap: string, class
   const keep = new Set([activation, logits]);
   ctx.release(clsBuffer, ...[...acts.values()].filter((t) => !keep.has(t)));
   return { logits, activation, gradient: g, classes: cls };
+}
+
+/** The input gradient of one conv of the model, computed as the tuner chose for its shape. */
+function gradInput(model: ResNet, dy: GpuTensor, convName: string, opts: ConvGradOptions): GpuTensor {
+  const conv = model.convGrad(convName);
+  const variant = ConvTuner.of(model.ctx).chooseGrad(conv, dy.shape, opts.inputSize);
+  return conv2dGradInput(model.ctx, dy, conv, { ...opts, variant });
 }
 
 /**
@@ -121,13 +133,13 @@ function blockBackward(model: ResNet, b: BlockSpec, dz: GpuTensor, x: GpuTensor,
   const ctx = model.ctx;
   const size = (t: GpuTensor): [number, number] => [t.shape[2], t.shape[3]];
   const identityGrad = b.downsample
-    ? conv2dGradInput(ctx, dz, model.convGrad(b.downsample.convName), { inputSize: size(x), label: `${b.name}.downsample.grad` })
+    ? gradInput(model, dz, b.downsample.convName, { inputSize: size(x), label: `${b.name}.downsample.grad` })
     : dz;
   let g = dz;
   for (let k = b.convs.length - 1; k >= 0; k--) {
     const input = k === 0 ? x : acts.get(`${b.name}.relu${k}`)!;
     const mask = k === 0 ? (maskInput ? x : undefined) : input;
-    const next = conv2dGradInput(ctx, g, model.convGrad(b.convs[k].convName), {
+    const next = gradInput(model, g, b.convs[k].convName, {
       inputSize: size(input), mask, addend: k === 0 ? identityGrad : undefined, label: `${b.convs[k].convName}.grad`,
     });
     if (g !== dz) ctx.release(g);

@@ -150,6 +150,27 @@ export class ResNet {
   }
 
   /**
+   * Tunes the input gradients of the named convs for a backward from an input of this shape (the
+   * tuner's `tuneGrad`): what model/gradient.ts runs next, and nothing else.
+   */
+  async prepareGradients(shape: readonly number[], convNames: readonly string[]): Promise<void> {
+    this.checkInput(shape);
+    const [n, , h, w] = shape;
+    const wanted = new Set(convNames);
+    const timedBefore = this.tuner.timed;
+    for (const { conv, h: H, w: W } of convInputs(this.spec, h, w)) {
+      if (!wanted.has(conv.convName)) continue;
+      const g = this.convGrad(conv.convName);
+      const dyShape = [n, g.cout, convOutSize(H, g.kh, g.stride, g.pad), convOutSize(W, g.kw, g.stride, g.pad)];
+      await this.tuner.tuneGrad(g, dyShape, [H, W]);
+    }
+    if (this.tuner.timed > timedBefore) {
+      await this.ctx.sync();
+      this.ctx.pool.trim();
+    }
+  }
+
+  /**
    * Runs the network on x ([n, c, h, w], ImageNet-normalised). x stays the caller's.
    * `convs: 'direct'` runs every conv as the direct kernel instead of the tuned variant: the
    * gradient passes do, see model/gradient.ts. A forward with no taps and tuned convs runs at

@@ -10,7 +10,7 @@ export function progressReporter(what: string, stream: NodeJS.WriteStream = proc
     const eta = done > 0 ? (secs / done) * (total - done) : 0;
     const line = `${what}: ${done}/${total} (${Math.round((100 * done) / total)}%), ${secs.toFixed(1)} s, ETA ${eta.toFixed(1)} s${detail ? ` (${detail})` : ''}`;
     if (stream.isTTY) {
-      stream.write(`\r${line}${done >= total ? '\n' : ''}`);
+      stream.write(`\r${line}\x1b[K${done >= total ? '\n' : ''}`);
     } else {
       const decile = Math.floor((10 * done) / total);
       if (decile !== lastDecile) {

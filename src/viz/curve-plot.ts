@@ -48,13 +48,14 @@ export function curvesSvg(title: string, curves: readonly PlotCurve[], xLabel = 
  * text, each drawn through at most `points` evenly spaced samples so that a page of many stays light.
  */
 export function smallCurvesSvg(curves: readonly PlotCurve[], w = 120, h = 48, points = 40): string {
+  const pad = 2; // lines at 0 and 1 stay inside the frame
   const lines = curves.map((c, k) => {
     const n = c.scores.length - 1;
     const m = Math.min(n, points);
     const pts = Array.from({ length: m + 1 }, (_, j) => {
       const i = m > 0 ? Math.round((j * n) / m) : 0;
       const v = Math.min(1, Math.max(0, c.scores[i]));
-      return `${(m > 0 ? (j / m) * w : 0).toFixed(1)},${((1 - v) * h).toFixed(1)}`;
+      return `${(pad + (m > 0 ? (j / m) * (w - 2 * pad) : 0)).toFixed(1)},${(pad + (1 - v) * (h - 2 * pad)).toFixed(1)}`;
     }).join(' ');
     return `<polyline points="${pts}" fill="none" stroke="${COLORS[k % COLORS.length]}" stroke-width="1.5"><title>${escape(c.label)}</title></polyline>`;
   });

@@ -107,7 +107,11 @@ export async function report(argv: string[], log: (s: string) => void): Promise<
         meta = {
           command: 'report', version: VERSION, date: new Date().toISOString(), adapter: ctx.adapterInfo,
           model: { architecture: model.spec.arch, classes: model.numClasses, classNames, weights: manifest.weights.path, sha256: manifest.weights.sha256 },
-          parameters: { ...manifest.settings, layer: manifest.settings.layer ?? `${CAM_DEFAULTS.layer} (default)` }, seconds: { total: 0 }, images: {}, riseSheets: [],
+          parameters: {
+            ...manifest.settings, layer: manifest.settings.layer ?? `${CAM_DEFAULTS.layer} (default)`,
+            ...('masks' in manifest.settings ? { 'RISE scores': R.scores } : {}),
+          },
+          seconds: { total: 0 }, images: {}, riseSheets: [],
           ...(typeof v.note === 'string' ? { note: v.note } : {}),
         };
         const images = meta.images;

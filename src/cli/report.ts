@@ -15,6 +15,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { XaiError } from '../errors.js';
+import type { GpuContext } from '../gpu/context.js';
 import { CAM_DEFAULTS } from '../explain/cam.js';
 import { explainerFor, METHODS } from '../explain/registry.js';
 import { RISE_DEFAULTS as R } from '../explain/rise.js';
@@ -29,10 +30,10 @@ import { VERSION } from '../version.js';
 import { overlayHeatmap } from '../viz/overlay.js';
 import { maskSheet } from '../viz/sheet.js';
 import { MAX_MASKS, MAX_SEED, parse, required, UsageError, type Options } from './args.js';
-import { DATASET_OPTIONS, folderImages, runDataset, type ImageFile, type OptionValues } from './evaluate-dataset.js';
+import { DATASET_OPTIONS, folderImages, runDataset, type DatasetHooks, type ImageFile, type OptionValues } from './evaluate-dataset.js';
 import { readClassNames } from './predict.js';
 import { progressReporter } from './progress.js';
-import { MANIFEST, readManifest, readRecords, RECORDS, show } from './run-folder.js';
+import { MANIFEST, readManifest, readRecords, RECORDS, show, type Settings } from './run-folder.js';
 import { WHOLE } from './shard.js';
 
 const CMD = 'report';
@@ -97,71 +98,84 @@ export async function report(argv: string[], log: (s: string) => void): Promise<
   const out = required(CMD, v, 'out');
   const classNames = typeof v['class-names'] === 'string' ? readClassNames(v['class-names']) : undefined;
   const methods = typeof v.methods === 'string' ? v.methods : DEFAULT_METHODS.join(',');
-  const t0 = performance.now();
-  let meta: ReportMeta | undefined;
-  let firstImage: RgbImage | undefined;
-  await runDataset(CMD, { ...v, methods }, list, typeof v.images === 'string' ? v.images : inputs.join(', '), log, {
-    shard: WHOLE, resume: false, hooks: {
-      start: (model, ctx, manifest) => {
-        if (classNames && classNames.length !== model.numClasses) throw new XaiError(`${v['class-names']} has ${classNames.length} class names, the model has ${model.numClasses} classes`);
-        meta = {
-          command: 'report', version: VERSION, date: new Date().toISOString(), adapter: ctx.adapterInfo,
-          model: { architecture: model.spec.arch, classes: model.numClasses, classNames, weights: manifest.weights.path, sha256: manifest.weights.sha256 },
-          parameters: {
-            ...manifest.settings, layer: manifest.settings.layer ?? `${CAM_DEFAULTS.layer} (default)`,
-            ...('masks' in manifest.settings ? { 'RISE scores': R.scores } : {}),
-          },
-          seconds: { total: 0 }, images: {}, riseSheets: [],
-          ...(typeof v.note === 'string' ? { note: v.note } : {}),
-        };
-        const images = meta.images;
-        const perImage = manifest.settings.methods as string[];
-        const progress = progressReporter(`${CMD} (images × methods)`);
-        const total = manifest.images.length * perImage.length;
-        let finished = 0;
-        let methodsDone = 0;
-        return {
-          onLogits: (name, image, logits, label) => {
-            const id = String(Object.keys(images).length).padStart(4, '0');
-            images[name] = { id, top: top3(logits), ...(label !== undefined ? { label } : {}) };
-            const rgb = denormalizeToRgb(image);
-            firstImage ??= rgb;
-            saveRgbPng(join(out, 'maps', id, 'input.png'), rgb);
-          },
-          onMap: (name, image, method, plane) => {
-            const dir = join(out, 'maps', images[name].id);
-            saveNpyFile(join(dir, `${method}.npy`), plane);
-            saveRgbPng(join(dir, `${method}.png`), overlayHeatmap(denormalizeToRgb(image), plane.data, 0.5));
-            progress(finished * perImage.length + ++methodsDone, total, `${name}: ${method}`);
-          },
-          onImage: (n, _total, name) => {
-            finished = n;
-            methodsDone = 0;
-            progress(n * perImage.length, total, `${name} done`);
-          },
-        };
-      },
-      finish: async (_model, ctx, _report, manifest) => {
-        const m = meta!;
-        const { size, grid, p1, seed } = manifest.settings as { size: { height: number; width: number }; grid: number; p1: number; seed: number };
-        for (const method of manifest.settings.methods as string[]) {
-          const mode = explainerFor(method).defaults.rise?.mode;
-          if (!mode || !firstImage) continue;
-          const gen = new MaskGenerator(ctx, maskParams({ height: size.height, width: size.width, grid, p1, mode, seed }));
-          const t = gen.generate(0, SHEET_MASKS);
-          const masks = await ctx.read(t);
-          ctx.release(t);
-          const file = `rise-masks-${method}.png`;
-          saveRgbPng(join(out, file), maskSheet(masks.data, SHEET_MASKS, size.height, size.width, firstImage));
-          m.riseSheets.push({ method, file, count: SHEET_MASKS });
-        }
-        m.seconds.total = Math.round(performance.now() - t0) / 1000;
-        writeFileAtomic(join(out, 'report.json'), JSON.stringify(m, null, 2) + '\n');
-      },
-    },
-  });
+  const hooks = reportHooks(out, { classNamesFile: v['class-names'] as string | undefined, classNames, note: v.note as string | undefined });
+  await runDataset(CMD, { ...v, methods }, list, typeof v.images === 'string' ? v.images : inputs.join(', '), log, { shard: WHOLE, resume: false, hooks });
   writePages(out, log);
   return 0;
+}
+
+/**
+ * What report adds to the data-set run: per image its input picture, top-3, every map (.npy) and
+ * overlay, and progress per image and method; at the end the RISE sheets and report.json.
+ */
+function reportHooks(out: string, opts: { classNamesFile?: string; classNames?: string[]; note?: string }): DatasetHooks {
+  const t0 = performance.now();
+  let meta: ReportMeta;
+  let firstImage: RgbImage | undefined;
+  return {
+    start: (model, ctx, manifest) => {
+      const { classNames } = opts;
+      if (classNames && classNames.length !== model.numClasses) throw new XaiError(`${opts.classNamesFile} has ${classNames.length} class names, the model has ${model.numClasses} classes`);
+      meta = {
+        command: 'report', version: VERSION, date: new Date().toISOString(), adapter: ctx.adapterInfo,
+        model: { architecture: model.spec.arch, classes: model.numClasses, classNames, weights: manifest.weights.path, sha256: manifest.weights.sha256 },
+        parameters: {
+          ...manifest.settings, layer: manifest.settings.layer ?? `${CAM_DEFAULTS.layer} (default)`,
+          ...('masks' in manifest.settings ? { 'RISE scores': R.scores } : {}),
+        },
+        seconds: { total: 0 }, images: {}, riseSheets: [],
+        ...(opts.note !== undefined ? { note: opts.note } : {}),
+      };
+      const images = meta.images;
+      const methods = manifest.settings.methods as string[];
+      const progress = progressReporter(`${CMD} (images × methods)`);
+      const total = manifest.images.length * methods.length;
+      let finished = 0;
+      let methodsDone = 0;
+      return {
+        onLogits: (name, image, logits, label) => {
+          const id = String(Object.keys(images).length).padStart(4, '0');
+          images[name] = { id, top: top3(logits), ...(label !== undefined ? { label } : {}) };
+          const rgb = denormalizeToRgb(image);
+          firstImage ??= rgb;
+          saveRgbPng(join(out, 'maps', id, 'input.png'), rgb);
+        },
+        onMap: (name, image, method, plane) => {
+          const dir = join(out, 'maps', images[name].id);
+          saveNpyFile(join(dir, `${method}.npy`), plane);
+          saveRgbPng(join(dir, `${method}.png`), overlayHeatmap(denormalizeToRgb(image), plane.data, 0.5));
+          progress(finished * methods.length + ++methodsDone, total, `${name}: ${method}`);
+        },
+        onImage: (n, _total, name) => {
+          finished = n;
+          methodsDone = 0;
+          progress(n * methods.length, total, `${name} done`);
+        },
+      };
+    },
+    finish: async (_model, ctx, _report, manifest) => {
+      if (firstImage) meta.riseSheets = await writeRiseSheets(ctx, out, manifest.settings, firstImage);
+      meta.seconds.total = Math.round(performance.now() - t0) / 1000;
+      writeFileAtomic(join(out, 'report.json'), JSON.stringify(meta, null, 2) + '\n');
+    },
+  };
+}
+
+/** OUT/rise-masks-<method>.png per RISE method: its first SHEET_MASKS masks (the run's seed) and `image` times each. */
+async function writeRiseSheets(ctx: GpuContext, out: string, settings: Settings, image: RgbImage): Promise<ReportMeta['riseSheets']> {
+  const { size, grid, p1, seed } = settings as { size: { height: number; width: number }; grid: number; p1: number; seed: number };
+  const sheets: ReportMeta['riseSheets'] = [];
+  for (const method of settings.methods as string[]) {
+    const mode = explainerFor(method).defaults.rise?.mode;
+    if (!mode) continue;
+    const t = new MaskGenerator(ctx, maskParams({ height: size.height, width: size.width, grid, p1, mode, seed })).generate(0, SHEET_MASKS);
+    const masks = await ctx.read(t);
+    ctx.release(t);
+    const file = `rise-masks-${method}.png`;
+    saveRgbPng(join(out, file), maskSheet(masks.data, SHEET_MASKS, size.height, size.width, image));
+    sheets.push({ method, file, count: SHEET_MASKS });
+  }
+  return sheets;
 }
 
 /** --input files: named by their base names, which must differ (they key the labels and the tables). */

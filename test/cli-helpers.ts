@@ -7,7 +7,7 @@ import { decodeImage, encodePng } from '../src/io/image.js';
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const BIN = `${ROOT}bin/webgpu-xai.js`;
 
-/** Runs the command to its end: exit code, stdout, our stderr lines, whether a JS stack was printed. */
+/** Runs the command to its end: exit code, stdout, our stderr lines (all of stderr: raw), whether a JS stack was printed. */
 export function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
   assert.is(r.error, undefined, `the process did not exit by itself: ${r.error?.message}`);
@@ -15,7 +15,7 @@ export function cli(args: string[], env: Record<string, string> = {}) {
   const lines = r.stderr.split('\n');
   const stderr = lines.filter((l) => l.startsWith('webgpu-xai:')).join('\n');
   const jsStack = lines.some((l) => /^\s+at .*(file:|node:)/.test(l));
-  return { code: r.status, stdout: r.stdout, stderr, jsStack };
+  return { code: r.status, stdout: r.stdout, stderr, raw: r.stderr, jsStack };
 }
 
 /** The demo image upside down, as PNG bytes: a second image with other results. */

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { ROOT } from './cli-helpers.js';
 
-const LAYERS = ['io', 'viz', 'gpu', 'kernels', 'model', 'explain', 'metrics', 'cli'];
+const LAYERS = ['io', 'viz', 'gpu', 'kernels', 'model', 'explain', 'metrics', 'report', 'cli'];
 
 test('each src/ folder imports only the folders below it', () => {
   const src = `${ROOT}src/`;

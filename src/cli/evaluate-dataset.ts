@@ -12,15 +12,15 @@ import { DEFAULT_SIZE, loadInput } from '../io/input.js';
 import { parseWeights } from '../io/state-dict.js';
 import { ResNet } from '../model/resnet.js';
 import { CAUSAL_METRICS, type CausalMetricName } from '../metrics/causal.js';
-import { aggregate, evaluateDataset, type DatasetItem } from '../metrics/dataset.js';
+import { aggregate, evaluateDataset, type DatasetItem, type DatasetOptions, type DatasetReport } from '../metrics/dataset.js';
 import { boxesToRegion, maskToRegion } from '../metrics/pointing.js';
 import { VERSION } from '../version.js';
-import { intOption, MAX_MASKS, MAX_SEED, masksOption, p1Option, parse, required, seedOption, sizeOption, UsageError } from './args.js';
+import { intOption, MAX_MASKS, MAX_SEED, masksOption, p1Option, parse, required, seedOption, sizeOption, UsageError, type Options } from './args.js';
 import { checkEmptyOut, checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 import { writeReport } from './report-files.js';
 import { MANIFEST, openRun, readRecords, sha256, writeManifest, writeRecord, type Manifest } from './run-folder.js';
-import { parseShard, shardLabel, shardNames, WHOLE } from './shard.js';
+import { parseShard, shardLabel, shardNames, WHOLE, type Shard } from './shard.js';
 
 const DATASET_HELP = `Usage: webgpu-xai evaluate-dataset --weights W --images DIR --methods M1,M2 --out OUT [options]
 
@@ -54,21 +54,65 @@ listed in results.json's "skipped" and the run goes on.
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.npy']);
 
+/** The options evaluate-dataset shares with report, declared once (report adds its own). */
+export const DATASET_OPTIONS = {
+  weights: { type: 'string' }, methods: { type: 'string' }, metrics: { type: 'string' },
+  labels: { type: 'string' }, 'gt-masks': { type: 'string' }, boxes: { type: 'string' }, out: { type: 'string' },
+  step: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, layer: { type: 'string' },
+  masks: { type: 'string' }, grid: { type: 'string' }, p1: { type: 'string' }, seed: { type: 'string' },
+} satisfies Options;
+
+export type OptionValues = Record<string, string | boolean | undefined>;
+
 export async function evaluateDatasetCommand(argv: string[], log: (s: string) => void): Promise<number> {
-  const v = parse('evaluate-dataset', argv, {
-    weights: { type: 'string' }, images: { type: 'string' }, methods: { type: 'string' }, metrics: { type: 'string' },
-    labels: { type: 'string' }, 'gt-masks': { type: 'string' }, boxes: { type: 'string' }, out: { type: 'string' },
-    step: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, layer: { type: 'string' },
-    masks: { type: 'string' }, grid: { type: 'string' }, p1: { type: 'string' }, seed: { type: 'string' },
-    shard: { type: 'string' }, resume: { type: 'boolean' },
-  });
+  const v = parse('evaluate-dataset', argv, { ...DATASET_OPTIONS, images: { type: 'string' }, shard: { type: 'string' }, resume: { type: 'boolean' } });
   if (v.help) {
     log(DATASET_HELP);
     return 0;
   }
   const cmd = 'evaluate-dataset';
-  const weightsPath = required(cmd, v, 'weights');
   const dir = required(cmd, v, 'images');
+  const { shard, source } = typeof v.shard === 'string' ? parseShard(cmd, v.shard, process.env) : { shard: WHOLE, source: undefined };
+  if (source) console.error(`webgpu-xai: shard ${shardLabel(shard)} (index from ${source})`);
+  await runDataset(cmd, v, () => folderImages(dir), dir, log, { shard, resume: v.resume === true });
+  return 0;
+}
+
+/** An image of a run: its name (in the tables, the labels and the ground truth) and its file. */
+export interface ImageFile { name: string; path: string }
+
+/**
+ * Every name in `dir` with an image extension, sorted: one that is not a readable file (a broken
+ * link, a folder) is an item too, reported and skipped with the others, not dropped unseen.
+ */
+export function folderImages(dir: string): ImageFile[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort();
+  } catch {
+    throw new XaiError(`cannot read the folder ${dir}`);
+  }
+  if (files.length === 0) throw new XaiError(`${dir} holds no .png, .jpg or .npy files`);
+  return files.map((name) => ({ name, path: join(dir, name) }));
+}
+
+/** What a command adds to a data-set run, while the model is loaded. */
+export interface DatasetHooks {
+  /** Before the first image: per-image callbacks that join (and may replace) the run's own. */
+  start?: (model: ResNet, ctx: GpuContext, manifest: Manifest) => Partial<DatasetOptions> | Promise<Partial<DatasetOptions>>;
+  /** After the tables are written. */
+  finish?: (model: ResNet, ctx: GpuContext, report: DatasetReport, manifest: Manifest) => void | Promise<void>;
+}
+
+/**
+ * The data-set run of evaluate-dataset and report, from the shared options `v` (DATASET_OPTIONS,
+ * `--methods` required): checks them and --out, explains and scores every image of `list()`
+ * (source: the folder or inputs, as the manifest records it) into records in `out`, then writes
+ * the tables.
+ */
+export async function runDataset(cmd: string, v: OptionValues, list: () => ImageFile[], source: string, log: (s: string) => void,
+  run: { shard: Shard; resume: boolean; hooks?: DatasetHooks }): Promise<void> {
+  const weightsPath = required(cmd, v, 'weights');
   const out = required(cmd, v, 'out');
   const methods = required(cmd, v, 'methods').split(',').map((s) => s.trim());
   for (const m of methods) if (!METHODS.includes(m)) throw new UsageError(`${cmd}: unknown method "${m}" (methods: ${METHODS.join(', ')})`);
@@ -79,31 +123,23 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   const batch = v.batch === undefined ? undefined : intOption(cmd, v.batch, 'batch', 1);
   const layer = typeof v.layer === 'string' ? v.layer : undefined;
   const rise = { masks: masksOption(cmd, v.masks, 'masks', R.masks), grid: intOption(cmd, v.grid, 'grid', R.grid), p1: p1Option(cmd, v.p1), seed: seedOption(cmd, v.seed) };
-  const { shard, source } = typeof v.shard === 'string' ? parseShard(cmd, v.shard, process.env) : { shard: WHOLE, source: undefined };
-  if (source) console.error(`webgpu-xai: shard ${shardLabel(shard)} (index from ${source})`);
+  const { shard } = run;
   checkOutDir(cmd, out, [weightsPath, v.labels as string | undefined, v.boxes as string | undefined]);
-  if (!v.resume) checkEmptyOut(out, 'pass --resume to continue the run there, or choose a new folder');
+  if (!run.resume) checkEmptyOut(out, cmd === 'evaluate-dataset' ? 'pass --resume to continue the run there, or choose a new folder' : 'choose a new folder');
 
-  // Every name with an image extension is an item: one that is not a readable file (a broken
-  // link, a folder) is reported and skipped with the others, not dropped unseen.
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort();
-  } catch {
-    throw new XaiError(`cannot read the folder ${dir}`);
-  }
-  if (files.length === 0) throw new XaiError(`${dir} holds no .png, .jpg or .npy files`);
+  const files = list();
   const labels = typeof v.labels === 'string' ? readLabels(v.labels) : undefined;
   const boxes = typeof v.boxes === 'string' ? readBoxes(v.boxes) : undefined;
   const gtDir = typeof v['gt-masks'] === 'string' ? v['gt-masks'] : undefined;
-  const mine = shardNames(files, shard);
+  const mine = shardNames(files.map((f) => f.name), shard);
   if (mine.length === 0) console.error(`webgpu-xai: shard ${shardLabel(shard)} holds no images (the folder has ${files.length}); its tables are empty`);
+  const pathOf = new Map(files.map((f) => [f.name, f.path]));
   const items: DatasetItem[] = mine.map((f) => ({
     name: f,
-    load: () => loadInput(join(dir, f), size, true),
+    load: () => loadInput(pathOf.get(f)!, size, true),
     label: labels?.get(f) ?? labels?.get(basename(f, extname(f))),
     region: boxes?.has(f) ? () => {
-      const img = decodeImage(readFileBytes(join(dir, f)), f);
+      const img = decodeImage(readFileBytes(pathOf.get(f)!), f);
       return boxesToRegion(boxes.get(f)!, img.width, img.height, size.height, size.width);
     } : gtDir ? () => {
       const mask = join(gtDir, f.replace(/\.(jpe?g|npy)$/i, '.png'));
@@ -114,12 +150,12 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
   const stateDict = parseWeights(weightBytes, weightsPath);
   const digest = (x: unknown) => (x === undefined ? null : `sha256:${sha256(JSON.stringify(x))}`);
   const manifest: Manifest = {
-    command: cmd, version: VERSION, weights: { path: weightsPath, sha256: sha256(weightBytes) }, imageFolder: dir,
+    command: 'evaluate-dataset', version: VERSION, weights: { path: weightsPath, sha256: sha256(weightBytes) }, imageFolder: source,
     settings: {
       methods, metrics, size, step, batch: batch ?? 'auto', layer: layer ?? null,
       ...(methods.some((m) => explainerFor(m).defaults.rise) ? rise : {}),
       labels: digest(labels && [...labels].sort()), boxes: digest(boxes && [...boxes].sort()), 'gt-masks': gtDir ?? null,
-      dataset: { count: files.length, sha256: sha256(JSON.stringify(files)) },
+      dataset: { count: files.length, sha256: sha256(JSON.stringify(files.map((f) => f.name))) },
     },
     shard, images: mine,
   };
@@ -137,16 +173,17 @@ export async function evaluateDatasetCommand(argv: string[], log: (s: string) =>
     const saveManifest = () => { if (fresh && !existsSync(join(out, MANIFEST))) writeManifest(out, manifest); };
     await evaluateDataset(model, items.filter((item) => !done.has(item.name)), {
       methods, metrics, step, batch, layer, rise,
-      onRecord: (record) => { saveManifest(); writeRecord(out, record); },
       onImage: (n, total) => progress(n, total),
+      ...await run.hooks?.start?.(model, ctx, manifest),
+      onRecord: (record) => { saveManifest(); writeRecord(out, record); },
     });
     saveManifest();
     const report = aggregate(readRecords(mine.map((image) => ({ dir: out, image }))), methods, metrics);
-    writeReport(out, { weights: weightsPath, images: dir, methods, metrics, step, size }, report, log);
+    writeReport(out, { weights: weightsPath, images: source, methods, metrics, step, size }, report, log);
+    await run.hooks?.finish?.(model, ctx, report, manifest);
   } finally {
     await ctx.close();
   }
-  return 0;
 }
 
 /**

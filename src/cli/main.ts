@@ -12,6 +12,7 @@ import { evaluateDatasetCommand } from './evaluate-dataset.js';
 import { masks } from './masks.js';
 import { merge } from './merge.js';
 import { predict } from './predict.js';
+import { report } from './report.js';
 import { tune } from './tune.js';
 
 const COMMANDS: Record<string, { run: (argv: string[], log: (s: string) => void) => Promise<number>; summary: string }> = {
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, { run: (argv: string[], log: (s: string) => void)
   masks: { run: masks, summary: 'export RISE masks (.npy and a PNG sheet)' },
   evaluate: { run: evaluate, summary: 'insertion / deletion curve of a saliency map' },
   'evaluate-dataset': { run: evaluateDatasetCommand, summary: 'explain and score a folder of images (table, summary, mean curves)' },
+  report: { run: report, summary: 'evaluate-dataset plus an HTML page comparing the methods (or --from DIR: rebuild it)' },
   merge: { run: merge, summary: 'combine the shard folders of evaluate-dataset --shard I/N into one report' },
   tune: { run: tune, summary: 'time the conv variants of a model on this adapter ahead of use' },
 };

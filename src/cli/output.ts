@@ -14,6 +14,7 @@ export const OUTPUT_FILES: Readonly<Record<string, RegExp>> = {
   masks: /^masks\.(npy|png)$/,
   evaluate: /^curve(-insertion|-deletion)?\.(json|svg)$/,
   'evaluate-dataset': /^(results\.(csv|json)|curves-(insertion|deletion)\.svg|manifest\.json)$/,
+  report: /^(index\.html|page-\d+\.html|report\.json|rise-masks-.+\.png|results\.(csv|json)|curves-(insertion|deletion)\.svg|manifest\.json)$/,
   merge: /^(results\.(csv|json)|curves-(insertion|deletion)\.svg)$/,
 };
 

@@ -41,7 +41,7 @@ export async function predict(argv: string[], log: (s: string) => void): Promise
   // Everything that can be checked without a GPU is checked first.
   const stateDict = loadWeightsFile(weightsPath);
   const input = loadInput(inputPath, size, v.size !== undefined);
-  const labels = typeof v.labels === 'string' ? readLabels(v.labels) : undefined;
+  const labels = typeof v.labels === 'string' ? readClassNames(v.labels) : undefined;
 
   const t0 = performance.now();
   const ctx = await GpuContext.create();
@@ -86,7 +86,7 @@ export async function predict(argv: string[], log: (s: string) => void): Promise
 }
 
 /** One class name per line, in class order; an empty line inside would shift the names after it. */
-function readLabels(path: string): string[] {
+export function readClassNames(path: string): string[] {
   const lines = new TextDecoder().decode(readFileBytes(path)).split(/\r?\n/).map((s) => s.trim());
   while (lines.length && lines[lines.length - 1] === '') lines.pop();
   const blank = lines.indexOf('');

@@ -88,7 +88,8 @@ export function runDifferences(a: Manifest, b: Manifest, where: readonly [string
   return out;
 }
 
-function show(v: unknown): string {
+/** A setting as text: lists joined, sizes HxW, digests shortened, null "not given". */
+export function show(v: unknown): string {
   if (v === undefined || v === null) return 'not given';
   if (Array.isArray(v)) return v.join(',');
   if (typeof v === 'object') {

@@ -56,6 +56,10 @@ export interface DatasetOptions extends MethodOptions {
   onImage?: (done: number, total: number, name: string) => void;
   /** Called with each image's record as soon as it is finished (before onImage). */
   onRecord?: (record: ImageRecord) => void | Promise<void>;
+  /** Called with each loaded image's logits (the unmodified image's forward) and its given label, before its methods. */
+  onLogits?: (name: string, image: HostTensor, logits: Float32Array, label: number | undefined) => void | Promise<void>;
+  /** Called with each method's map of an image once it is scored. */
+  onMap?: (name: string, image: HostTensor, method: string, plane: HostTensor, row: DatasetRow) => void | Promise<void>;
 }
 
 /**
@@ -92,7 +96,12 @@ async function evaluateItem(model: ResNet, causal: CausalMetrics, item: DatasetI
     if (!(e instanceof XaiError)) throw e;
     return { image: item.name, skipped: e.message };
   }
-  const cls = item.label ?? argmaxRows(await model.predict(image))[0];
+  let cls = item.label;
+  if (cls === undefined || opts.onLogits) {
+    const logits = await model.predict(image);
+    cls ??= argmaxRows(logits)[0];
+    await opts.onLogits?.(item.name, image, logits.data, item.label);
+  }
   const record = { image: item.name, rows: [] as DatasetRow[], curves: {} as Record<string, Partial<Record<CausalMetricName, number[]>>> };
   for (const method of opts.methods) {
     const t0 = performance.now();
@@ -113,6 +122,7 @@ async function evaluateItem(model: ResNet, causal: CausalMetrics, item: DatasetI
     }
     row.seconds = Math.round(performance.now() - t0) / 1000;
     record.rows.push(row);
+    await opts.onMap?.(item.name, image, method, plane, row);
   }
   return record;
 }

@@ -1,4 +1,5 @@
 /** Insertion/deletion curves as an SVG line chart: probability against the fraction of pixels. */
+import { escapeHtml as escape } from './escape.js';
 
 export interface PlotCurve {
   label: string;
@@ -6,7 +7,6 @@ export interface PlotCurve {
 }
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function curvesSvg(title: string, curves: readonly PlotCurve[], xLabel = 'fraction of pixels', yLabel = 'probability'): string {
   const [W, H, left, right, top, bottom] = [520, 340, 56, 20, 40, 48];
@@ -41,4 +41,23 @@ export function curvesSvg(title: string, curves: readonly PlotCurve[], xLabel = 
   });
   parts.push('</svg>');
   return parts.join('\n') + '\n';
+}
+
+/**
+ * A curve thumbnail for a table cell: the curves in a w × h box (0..1 both ways), no axes or
+ * text, each drawn through at most `points` evenly spaced samples so that a page of many stays light.
+ */
+export function smallCurvesSvg(curves: readonly PlotCurve[], w = 120, h = 48, points = 40): string {
+  const pad = 2; // lines at 0 and 1 stay inside the frame
+  const lines = curves.map((c, k) => {
+    const n = c.scores.length - 1;
+    const m = Math.min(n, points);
+    const pts = Array.from({ length: m + 1 }, (_, j) => {
+      const i = m > 0 ? Math.round((j * n) / m) : 0;
+      const v = Math.min(1, Math.max(0, c.scores[i]));
+      return `${(pad + (m > 0 ? (j / m) * (w - 2 * pad) : 0)).toFixed(1)},${(pad + (1 - v) * (h - 2 * pad)).toFixed(1)}`;
+    }).join(' ');
+    return `<polyline points="${pts}" fill="none" stroke="${COLORS[k % COLORS.length]}" stroke-width="1.5"><title>${escape(c.label)}</title></polyline>`;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><rect width="${w}" height="${h}" fill="white" stroke="#bbb"/>${lines.join('')}</svg>`;
 }

@@ -83,7 +83,7 @@ test('max pool on f16 is exact on the rounded values; the average pool returns f
 });
 
 // Whole networks against PyTorch's float64 logits. f16 rounds 8192× coarser than f32, and the error
-// grows with how ill-conditioned the network is. The bundled demo model (trained): measured 1.1e-4
+// grows with how ill-conditioned the network is. The bundled demo model (trained): measured 0.8–1.1e-4
 // of max |logit|, bound 2e-3. The width-8 random-weight ResNet-18 fixture: measured 3.3e-3, bound
 // 1e-2. (The random ResNet-34 / ResNet-50 fixtures are far worse conditioned — float32 is already
 // 5e-6 / 5e-5 off there — and f16 is 2e-2 / 7.5e-2 off; they are not a bar a trained model meets.)

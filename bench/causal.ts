@@ -1,7 +1,7 @@
 /**
  * Insertion + deletion of one image on a ResNet-18 (random full-size weights, or --weights):
  * our batched GPU path (step images made on the GPU, scored --batch at a time) against a
- * straightforward one-forward-per-step loop on the same engine, as the seed's code runs it (swap
+ * straightforward one-forward-per-step loop on the same engine, as the original project's code runs it (swap
  * the next pixels on the host, upload, forward, read the probability back). Both give the same
  * curves (checked). Prints forwards/s, total time and the ratio; writes bench/results/causal.json.
  *

@@ -13,7 +13,7 @@ Prints, per model and size, max|ours - torch| / max|torch| of the logits (torch 
 whether it is within 1e-4; with --cams, the same measure for each CAM method's saliency map at
 each layer (bound 1e-3; the formulas of scripts/fixtures/cam_fixtures.py); with --rise, RISE
 saliency (binary and Gaussian masks exported by `webgpu-xai masks`, logits and softmax) against
-the seed's formula; with --causal, insertion and deletion curves against the RISE authors'
+the original project's formula; with --causal, insertion and deletion curves against the RISE authors'
 protocol (every point, bound 1e-3). Exits 1 if any fails.
 """
 import argparse

@@ -77,7 +77,7 @@ test('explain on two images (a batch) with one class each', () => {
   readFileSync(join(out, 'overlay-1.png'));
 });
 
-test('explain rise with the seed\'s masks file reproduces PyTorch; masks exports .npy and a sheet', () => {
+test('explain rise with the original project\'s masks file reproduces PyTorch; masks exports .npy and a sheet', () => {
   const RISE = `${ROOT}test/fixtures/rise/`;
   const out = join(tmp, 'rise');
   const r = cli(['explain', '--method', 'rise', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${RISE}input.npy`, '--masks-file', `${RISE}masks-binary.npy`, '--scores', 'softmax', '--out', out]);

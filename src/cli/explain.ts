@@ -44,7 +44,7 @@ and DIR/explanation.json (method, layer, classes, scores, parameters, timings)`,
     ...LAYER,
     ...RISE_OPTIONS,
     scores: {
-      arg: 'X', help: "logits (the reference project's code) or softmax (the RISE paper)",
+      arg: 'X', help: "logits (the original project's code) or softmax (the RISE paper)",
       default: RISE_DEFAULTS.scores, parse: oneOf(['logits', 'softmax'] as const), group: 'RISE',
     },
     'masks-file': { arg: 'F', help: 'masks .npy, (N,1,H,W) or (N,H,W), float64 or float32, instead of generated ones', group: 'RISE' },
@@ -53,9 +53,9 @@ and DIR/explanation.json (method, layer, classes, scores, parameters, timings)`,
       help: "stop once every pixel's standard error ≤ T × the map's range (checked every\n4 batches); explanation.json says how many masks were used",
     },
   },
-  notes: `The RISE defaults are the RISE paper's settings for ResNet-50 (scores: the reference project's).
+  notes: `The RISE defaults are the RISE paper's settings for ResNet-50 (scores: the original project's).
 RISE (rise: binary masks, rise-gauss: clip(N(0.5, 0.25), 0, 1) grids, rise-perlin: Perlin noise)
-explains one image at a time; saliency.npy is [classes, H, W] (all classes, as the reference project
+explains one image at a time; saliency.npy is [classes, H, W] (all classes, as the original project
 returns it), the overlay shows --class (default top-1).`,
 });
 
@@ -97,7 +97,7 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
       ...options, classIndex: classArg?.length === 1 ? classArg[0] : classArg,
       onProgress: explainer.progress ? progressReporter(`${method} (${explainer.progress})`) : undefined,
     });
-    // One map per image: [H, W] for one image; per class: all of them, as the seed returns RISE's.
+    // One map per image: [H, W] for one image; per class: all of them, as the original project returns RISE's.
     const saliency = r.saliencyPer === 'image' && n === 1 ? { shape: [H, W], data: r.saliency.data } : r.saliency;
     saveNpyFile(join(out, 'saliency.npy'), saliency);
     for (let i = 0; i < n; i++) {

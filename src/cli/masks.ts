@@ -1,7 +1,7 @@
 /** `webgpu-xai masks`: export RISE masks (made on the GPU) as .npy and a PNG sheet. */
 import { join } from 'node:path';
 import { GpuContext } from '../gpu/context.js';
-import { maskParams, MASK_MODES, type MaskMode } from '../kernels/rise-mask-params.js';
+import { planMasks, MASK_MODES, type MaskMode } from '../kernels/rise-mask-plan.js';
 import { MaskGenerator } from '../kernels/rise-masks.js';
 import { NpyStreamWriter } from '../io/files.js';
 import { denormalizeToRgb } from '../io/image.js';
@@ -16,9 +16,9 @@ import { progressReporter } from './progress.js';
 export const MASKS = defineCommand({
   name: 'masks',
   summary: 'export RISE masks (.npy and a PNG sheet)',
-  about: `Generates RISE masks on the GPU and writes DIR/masks.npy ((N,1,H,W) float32, the reference project's
+  about: `Generates RISE masks on the GPU and writes DIR/masks.npy ((N,1,H,W) float32, the original project's
 layout, usable as explain --masks-file) and DIR/masks.png (the first masks, and with --input the image
-masked by each: the reference project's visualize_masks_and_masked_images).`,
+masked by each: the original project's visualize_masks_and_masked_images).`,
   options: {
     n: {
       arg: 'N', required: true, parse: wholeNumber(1, MAX_MASKS),
@@ -41,7 +41,7 @@ export async function masks(argv: string[], log: (s: string) => void): Promise<n
     return 0;
   }
   const { n, size, out, mode, p1, batch } = v;
-  const params = maskParams({ height: size.height, width: size.width, grid: v.grid, p1, mode, seed: v.seed });
+  const plan = planMasks({ height: size.height, width: size.width, grid: v.grid, p1, mode, seed: v.seed });
   const show = Math.min(n, v.show);
   checkOutDir('masks', out, [v.input]);
   checkFreeSpace(out, n * size.height * size.width * 4, `masks.npy (${n} masks of ${size.height}x${size.width} float32)`);
@@ -49,7 +49,7 @@ export async function masks(argv: string[], log: (s: string) => void): Promise<n
 
   const ctx = await GpuContext.create();
   try {
-    const gen = new MaskGenerator(ctx, params);
+    const gen = new MaskGenerator(ctx, plan);
     const file = new NpyStreamWriter(join(out, 'masks.npy'), [n, 1, size.height, size.width]);
     const progress = progressReporter('masks');
     const shown = new Float32Array(show * size.height * size.width);
@@ -69,7 +69,7 @@ export async function masks(argv: string[], log: (s: string) => void): Promise<n
     }
     file.close();
     saveRgbPng(join(out, 'masks.png'), maskSheet(shown, show, size.height, size.width, image));
-    log(`wrote ${join(out, 'masks.npy')} (${n} ${mode} masks, ${size.height}x${size.width}, grid ${params.grid}${mode === 'binary' ? `, p1 ${p1}` : ''}, seed ${params.seed}) and ${join(out, 'masks.png')}`);
+    log(`wrote ${join(out, 'masks.npy')} (${n} ${mode} masks, ${size.height}x${size.width}, grid ${plan.grid}${mode === 'binary' ? `, p1 ${p1}` : ''}, seed ${plan.seed}) and ${join(out, 'masks.png')}`);
   } finally {
     await ctx.close();
   }

@@ -28,7 +28,7 @@ import { toF16 } from './precision.js';
 import { conv2dGradInput, gradStaticDefault, gradVariantApplies, GRAD_GATHER, type ConvGradParams } from './conv2d-grad.js';
 import {
   conv2d, parseVariant, variantApplies, variantName, DEFAULT_CONV_VARIANT,
-  type ConvGeometry, type ConvParams, type ConvVariant,
+  type ConvGeometry, type ConvLayer, type ConvVariant,
 } from './conv2d.js';
 
 /** Candidates in order of preference on a tie (the first is also the validation reference). */
@@ -164,7 +164,7 @@ export class ConvTuner {
   }
 
   /** Times the candidates for this conv, input shape and storage type unless a choice is known. */
-  async tune(conv: ConvParams, xShape: readonly number[], dtype: StorageType = 'f32'): Promise<ConvVariant> {
+  async tune(conv: ConvLayer, xShape: readonly number[], dtype: StorageType = 'f32'): Promise<ConvVariant> {
     const key = convKey(conv, xShape, dtype);
     const chosen = this.choose(conv, xShape, dtype);
     if (this.choices.has(key) || !this.enabled) return chosen;

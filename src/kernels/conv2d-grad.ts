@@ -29,7 +29,7 @@ export function gradStaticDefault(conv: ConvGradParams, inputSize: readonly numb
   return gradVariantApplies(GRAD_WINOGRAD, conv, inputSize, dyShape) ? GRAD_WINOGRAD : GRAD_GATHER;
 }
 
-export interface ConvGradParams extends ConvGeometry {
+export interface ConvGradLayer extends ConvGeometry {
   /** w·scale[co], packed [co][kh][kw][ci padded to 4]. */
   weight: GpuTensor;
   /**
@@ -49,7 +49,7 @@ export function transposedFlippedWeight(w: HostTensor, scale: Float32Array): Hos
   return { shape: [ci, co, 3, 3], data: out };
 }
 
-export function uploadConvGrad(ctx: GpuContext, w: HostTensor, scale: Float32Array, geometry: { stride: number; pad: number }, label = 'conv'): ConvGradParams {
+export function uploadConvGrad(ctx: GpuContext, w: HostTensor, scale: Float32Array, geometry: { stride: number; pad: number }, label = 'conv'): ConvGradLayer {
   const [cout, cin, kh, kw] = w.shape;
   const packed = packWeightVec4(w, 'ci', scale);
   const g = { cin, cout, kh, kw, stride: geometry.stride, pad: geometry.pad };
@@ -73,7 +73,7 @@ export interface ConvGradOptions {
 }
 
 /** dy [n, cout, ho, wo] → dx [n, cin, h, w]. */
-export function conv2dGradInput(ctx: GpuContext, dy: GpuTensor, conv: ConvGradParams, opts: ConvGradOptions): GpuTensor {
+export function conv2dGradInput(ctx: GpuContext, dy: GpuTensor, conv: ConvGradLayer, opts: ConvGradOptions): GpuTensor {
   const [n, cout, ho, wo] = dy.shape;
   if (cout !== conv.cout) throw new Error(`conv2d_grad ${opts.label ?? ''}: dy has ${cout} channels, weights expect ${conv.cout}`);
   const [h, w] = opts.inputSize;

@@ -15,7 +15,7 @@ import { XaiError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { assertFinite, type HostTensor } from '../io/tensor.js';
-import { conv2d, uploadConv, type ConvParams } from '../kernels/conv2d.js';
+import { conv2d, uploadConv, type ConvLayer } from '../kernels/conv2d.js';
 import { rankPixels, stepImages } from '../kernels/causal.js';
 import { gatherScores } from '../kernels/maps.js';
 import { argmaxRows } from '../model/argmax.js';
@@ -56,7 +56,7 @@ export function auc(scores: readonly number[]): number {
 
 export class CausalMetrics {
   readonly ctx: GpuContext;
-  private blurConv: ConvParams | undefined;
+  private blurConv: ConvLayer | undefined;
 
   constructor(readonly model: ResNet) {
     this.ctx = model.ctx;
@@ -118,7 +118,7 @@ export class CausalMetrics {
   }
 }
 
-function uploadBlur(ctx: GpuContext): ConvParams {
+function uploadBlur(ctx: GpuContext): ConvLayer {
   const w = new Float32Array(3 * 3 * 11 * 11);
   for (let c = 0; c < 3; c++) {
     for (let y = 0; y < 11; y++) for (let x = 0; x < 11; x++) w[((c * 3 + c) * 11 + y) * 11 + x] = BLUR_1D[y] * BLUR_1D[x];

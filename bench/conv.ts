@@ -14,7 +14,7 @@ import { GpuContext } from '../src/gpu/context.js';
 import { relToMax } from '../src/io/tensor.js';
 import { conv2d, convOutSize, parseVariant, uploadConv, variantApplies, variantName, DEFAULT_CONV_VARIANT, type ConvVariant } from '../src/kernels/conv2d.js';
 import { convInputs, parseResNet, type ConvBnSpec } from '../src/model/resnet-spec.js';
-import { ARCHS, randomResNet } from './random-resnet.js';
+import { type ARCHS, randomResNet } from './random-resnet.js';
 
 const { values } = parseArgs({
   options: {

@@ -19,7 +19,7 @@ import { convInputs } from '../src/model/resnet-spec.js';
 import { convOutSize } from '../src/kernels/conv2d.js';
 import { ConvTuner } from '../src/kernels/conv-tuner.js';
 import { DEFAULT_CONV_VARIANT, variantName } from '../src/kernels/conv2d.js';
-import { ARCHS, randomResNet } from './random-resnet.js';
+import { type ARCHS, randomResNet } from './random-resnet.js';
 import type { StorageType } from '../src/gpu/tensor.js';
 
 const { values } = parseArgs({
@@ -84,7 +84,7 @@ try {
     }
   }
   await bench.run();
-  const rows = bench.tasks.map((t, i) => {
+  const rows = bench.tasks.map((t) => {
     const r = t.result as { latency?: { mean: number; rme: number }; state: string };
     if (!r.latency) throw new Error(`${t.name}: ${r.state}`);
     const b = Number(/batch (\d+)/.exec(t.name)![1]);

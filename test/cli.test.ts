@@ -360,7 +360,7 @@ test('tune pre-tunes a model into the cache; a second run finds every choice the
   assert.is(first.code, 0, first.stderr);
   const lines = first.stdout.trim().split('\n');
   assert.match(lines.at(-1)!, /^(\d+) conv and gradient shapes on .*: \1 timed now, 0 from the cache, in [\d.]+ s; cache: .*tune-cache\/webgpu-xai\/tuning\.json$/);
-  assert.ok(lines.slice(0, -1).every((l) => / \[tuned\]  \(direct-4x1-wg64 /.test(l)), lines.join('\n'));
+  assert.ok(lines.slice(0, -1).every((l) => / \[tuned\] {2}\(direct-4x1-wg64 /.test(l)), lines.join('\n'));
   assert.ok(lines.some((l) => l.startsWith('conv2d_grad ')), 'input gradients tuned too');
   assert.ok(lines.some((l) => / n8: /.test(l)) && lines.some((l) => / n2: /.test(l)), 'both batch buckets');
   const second = cli(args, env);

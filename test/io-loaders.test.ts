@@ -237,6 +237,7 @@ test('random damage to data.pkl (re-zipped, CRC valid) loads or gives a one-line
       parseWeights(makeZip(sdEntries(edit)), 'damaged.pth');
     } catch (e) {
       assert.instance(e, XaiError, `trial ${trial}: ${String(e)}`);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this looks for
       assert.not.match((e as Error).message, /[\x00-\x1f]/, `trial ${trial}: control characters in the message`);
       refused++;
     }

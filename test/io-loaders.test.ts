@@ -58,6 +58,18 @@ function throwsXai(f: () => unknown, re: RegExp): void {
   assert.unreachable(`no error thrown (expected ${re})`);
 }
 
+/** A zip record: `fixed` bytes holding `fields` ([offset, value, bytes], little-endian), then `name`. */
+function zipRecord(fixed: number, fields: [number, number, 2 | 4][], name = new Uint8Array()): Uint8Array {
+  const record = new Uint8Array(fixed + name.length);
+  const view = new DataView(record.buffer);
+  for (const [at, value, bytes] of fields) {
+    if (bytes === 2) view.setUint16(at, value, true);
+    else view.setUint32(at, value, true);
+  }
+  record.set(name, fixed);
+  return record;
+}
+
 /** A zip of stored entries without zip64 records or alignment (unlike torch's), for crafted archives. */
 function makeZip(files: [string, Uint8Array][], method = 0): Uint8Array {
   const parts: Uint8Array[] = [];
@@ -66,37 +78,13 @@ function makeZip(files: [string, Uint8Array][], method = 0): Uint8Array {
   for (const [name, data] of files) {
     const nb = new TextEncoder().encode(name);
     const crc = crc32(data);
-    const local = new Uint8Array(30 + nb.length);
-    const l = new DataView(local.buffer);
-    l.setUint32(0, 0x04034b50, true);
-    l.setUint16(8, method, true);
-    l.setUint32(14, crc, true);
-    l.setUint32(18, data.length, true);
-    l.setUint32(22, data.length, true);
-    l.setUint16(26, nb.length, true);
-    local.set(nb, 30);
-    const entry = new Uint8Array(46 + nb.length);
-    const c = new DataView(entry.buffer);
-    c.setUint32(0, 0x02014b50, true);
-    c.setUint16(10, method, true);
-    c.setUint32(16, crc, true);
-    c.setUint32(20, data.length, true);
-    c.setUint32(24, data.length, true);
-    c.setUint16(28, nb.length, true);
-    c.setUint32(42, offset, true);
-    entry.set(nb, 46);
+    const local = zipRecord(30, [[0, 0x04034b50, 4], [8, method, 2], [14, crc, 4], [18, data.length, 4], [22, data.length, 4], [26, nb.length, 2]], nb);
+    central.push(zipRecord(46, [[0, 0x02014b50, 4], [10, method, 2], [16, crc, 4], [20, data.length, 4], [24, data.length, 4], [28, nb.length, 2], [42, offset, 4]], nb));
     parts.push(local, data);
-    central.push(entry);
     offset += local.length + data.length;
   }
   const cdSize = central.reduce((a, b) => a + b.length, 0);
-  const end = new Uint8Array(22);
-  const e = new DataView(end.buffer);
-  e.setUint32(0, 0x06054b50, true);
-  e.setUint16(8, files.length, true);
-  e.setUint16(10, files.length, true);
-  e.setUint32(12, cdSize, true);
-  e.setUint32(16, offset, true);
+  const end = zipRecord(22, [[0, 0x06054b50, 4], [8, files.length, 2], [10, files.length, 2], [12, cdSize, 4], [16, offset, 4]]);
   const out = new Uint8Array(offset + cdSize + 22);
   let p = 0;
   for (const b of [...parts, ...central, end]) { out.set(b, p); p += b.length; }

@@ -25,7 +25,7 @@ import type { GpuContext } from '../gpu/context.js';
 import type { StorageType } from '../gpu/tensor.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { toF16 } from './precision.js';
-import { conv2dGradInput, gradStaticDefault, gradVariantApplies, GRAD_GATHER, type ConvGradParams } from './conv2d-grad.js';
+import { conv2dGradInput, gradStaticDefault, gradVariantApplies, GRAD_GATHER, type ConvGradLayer } from './conv2d-grad.js';
 import {
   conv2d, parseVariant, variantApplies, variantName, DEFAULT_CONV_VARIANT,
   type ConvGeometry, type ConvLayer, type ConvVariant,
@@ -180,13 +180,13 @@ export class ConvTuner {
   }
 
   /** The variant for this input gradient (dy [n, cout, ho, wo] → the conv's input size), untimed. */
-  chooseGrad(conv: ConvGradParams, dyShape: readonly number[], inputSize: readonly number[]): ConvVariant {
+  chooseGrad(conv: ConvGradLayer, dyShape: readonly number[], inputSize: readonly number[]): ConvVariant {
     const applies = (v: ConvVariant) => gradVariantApplies(v, conv, inputSize, dyShape);
     return this.known(gradKey(conv, dyShape, inputSize), this.forcedGrad, applies) ?? gradStaticDefault(conv, inputSize, dyShape);
   }
 
   /** Times the input-gradient candidates (GRAD_CANDIDATES) for this shape unless a choice is known. */
-  async tuneGrad(conv: ConvGradParams, dyShape: readonly number[], inputSize: readonly number[]): Promise<ConvVariant> {
+  async tuneGrad(conv: ConvGradLayer, dyShape: readonly number[], inputSize: readonly number[]): Promise<ConvVariant> {
     const key = gradKey(conv, dyShape, inputSize);
     const chosen = this.chooseGrad(conv, dyShape, inputSize);
     if (this.choices.has(key) || !this.enabled) return chosen;

@@ -19,13 +19,13 @@ export const GRAD_GATHER: ConvVariant = { algo: 'direct', px: 4, co4: 1, wg: 64 
 const GRAD_WINOGRAD: ConvVariant = { algo: 'winograd', m: 2, co4: 2, wg: 64 };
 
 /** Whether v computes this input gradient: the gather (co4 1) always, Winograd at 3×3 stride 1. */
-export function gradVariantApplies(v: ConvVariant, conv: ConvGradParams, inputSize: readonly number[], dyShape: readonly number[]): boolean {
+export function gradVariantApplies(v: ConvVariant, conv: ConvGradLayer, inputSize: readonly number[], dyShape: readonly number[]): boolean {
   if (v.algo === 'direct') return v.co4 === 1 && !v.tiled;
   return !!conv.transposed && inputSize[0] === dyShape[2] && inputSize[1] === dyShape[3];
 }
 
 /** The variant untuned: Winograd F(2×2) where it applies, else the gather. */
-export function gradStaticDefault(conv: ConvGradParams, inputSize: readonly number[], dyShape: readonly number[]): ConvVariant {
+export function gradStaticDefault(conv: ConvGradLayer, inputSize: readonly number[], dyShape: readonly number[]): ConvVariant {
   return gradVariantApplies(GRAD_WINOGRAD, conv, inputSize, dyShape) ? GRAD_WINOGRAD : GRAD_GATHER;
 }
 

@@ -1,18 +1,23 @@
 /**
  * Every command-line option declared once — name, value placeholder, help, default, check — in one
- * table per command (shared groups spread in); the parser and the command's --help come from it:
+ * table per command (shared groups, below, spread in); the parser and the command's --help come
+ * from it, and main.ts lists the command (COMMANDS) for the main --help and the tests:
  *
  *   export const PREDICT = defineCommand({
  *     name: 'predict', summary: 'classify an image', about: 'Classifies ...',
  *     options: {
- *       ...MODEL_OPTIONS,                                    // --weights, --input, --size
+ *       ...WEIGHTS, ...SIZE,                                 // shared: --weights, --size
  *       top: { arg: 'K', help: 'how many classes to print', default: 5, parse: wholeNumber() },
- *       out: { arg: 'DIR', help: 'write DIR/logits.npy', required: true },
+ *       out: { arg: 'DIR', help: 'where to write', required: true },
  *       resume: { help: 'a flag: no arg, true when given' },
  *     },
  *   });
+ *
  *   const { values: v, given } = parseOptions(PREDICT, argv); // v.top: number, v.out: string
- *   if (v.help) return log(helpText(PREDICT)), 0;
+ *   if (v.help) {
+ *     log(helpText(PREDICT));
+ *     return 0;
+ *   }
  *
  * A value with no `parse` is the text as given; one that is neither `required` nor has a
  * `default` may be undefined; `given` says which options the command line named.

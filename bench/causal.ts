@@ -8,7 +8,6 @@
  *   npm run build && node dist/bench/causal.js [--size 224] [--step 224] [--batch 32]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { GpuContext } from '../src/gpu/context.js';
 import { ResNet } from '../src/model/resnet.js';
 import { auc, CausalMetrics } from '../src/metrics/causal.js';
@@ -16,8 +15,9 @@ import { softmax } from '../src/kernels/softmax.js';
 import { loadWeightsFile } from '../src/io/files.js';
 import type { HostTensor } from '../src/io/tensor.js';
 import { randomResNet } from './random-resnet.js';
+import { benchOptions } from './options.js';
 
-const { values } = parseArgs({ options: { size: { type: 'string', default: '224' }, step: { type: 'string', default: '224' }, batch: { type: 'string', default: '32' }, weights: { type: 'string' } } });
+const values = benchOptions({ size: '224', step: '224', batch: '32', weights: undefined });
 const size = Number(values.size);
 const step = Number(values.step);
 const P = size * size;

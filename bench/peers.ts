@@ -15,20 +15,15 @@ import { Bench } from 'tinybench';
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { GpuContext } from '../src/gpu/context.js';
 import { relToMax } from '../src/io/tensor.js';
 import { ResNet } from '../src/model/resnet.js';
 import { parseResNet } from '../src/model/resnet-spec.js';
 import { randomResNet } from './random-resnet.js';
 import { resnetOnnx, resnetTfjs } from './peers/graphs.js';
+import { benchOptions } from './options.js';
 
-const { values } = parseArgs({
-  options: {
-    size: { type: 'string', default: '224' }, batches: { type: 'string', default: '1,16' },
-    iterations: { type: 'string', default: '3' }, skip: { type: 'string', default: '' },
-  },
-});
+const values = benchOptions({ size: '224', batches: '1,16', iterations: '3', skip: '' });
 const size = Number(values.size);
 const batches = values.batches!.split(',').map(Number);
 const iterations = Number(values.iterations);

@@ -78,8 +78,10 @@ function makeZip(files: [string, Uint8Array][], method = 0): Uint8Array {
   for (const [name, data] of files) {
     const nb = new TextEncoder().encode(name);
     const crc = crc32(data);
-    const local = zipRecord(30, [[0, 0x04034b50, 4], [8, method, 2], [14, crc, 4], [18, data.length, 4], [22, data.length, 4], [26, nb.length, 2]], nb);
-    central.push(zipRecord(46, [[0, 0x02014b50, 4], [10, method, 2], [16, crc, 4], [20, data.length, 4], [24, data.length, 4], [28, nb.length, 2], [42, offset, 4]], nb));
+    // CRC, compressed and uncompressed size, name length: the same run of fields in both headers.
+    const sizes = (at: number): [number, number, 2 | 4][] => [[at, crc, 4], [at + 4, data.length, 4], [at + 8, data.length, 4], [at + 12, nb.length, 2]];
+    const local = zipRecord(30, [[0, 0x04034b50, 4], [8, method, 2], ...sizes(14)], nb);
+    central.push(zipRecord(46, [[0, 0x02014b50, 4], [10, method, 2], ...sizes(16), [42, offset, 4]], nb));
     parts.push(local, data);
     offset += local.length + data.length;
   }
@@ -98,6 +100,16 @@ function sdEntries(edit: (pkl: Uint8Array) => Uint8Array = (b) => b): [string, U
 }
 
 const ascii = (s: string) => [...s].map((ch) => ch.charCodeAt(0));
+/** A version 1.0 .npy with the header dict `dict` (padded to 128 bytes in all) and 64 data bytes. */
+function npyWithHeader(dict: string): Uint8Array {
+  const h = dict.padEnd(117) + '\n';
+  const out = new Uint8Array(10 + h.length + 64);
+  out.set([0x93, ...ascii(`NUMPY\x01\x00`), h.length, 0, ...ascii(h)]);
+  return out;
+}
+
+/** Pickle bytes: numbers as they are, strings as their ASCII bytes. */
+const pickleBytes = (...parts: (number | string)[]) => Uint8Array.from(parts.flatMap((x) => (typeof x === 'string' ? ascii(x) : [x])));
 
 // ---- formats that load ----
 
@@ -251,18 +263,14 @@ test('corrupted data.pkl bytes: CRC mismatch; re-zipped: a pickle error naming o
 });
 
 test('a pickle that calls os.system is refused, naming the global', () => {
-  const evil = Uint8Array.from([
-    0x80, 2, 0x63, ...ascii('os\nsystem\n'), 0x58, 4, 0, 0, 0, ...ascii('ls /'), 0x85, 0x52, 0x2e,
-  ]);
+  const evil = pickleBytes(0x80, 2, 0x63, 'os\nsystem\n', 0x58, 4, 0, 0, 0, 'ls /', 0x85, 0x52, 0x2e);
   throwsXai(() => parseWeights(makeZip([['evil/data.pkl', evil]]), 'evil.pth'),
     /^evil\.pth: evil\/data\.pkl: refusing to load the global os\.system /);
   // Protocol 4 spells it with STACK_GLOBAL.
-  const evil4 = Uint8Array.from([
-    0x80, 4, 0x8c, 8, ...ascii('builtins'), 0x8c, 4, ...ascii('eval'), 0x93, 0x8c, 1, ...ascii('1'), 0x85, 0x52, 0x2e,
-  ]);
+  const evil4 = pickleBytes(0x80, 4, 0x8c, 8, 'builtins', 0x8c, 4, 'eval', 0x93, 0x8c, 1, '1', 0x85, 0x52, 0x2e);
   throwsXai(() => parseWeights(makeZip([['a/data.pkl', evil4]]), 'evil4.pth'), /refusing to load the global builtins\.eval /);
   // An allowed global that is only a marker cannot be called.
-  const callStorage = Uint8Array.from([0x80, 2, 0x63, ...ascii('torch\nFloatStorage\n'), 0x29, 0x52, 0x2e]);
+  const callStorage = pickleBytes(0x80, 2, 0x63, 'torch\nFloatStorage\n', 0x29, 0x52, 0x2e);
   throwsXai(() => parseWeights(makeZip([['a/data.pkl', callStorage]]), 'c.pth'), /refusing to call torch\.FloatStorage/);
   // Object-building opcodes are unknown to the reader.
   throwsXai(() => unpickle(Uint8Array.from([0x80, 2, 0x29, 0x29, 0x81, 0x2e]), 'n.pkl', { globals: new Map() }),
@@ -320,26 +328,15 @@ test('broken .npy: bad magic, truncated, Fortran order, big-endian, bad header',
   dtype.set(ascii("'<c8'"), new TextDecoder('latin1').decode(good).indexOf("'<f4'"));
   throwsXai(() => parseNpy(dtype, 'm.npy'), /^m\.npy: unsupported \.npy dtype <c8$/);
   // Keys of Object.prototype are not dtypes.
-  const npy = (descr: string) => {
-    const h = `{'descr': '${descr}', 'fortran_order': False, 'shape': (2,), }`.padEnd(117) + '\n';
-    const out = new Uint8Array(10 + h.length + 64);
-    out.set([0x93, ...ascii(`NUMPY\x01\x00`), h.length, 0, ...ascii(h)]);
-    return out;
-  };
+  const npy = (descr: string) => npyWithHeader(`{'descr': '${descr}', 'fortran_order': False, 'shape': (2,), }`);
   assert.is(parseNpy(npy('<f4'), 'ok.npy').data.length, 2);
   for (const d of ['<constructor', '<__proto__', '<toString']) throwsXai(() => parseNpy(npy(d), 'm.npy'), new RegExp(`^m\\.npy: unsupported \\.npy dtype ${d}$`));
 });
 
 test('a .npy header with a repeated key is refused (which value wins would be up to the parser)', () => {
-  const npy = (dict: string) => {
-    const h = dict.padEnd(117) + '\n';
-    const out = new Uint8Array(10 + h.length + 64);
-    out.set([0x93, ...ascii(`NUMPY\x01\x00`), h.length, 0, ...ascii(h)]);
-    return out;
-  };
-  assert.equal(parseNpy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }"), 'ok.npy').shape, [4]);
-  throwsXai(() => parseNpy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), 'shape': (2,), }"), 'm.npy'), /^m\.npy: bad \.npy header: the key 'shape' appears twice$/);
-  throwsXai(() => parseNpy(npy("{'descr': '<f4', 'descr': '<f2', 'fortran_order': False, 'shape': (4,), }"), 'm.npy'), /the key 'descr' appears twice/);
+  assert.equal(parseNpy(npyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }"), 'ok.npy').shape, [4]);
+  throwsXai(() => parseNpy(npyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), 'shape': (2,), }"), 'm.npy'), /^m\.npy: bad \.npy header: the key 'shape' appears twice$/);
+  throwsXai(() => parseNpy(npyWithHeader("{'descr': '<f4', 'descr': '<f2', 'fortran_order': False, 'shape': (4,), }"), 'm.npy'), /the key 'descr' appears twice/);
 });
 
 test('a zip with two entries of one name is refused', () => {

@@ -22,9 +22,14 @@ for (const mode of modes) {
   });
 }
 
-test('the same seed gives the same masks at batch 1 and batch 64', async () => {
+/** A generator of 24x20 masks (p1 0.5, the suite's seed) on the test device. */
+async function generator(grid: number, mode: MaskMode) {
   const ctx = await gpu();
-  const gen = new MaskGenerator(ctx, planMasks({ height: 24, width: 20, grid: 4, p1: 0.5, mode: 'gaussian', seed: SEED }));
+  return { ctx, gen: new MaskGenerator(ctx, planMasks({ height: 24, width: 20, grid, p1: 0.5, mode, seed: SEED })) };
+}
+
+test('the same seed gives the same masks at batch 1 and batch 64', async () => {
+  const { ctx, gen } = await generator(4, 'gaussian');
   const whole = (await ctx.read(gen.generate(0, 64))).data;
   const per = 24 * 20;
   for (const i of [0, 1, 37, 63]) {
@@ -34,8 +39,7 @@ test('the same seed gives the same masks at batch 1 and batch 64', async () => {
 });
 
 test('the masks are the same with every grid folded past the workgroup limit (1 per dimension)', async () => {
-  const ctx = await gpu();
-  const gen = new MaskGenerator(ctx, planMasks({ height: 24, width: 20, grid: 5, p1: 0.5, mode: 'binary', seed: SEED }));
+  const { ctx, gen } = await generator(5, 'binary');
   const plain = (await ctx.read(gen.generate(3, 40))).data;
   const saved = ctx.maxWorkgroupsPerDim;
   ctx.maxWorkgroupsPerDim = 1;

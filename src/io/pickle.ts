@@ -112,6 +112,7 @@ export function unpickle(bytes: Uint8Array, name: string, opts: UnpickleOptions)
     if (pos >= bytes.length) fail('truncated pickle (no STOP opcode)');
     opStart = pos;
     const op = bytes[pos++];
+    // biome-ignore format: a table of opcodes, one a line with its name
     switch (op) {
       case 0x80: u8(); break; // PROTO
       case 0x95: u64(); break; // FRAME: a length hint only

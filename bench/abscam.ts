@@ -10,7 +10,6 @@
  */
 import { Bench } from 'tinybench';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { GpuContext } from '../src/gpu/context.js';
 import { ResNet } from '../src/model/resnet.js';
 import { CamExplainer } from '../src/explain/cam.js';
@@ -19,10 +18,9 @@ import { randomResNet } from './random-resnet.js';
 import { GRAD_GATHER } from '../src/kernels/conv2d-grad.js';
 import { ConvTuner } from '../src/kernels/conv-tuner.js';
 import { gradientAt } from '../src/model/gradient.js';
+import { benchOptions } from './options.js';
 
-const { values } = parseArgs({
-  options: { size: { type: 'string', default: '224' }, layer: { type: 'string', default: 'layer4' }, batch: { type: 'string', default: '32' } },
-});
+const values = benchOptions({ size: '224', layer: 'layer4', batch: '32' });
 const size = Number(values.size);
 const batch = Number(values.batch);
 

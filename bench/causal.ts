@@ -1,14 +1,13 @@
 /**
  * Insertion + deletion of one image on a ResNet-18 (random full-size weights, or --weights):
  * our batched GPU path (step images made on the GPU, scored --batch at a time) against a
- * straightforward one-forward-per-step loop on the same engine, as the seed's code runs it (swap
+ * straightforward one-forward-per-step loop on the same engine, as the original project's code runs it (swap
  * the next pixels on the host, upload, forward, read the probability back). Both give the same
  * curves (checked). Prints forwards/s, total time and the ratio; writes bench/results/causal.json.
  *
  *   npm run build && node dist/bench/causal.js [--size 224] [--step 224] [--batch 32]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { GpuContext } from '../src/gpu/context.js';
 import { ResNet } from '../src/model/resnet.js';
 import { auc, CausalMetrics } from '../src/metrics/causal.js';
@@ -16,8 +15,9 @@ import { softmax } from '../src/kernels/softmax.js';
 import { loadWeightsFile } from '../src/io/files.js';
 import type { HostTensor } from '../src/io/tensor.js';
 import { randomResNet } from './random-resnet.js';
+import { benchOptions } from './options.js';
 
-const { values } = parseArgs({ options: { size: { type: 'string', default: '224' }, step: { type: 'string', default: '224' }, batch: { type: 'string', default: '32' }, weights: { type: 'string' } } });
+const values = benchOptions({ size: '224', step: '224', batch: '32', weights: undefined });
 const size = Number(values.size);
 const step = Number(values.step);
 const P = size * size;

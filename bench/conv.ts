@@ -9,19 +9,16 @@
  *                           [--variants direct-4x1-wg64,winograd2-1-wg64]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { GpuContext } from '../src/gpu/context.js';
 import { relToMax } from '../src/io/tensor.js';
 import { conv2d, convOutSize, parseVariant, uploadConv, variantApplies, variantName, DEFAULT_CONV_VARIANT, type ConvVariant } from '../src/kernels/conv2d.js';
 import { convInputs, parseResNet, type ConvBnSpec } from '../src/model/resnet-spec.js';
-import { ARCHS, randomResNet } from './random-resnet.js';
+import { type ARCHS, randomResNet } from './random-resnet.js';
+import { benchOptions } from './options.js';
 
-const { values } = parseArgs({
-  options: {
-    arch: { type: 'string', default: 'resnet18' }, size: { type: 'string', default: '224' },
-    batch: { type: 'string', default: '16' }, reps: { type: 'string', default: '3' },
-    variants: { type: 'string', default: 'direct-4x1-wg64,direct-2x4-wg64,winograd2-1-wg64,winograd4-1-wg64' },
-  },
+const values = benchOptions({
+  arch: 'resnet18', size: '224', batch: '16', reps: '3',
+  variants: 'direct-4x1-wg64,direct-2x4-wg64,winograd2-1-wg64,winograd4-1-wg64',
 });
 const size = Number(values.size);
 const batch = Number(values.batch);

@@ -12,23 +12,17 @@
  */
 import { Bench } from 'tinybench';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { GpuContext } from '../src/gpu/context.js';
 import { ResNet } from '../src/model/resnet.js';
 import { convInputs } from '../src/model/resnet-spec.js';
 import { convOutSize } from '../src/kernels/conv2d.js';
 import { ConvTuner } from '../src/kernels/conv-tuner.js';
 import { DEFAULT_CONV_VARIANT, variantName } from '../src/kernels/conv2d.js';
-import { ARCHS, randomResNet } from './random-resnet.js';
+import { type ARCHS, randomResNet } from './random-resnet.js';
 import type { StorageType } from '../src/gpu/tensor.js';
+import { benchOptions } from './options.js';
 
-const { values } = parseArgs({
-  options: {
-    arch: { type: 'string', default: 'resnet18' }, size: { type: 'string', default: '224' },
-    batches: { type: 'string', default: '1,16' }, iterations: { type: 'string', default: '3' },
-    baseline: { type: 'boolean', default: false }, precision: { type: 'string', default: 'f32' },
-  },
-});
+const values = benchOptions({ arch: 'resnet18', size: '224', batches: '1,16', iterations: '3', baseline: false, precision: 'f32' });
 const arch = values.arch as keyof typeof ARCHS;
 const size = Number(values.size);
 const batches = values.batches!.split(',').map(Number);
@@ -84,7 +78,7 @@ try {
     }
   }
   await bench.run();
-  const rows = bench.tasks.map((t, i) => {
+  const rows = bench.tasks.map((t) => {
     const r = t.result as { latency?: { mean: number; rme: number }; state: string };
     if (!r.latency) throw new Error(`${t.name}: ${r.state}`);
     const b = Number(/batch (\d+)/.exec(t.name)![1]);

@@ -6,10 +6,10 @@
  *   node dist/bench/peak.js [--groups 4096] [--iters 4096]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { GpuContext } from '../src/gpu/context.js';
+import { benchOptions } from './options.js';
 
-const { values } = parseArgs({ options: { groups: { type: 'string', default: '1024' }, iters: { type: 'string', default: '4096' }, reps: { type: 'string', default: '5' } } });
+const values = benchOptions({ groups: '1024', iters: '4096', reps: '5' });
 const groups = Number(values.groups);
 const iters = Number(values.iters);
 const WG = 64;

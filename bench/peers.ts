@@ -22,7 +22,6 @@ import { Bench } from 'tinybench';
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { GpuContext } from '../src/gpu/context.js';
 import { relToMax } from '../src/io/tensor.js';
 import { ResNet } from '../src/model/resnet.js';
@@ -32,14 +31,9 @@ import { RiseExplainer } from '../src/explain/rise.js';
 import { CamExplainer } from '../src/explain/cam.js';
 import { CausalMetrics } from '../src/metrics/causal.js';
 import { resnetOnnx, resnetTfjs } from './peers/graphs.js';
+import { benchOptions } from './options.js';
 
-const { values } = parseArgs({
-  options: {
-    size: { type: 'string', default: '224' }, batches: { type: 'string', default: '1,16' },
-    iterations: { type: 'string', default: '3' }, skip: { type: 'string', default: '' },
-    masks: { type: 'string', default: '500' }, 'causal-size': { type: 'string', default: '112' }, step: { type: 'string', default: '112' },
-  },
-});
+const values = benchOptions({ size: '224', batches: '1,16', iterations: '3', skip: '', masks: '500', 'causal-size': '112', step: '112' });
 const size = Number(values.size);
 const batches = values.batches!.split(',').map(Number);
 const iterations = Number(values.iterations);

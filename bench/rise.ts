@@ -8,7 +8,6 @@
  *   npm run build && node dist/bench/rise.js [--size 224] [--masks 500] [--batch 32] [--compare-n 4000]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { GpuContext } from '../src/gpu/context.js';
 import { ResNet } from '../src/model/resnet.js';
@@ -16,13 +15,9 @@ import { RiseExplainer } from '../src/explain/rise.js';
 import { loadWeightsFile } from '../src/io/files.js';
 import { progressReporter } from '../src/cli/progress.js';
 import { randomResNet } from './random-resnet.js';
+import { benchOptions } from './options.js';
 
-const { values } = parseArgs({
-  options: {
-    size: { type: 'string', default: '224' }, masks: { type: 'string', default: '500' }, batch: { type: 'string', default: '32' },
-    weights: { type: 'string' }, 'compare-n': { type: 'string' },
-  },
-});
+const values = benchOptions({ size: '224', masks: '500', batch: '32', weights: undefined, 'compare-n': undefined });
 const size = Number(values.size);
 const N = Number(values.masks);
 const batch = Number(values.batch);

@@ -13,7 +13,7 @@ Prints, per model and size, max|ours - torch| / max|torch| of the logits (torch 
 whether it is within 1e-4; with --cams, the same measure for each CAM method's saliency map at
 each layer (bound 1e-3; the formulas of scripts/fixtures/cam_fixtures.py); with --rise, RISE
 saliency (binary and Gaussian masks exported by `webgpu-xai masks`, logits and softmax) against
-the seed's formula; with --causal, insertion and deletion curves against the RISE authors'
+the original project's formula; with --causal, insertion and deletion curves against the RISE authors'
 protocol (every point, bound 1e-3). Exits 1 if any fails.
 """
 import argparse
@@ -73,23 +73,18 @@ def main():
 
 
 def check_predict(args):
-    worst = 0.0
+    errors = []
     with tempfile.TemporaryDirectory() as tmp:
-        for arch, model, weights in saved_models(args, tmp):
-            for size in map(int, args.sizes.split(',')):
-                x = torch.randn(1, 3, size, size)
-                inp = os.path.join(tmp, f'x{size}.npy')
-                np.save(inp, x.numpy())
-                with torch.no_grad():
-                    ref = model(x.double()).numpy()
-                out = os.path.join(tmp, 'out')
-                run_cli(['predict', '--weights', weights, '--input', inp, '--out', out])
-                ours = np.load(os.path.join(out, 'logits.npy'))
-                rel = float(np.abs(ours - ref).max() / np.abs(ref).max())
-                worst = max(worst, rel)
-                print(f'{arch:10s} {CLASSES[arch]:3d} classes {size:4d}px  rel err {rel:.2e}  {"ok" if rel <= 1e-4 else "FAIL"}', flush=True)
-    print(f'worst {worst:.2e} (seed {args.seed})')
-    sys.exit(0 if worst <= 1e-4 else 1)
+        for arch, model, weights, size, x, inp in model_inputs(args, tmp):
+            with torch.no_grad():
+                ref = model(x.double()).numpy()
+            out = os.path.join(tmp, 'out')
+            run_cli(['predict', '--weights', weights, '--input', inp, '--out', out])
+            ours = np.load(os.path.join(out, 'logits.npy'))
+            rel = float(np.abs(ours - ref).max() / np.abs(ref).max())
+            errors.append(rel)
+            print(f'{arch:10s} {CLASSES[arch]:3d} classes {size:4d}px  rel err {rel:.2e}  {"ok" if rel <= 1e-4 else "FAIL"}', flush=True)
+    report(args, errors, 1e-4)
 
 
 def saved_models(args, tmp):
@@ -101,59 +96,63 @@ def saved_models(args, tmp):
         yield arch, model.double(), weights
 
 
-def report(lines):
-    """Prints (label, relative error) lines and exits 1 if any is over 1e-3."""
-    worst = max(rel for _, rel in lines)
-    print(f'worst {worst:.2e}')
-    sys.exit(0 if worst <= 1e-3 else 1)
+def model_inputs(args, tmp, extra_width=0):
+    """(arch, model, weights, size, x, x's .npy path) for each of --archs and --sizes: x is a random
+    [1, 3, size, size + extra_width] input."""
+    for arch, model, weights in saved_models(args, tmp):
+        for size in map(int, args.sizes.split(',')):
+            x = torch.randn(1, 3, size, size + extra_width)
+            inp = os.path.join(tmp, 'x.npy')
+            np.save(inp, x.numpy())
+            yield arch, model, weights, size, x, inp
+
+
+def report(args, errors, bound):
+    """Prints the worst error and exits 1 if it is over `bound`."""
+    worst = max(errors)
+    print(f'worst {worst:.2e} (seed {args.seed})')
+    sys.exit(0 if worst <= bound else 1)
 
 
 def check_rise(args):
-    lines = []
+    errors = []
     with tempfile.TemporaryDirectory() as tmp:
-        for arch, model, weights in saved_models(args, tmp):
-            for size in map(int, args.sizes.split(',')):
-                x = torch.randn(1, 3, size, size)
-                inp = os.path.join(tmp, 'x.npy')
-                np.save(inp, x.numpy())
-                for method, mode in [('rise', 'binary'), ('rise-gauss', 'gaussian')]:
-                    run_cli(['masks', '--n', str(args.masks), '--size', str(size), '--mode', mode, '--seed', str(args.seed), '--out', tmp])
-                    masks = torch.from_numpy(np.load(os.path.join(tmp, 'masks.npy'))).double()
-                    with torch.no_grad():
-                        logits = torch.cat([model(masks[i:i + 16] * x.double()) for i in range(0, len(masks), 16)])
-                    for scores_name, p in [('logits', logits), ('softmax', torch.softmax(logits, 1))]:
-                        ref = (p.T @ masks.reshape(len(masks), -1)).reshape(-1, size, size) / len(masks)
-                        ref = (ref / 0.5 if mode == 'binary' else ref / masks.mean()).numpy()
-                        out = os.path.join(tmp, 'out')
-                        run_cli(['explain', '--method', method, '--weights', weights, '--input', inp, '--masks-file', os.path.join(tmp, 'masks.npy'), '--scores', scores_name, '--out', out])
-                        ours = np.load(os.path.join(out, 'saliency.npy'))
-                        rel = float(np.abs(ours - ref).max() / np.abs(ref).max())
-                        lines.append((f'{arch} {size}px {method} {scores_name}', rel))
-                        print(f'{arch:10s} {size}px {method:10s} {scores_name:8s} ({args.masks} masks) rel err {rel:.2e}  {"ok" if rel <= 1e-3 else "FAIL"}', flush=True)
-    report(lines)
+        for arch, model, weights, size, x, inp in model_inputs(args, tmp):
+            for method, mode in [('rise', 'binary'), ('rise-gauss', 'gaussian')]:
+                run_cli(['masks', '--n', str(args.masks), '--size', str(size), '--mode', mode, '--seed', str(args.seed), '--out', tmp])
+                masks = torch.from_numpy(np.load(os.path.join(tmp, 'masks.npy'))).double()
+                with torch.no_grad():
+                    logits = torch.cat([model(masks[i:i + 16] * x.double()) for i in range(0, len(masks), 16)])
+                for scores_name, p in [('logits', logits), ('softmax', torch.softmax(logits, 1))]:
+                    ref = (p.T @ masks.reshape(len(masks), -1)).reshape(-1, size, size) / len(masks)
+                    ref = (ref / 0.5 if mode == 'binary' else ref / masks.mean()).numpy()
+                    out = os.path.join(tmp, 'out')
+                    run_cli(['explain', '--method', method, '--weights', weights, '--input', inp, '--masks-file', os.path.join(tmp, 'masks.npy'), '--scores', scores_name, '--out', out])
+                    ours = np.load(os.path.join(out, 'saliency.npy'))
+                    rel = float(np.abs(ours - ref).max() / np.abs(ref).max())
+                    errors.append(rel)
+                    print(f'{arch:10s} {size}px {method:10s} {scores_name:8s} ({args.masks} masks) rel err {rel:.2e}  {"ok" if rel <= 1e-3 else "FAIL"}', flush=True)
+    report(args, errors, 1e-3)
 
 
 def check_causal(args):
-    lines = []
+    errors = []
     with tempfile.TemporaryDirectory() as tmp:
-        for arch, model, weights in saved_models(args, tmp):
-            for size in map(int, args.sizes.split(',')):
-                x = torch.randn(1, 3, size, size)
-                sal = np.random.default_rng(args.seed).random((size, size)).astype(np.float32)
-                inp, sal_path = os.path.join(tmp, 'x.npy'), os.path.join(tmp, 'sal.npy')
-                np.save(inp, x.numpy())
-                np.save(sal_path, sal)
-                step = size + 1
-                out = os.path.join(tmp, 'out')
-                run_cli(['evaluate', '--metric', 'both', '--weights', weights, '--input', inp, '--saliency', sal_path, '--step', str(step), '--out', out])
-                for metric in ['insertion', 'deletion']:
-                    _, scores, auc = curve(model, x.double(), sal.astype(np.float64), metric, step)
-                    with open(os.path.join(out, f'curve-{metric}.json')) as f:
-                        ours = json.load(f)
-                    err = float(np.abs(np.array(ours['scores']) - scores).max())
-                    lines.append((f'{arch} {metric}', err))
-                    print(f'{arch:10s} {size}px step {step} {metric:9s} max |Δscore| {err:.2e}  AUC {ours["auc"]:.4f} vs {auc:.4f}  {"ok" if err <= 1e-3 else "FAIL"}', flush=True)
-    report(lines)
+        for arch, model, weights, size, x, inp in model_inputs(args, tmp):
+            sal = np.random.default_rng(args.seed).random((size, size)).astype(np.float32)
+            sal_path = os.path.join(tmp, 'sal.npy')
+            np.save(sal_path, sal)
+            step = size + 1
+            out = os.path.join(tmp, 'out')
+            run_cli(['evaluate', '--metric', 'both', '--weights', weights, '--input', inp, '--saliency', sal_path, '--step', str(step), '--out', out])
+            for metric in ['insertion', 'deletion']:
+                _, scores, auc = curve(model, x.double(), sal.astype(np.float64), metric, step)
+                with open(os.path.join(out, f'curve-{metric}.json')) as f:
+                    ours = json.load(f)
+                err = float(np.abs(np.array(ours['scores']) - scores).max())
+                errors.append(err)
+                print(f'{arch:10s} {size}px step {step} {metric:9s} max |Δscore| {err:.2e}  AUC {ours["auc"]:.4f} vs {auc:.4f}  {"ok" if err <= 1e-3 else "FAIL"}', flush=True)
+    report(args, errors, 1e-3)
 
 
 def run_cli(args):
@@ -164,28 +163,23 @@ def run_cli(args):
 
 
 def check_cams(args):
-    worst = 0.0
+    errors = []
     methods = args.cams.split(',')
     with tempfile.TemporaryDirectory() as tmp:
-        for arch, model, weights in saved_models(args, tmp):
-            for size in map(int, args.sizes.split(',')):
-                x = torch.randn(1, 3, size, size + 16)  # not square
-                inp = os.path.join(tmp, 'x.npy')
-                np.save(inp, x.numpy())
-                for layer in args.layers.split(','):
-                    with torch.enable_grad():
-                        ref, classes = cams(model, x.double(), layer, None)
-                    for method in methods:
-                        out = os.path.join(tmp, 'out')
-                        run_cli(['explain', '--method', method, '--weights', weights, '--input', inp, '--layer', layer, '--out', out])
-                        ours = np.load(os.path.join(out, 'saliency.npy'))
-                        r = ref[method][0].numpy()
-                        # A map that is 0 everywhere (Grad-CAM's ReLU can kill all of it) is compared absolutely.
-                        rel = float(np.abs(ours - r).max() / max(np.abs(r).max(), 1.0 if not r.any() else 0.0))
-                        worst = max(worst, rel)
-                        print(f'{arch:10s} {size}x{size + 16}px {layer:7s} {method:13s} class {classes[0]}  rel err {rel:.2e}  {"ok" if rel <= 1e-3 else "FAIL"}', flush=True)
-    print(f'worst {worst:.2e} (seed {args.seed})')
-    sys.exit(0 if worst <= 1e-3 else 1)
+        for arch, model, weights, size, x, inp in model_inputs(args, tmp, extra_width=16):  # not square
+            for layer in args.layers.split(','):
+                with torch.enable_grad():
+                    ref, classes = cams(model, x.double(), layer, None)
+                for method in methods:
+                    out = os.path.join(tmp, 'out')
+                    run_cli(['explain', '--method', method, '--weights', weights, '--input', inp, '--layer', layer, '--out', out])
+                    ours = np.load(os.path.join(out, 'saliency.npy'))
+                    r = ref[method][0].numpy()
+                    # A map that is 0 everywhere (Grad-CAM's ReLU can kill all of it) is compared absolutely.
+                    rel = float(np.abs(ours - r).max() / max(np.abs(r).max(), 1.0 if not r.any() else 0.0))
+                    errors.append(rel)
+                    print(f'{arch:10s} {size}x{size + 16}px {layer:7s} {method:13s} class {classes[0]}  rel err {rel:.2e}  {"ok" if rel <= 1e-3 else "FAIL"}', flush=True)
+    report(args, errors, 1e-3)
 
 
 if __name__ == '__main__':

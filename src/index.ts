@@ -17,7 +17,7 @@ export { CamExplainer, CAM_METHODS, type CamMethod, type CamOptions, type CamRes
 export { overlayHeatmap } from './viz/overlay.js';
 export { JET_LUT } from './viz/colormap.js';
 export { RiseExplainer, type RiseOptions, type RiseResult } from './explain/rise.js';
-export { maskParams, MASK_MODES, type MaskMode, type MaskSpec } from './kernels/rise-mask-params.js';
+export { planMasks, MASK_MODES, type MaskMode, type MaskSpec } from './kernels/rise-mask-plan.js';
 export { MaskGenerator } from './kernels/rise-masks.js';
 export { ConvTuner, CONV_CANDIDATES, type ConvChoice } from './kernels/conv-tuner.js';
 export { variantName, parseVariant, type ConvVariant } from './kernels/conv2d.js';

@@ -18,6 +18,28 @@ export function cli(args: string[], env: Record<string, string> = {}) {
   return { code: r.status, stdout: r.stdout, stderr, raw: r.stderr, jsStack };
 }
 
+/**
+ * A command line written as one template: the text splits into arguments at white space, and
+ * each \${value} is inserted whole (a path with spaces stays one argument; \${''} is an empty one).
+ */
+export function argv(strings: TemplateStringsArray, ...values: unknown[]): string[] {
+  const args: string[] = [];
+  let current: string | undefined;
+  const end = () => {
+    if (current !== undefined) args.push(current);
+    current = undefined;
+  };
+  strings.forEach((text, k) => {
+    text.split(/\s+/).forEach((part, i) => {
+      if (i > 0) end();
+      if (part) current = (current ?? '') + part;
+    });
+    if (k < values.length) current = (current ?? '') + String(values[k]);
+  });
+  end();
+  return args;
+}
+
 /** The demo image upside down, as PNG bytes: a second image with other results. */
 export function flippedDemo(): Uint8Array {
   const img = decodeImage(readFileSync(`${ROOT}weights/demo.png`), 'demo.png');

@@ -14,7 +14,7 @@ import { encodeNpy } from '../src/io/npy.js';
 import { decodeImage, encodePng } from '../src/io/image.js';
 import { loadNpyFile, loadWeightsFile } from '../src/io/files.js';
 import { assertClose, encodeSafetensors } from './helpers.js';
-import { BIN, cli, flippedDemo, ROOT } from './cli-helpers.js';
+import { argv, BIN, cli, flippedDemo, ROOT } from './cli-helpers.js';
 
 const MODEL = `${ROOT}test/fixtures/model/`;
 const tmp = mkdtempSync(join(tmpdir(), 'webgpu-xai-cli-'));
@@ -23,7 +23,7 @@ test('predict writes logits.npy equal to PyTorch and prediction.json', () => {
   const out = join(tmp, 'run');
   const labels = join(tmp, 'labels.txt');
   writeFileSync(labels, 'alpha\nbeta\ngamma\ndelta\nepsilon\n');
-  const r = cli(['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`, '--labels', labels, '--top', '2', '--out', out]);
+  const r = cli(argv`predict --weights ${MODEL}resnet18-w8-c5.pth --input ${MODEL}resnet18-w8-c5.input-1.npy --labels ${labels} --top 2 --out ${out}`);
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stderr, '');
   assert.not.ok(r.jsStack);
@@ -42,7 +42,7 @@ test('predict writes logits.npy equal to PyTorch and prediction.json', () => {
 
 test('predict on the bundled demo PNG (resize + normalise + model) matches PyTorch', () => {
   const out = join(tmp, 'demo');
-  const r = cli(['predict', '--weights', `${ROOT}weights/demo-resnet18-w16.pth`, '--input', `${ROOT}weights/demo.png`, '--size', '112', '--labels', `${ROOT}weights/demo-labels.txt`, '--out', out]);
+  const r = cli(argv`predict --weights ${ROOT}weights/demo-resnet18-w16.pth --input ${ROOT}weights/demo.png --size 112 --labels ${ROOT}weights/demo-labels.txt --out ${out}`);
   assert.is(r.code, 0, r.stderr);
   const expected = JSON.parse(readFileSync(`${ROOT}weights/demo-expected.json`, 'utf8'));
   const logits = loadNpyFile(join(out, 'logits.npy'));
@@ -53,7 +53,7 @@ test('predict on the bundled demo PNG (resize + normalise + model) matches PyTor
 
 test('explain abscam-init on the demo writes saliency.npy, overlay.png and explanation.json', () => {
   const out = join(tmp, 'explain');
-  const r = cli(['explain', '--method', 'abscam-init', '--weights', `${ROOT}weights/demo-resnet18-w16.pth`, '--input', `${ROOT}weights/demo.png`, '--size', '112', '--out', out]);
+  const r = cli(argv`explain --method abscam-init --weights ${ROOT}weights/demo-resnet18-w16.pth --input ${ROOT}weights/demo.png --size 112 --out ${out}`);
   assert.is(r.code, 0, r.stderr);
   const sal = loadNpyFile(join(out, 'saliency.npy'));
   assert.equal(sal.shape, [112, 112]);
@@ -70,17 +70,17 @@ test('explain abscam-init on the demo writes saliency.npy, overlay.png and expla
 test('explain on two images (a batch) with one class each', () => {
   const out = join(tmp, 'explain2');
   const input = `${MODEL}resnet18-w8-c5.input-0.npy`; // [2, 3, 64, 64]
-  const r = cli(['explain', '--method', 'gradcam', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', input, '--class', '4,1', '--layer', 'layer3', '--out', out]);
+  const r = cli(argv`explain --method gradcam --weights ${MODEL}resnet18-w8-c5.pth --input ${input} --class 4,1 --layer layer3 --out ${out}`);
   assert.is(r.code, 0, r.stderr);
   assert.equal(loadNpyFile(join(out, 'saliency.npy')).shape, [2, 64, 64]);
   assert.equal(JSON.parse(readFileSync(join(out, 'explanation.json'), 'utf8')).classes, [4, 1]);
   readFileSync(join(out, 'overlay-1.png'));
 });
 
-test('explain rise with the seed\'s masks file reproduces PyTorch; masks exports .npy and a sheet', () => {
+test('explain rise with the original project\'s masks file reproduces PyTorch; masks exports .npy and a sheet', () => {
   const RISE = `${ROOT}test/fixtures/rise/`;
   const out = join(tmp, 'rise');
-  const r = cli(['explain', '--method', 'rise', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${RISE}input.npy`, '--masks-file', `${RISE}masks-binary.npy`, '--scores', 'softmax', '--out', out]);
+  const r = cli(argv`explain --method rise --weights ${MODEL}resnet18-w8-c5.pth --input ${RISE}input.npy --masks-file ${RISE}masks-binary.npy --scores softmax --out ${out}`);
   assert.is(r.code, 0, r.stderr);
   const sal = loadNpyFile(join(out, 'saliency.npy'));
   const ref = loadNpyFile(`${RISE}saliency-binary-softmax.npy`);
@@ -93,15 +93,15 @@ test('explain rise with the seed\'s masks file reproduces PyTorch; masks exports
   const variants = Object.entries(report.convVariants as Record<string, string>);
   assert.ok(variants.length >= 4, JSON.stringify(report.convVariants));
   for (const [key, v] of variants) assert.match(`${key}: ${v}`, /^conv2d \d+x\d+\/s\d\/p\d \d+>\d+ \d+x\d+ n\d+: (direct|winograd)\S+ \((tuned|cached)\)$/);
-  const m = cli(['masks', '--n', '10', '--size', '48', '--grid', '6', '--mode', 'gaussian', '--seed', '3', '--input', `${RISE}input.npy`, '--out', join(tmp, 'masks')]);
+  const m = cli(argv`masks --n 10 --size 48 --grid 6 --mode gaussian --seed 3 --input ${RISE}input.npy --out ${join(tmp, 'masks')}`);
   assert.is(m.code, 0, m.stderr);
   const masks = loadNpyFile(join(tmp, 'masks', 'masks.npy'));
   assert.equal(masks.shape, [10, 1, 48, 48]);
   assert.ok(masks.data.every((v) => v >= 0 && v <= 1));
   readFileSync(join(tmp, 'masks', 'masks.png'));
   // The exported masks, fed back as a masks file, give what the generator gives directly.
-  const a = cli(['explain', '--method', 'rise-gauss', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${RISE}input.npy`, '--masks', '10', '--grid', '6', '--seed', '3', '--out', join(tmp, 'ra')]);
-  const b = cli(['explain', '--method', 'rise-gauss', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${RISE}input.npy`, '--masks-file', join(tmp, 'masks', 'masks.npy'), '--out', join(tmp, 'rb')]);
+  const a = cli(argv`explain --method rise-gauss --weights ${MODEL}resnet18-w8-c5.pth --input ${RISE}input.npy --masks 10 --grid 6 --seed 3 --out ${join(tmp, 'ra')}`);
+  const b = cli(argv`explain --method rise-gauss --weights ${MODEL}resnet18-w8-c5.pth --input ${RISE}input.npy --masks-file ${join(tmp, 'masks', 'masks.npy')} --out ${join(tmp, 'rb')}`);
   assert.equal([a.code, b.code], [0, 0], a.stderr + b.stderr);
   assertClose(loadNpyFile(join(tmp, 'ra', 'saliency.npy')).data, loadNpyFile(join(tmp, 'rb', 'saliency.npy')).data, 1e-6, 1e-6, 'generated vs exported masks');
 });
@@ -109,7 +109,7 @@ test('explain rise with the seed\'s masks file reproduces PyTorch; masks exports
 test('evaluate --metric both writes curves equal to the RISE protocol in PyTorch', () => {
   const C = `${ROOT}test/fixtures/causal/`;
   const out = join(tmp, 'eval');
-  const r = cli(['evaluate', '--metric', 'both', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${C}input.npy`, '--saliency', `${C}saliency.npy`, '--step', '37', '--out', out]);
+  const r = cli(argv`evaluate --metric both --weights ${MODEL}resnet18-w8-c5.pth --input ${C}input.npy --saliency ${C}saliency.npy --step 37 --out ${out}`);
   assert.is(r.code, 0, r.stderr);
   const index = JSON.parse(readFileSync(`${C}index.json`, 'utf8'));
   for (const metric of ['insertion', 'deletion']) {
@@ -135,8 +135,8 @@ test('evaluate-dataset: a folder with a broken image gives its table, summary an
   writeFileSync(join(tmp, 'labels.csv'), 'file,class\na-ring.png,2\n"b"",flipped.png",2\n');
   writeFileSync(join(tmp, 'boxes.json'), JSON.stringify({ 'a-ring.png': [[135, 125, 200, 195]], 'b",flipped.png': [[135, 29, 200, 99]] }));
   const out = join(tmp, 'dataset-out');
-  const r = cli(['evaluate-dataset', '--weights', `${ROOT}weights/demo-resnet18-w16.pth`, '--images', dir, '--methods', 'gradcam,rise', '--masks', '64',
-    '--labels', join(tmp, 'labels.csv'), '--boxes', join(tmp, 'boxes.json'), '--size', '112', '--step', '112', '--out', out]);
+  const r = cli(argv`evaluate-dataset --weights ${ROOT}weights/demo-resnet18-w16.pth --images ${dir} --methods gradcam,rise --masks 64
+    --labels ${join(tmp, 'labels.csv')} --boxes ${join(tmp, 'boxes.json')} --size 112 --step 112 --out ${out}`);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /skipped c-broken\.png: .*c-broken\.png: truncated PNG/);
   assert.match(r.stderr, /skipped d-nan\.npy: .*d-nan\.npy holds NaN at \[0,0,0,5\]/);
@@ -173,8 +173,8 @@ test('evaluate-dataset --gt-masks: an image without its mask is skipped, the oth
   mask.fill(255, 0, 3 * img.width * 100);
   writeFileSync(join(masks, 'a.png'), encodePng({ width: img.width, height: img.height, data: mask }));
   const out = join(tmp, 'gt-out');
-  const r = cli(['evaluate-dataset', '--weights', `${ROOT}weights/demo-resnet18-w16.pth`, '--images', dir, '--gt-masks', masks, '--methods', 'abscam-init',
-    '--metrics', 'deletion', '--size', '112', '--step', '1254', '--out', out]);
+  const r = cli(argv`evaluate-dataset --weights ${ROOT}weights/demo-resnet18-w16.pth --images ${dir} --gt-masks ${masks}
+    --methods abscam-init --metrics deletion --size 112 --step 1254 --out ${out}`);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /skipped b\.png: no such file: .*gt-masks\/b\.png/);
   const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
@@ -183,10 +183,10 @@ test('evaluate-dataset --gt-masks: an image without its mask is skipped, the oth
 });
 
 test('--help on the command and on predict', () => {
-  const top = cli(['--help']);
+  const top = cli(argv`--help`);
   assert.is(top.code, 0);
   assert.match(top.stdout, /predict/);
-  const p = cli(['predict', '--help']);
+  const p = cli(argv`predict --help`);
   assert.is(p.code, 0);
   assert.match(p.stdout, /--weights W/);
 });
@@ -206,6 +206,7 @@ const datasetWithLabels = (labels: string) => {
     '--labels', broken('labels-bad.csv', new TextEncoder().encode(labels)), '--out', join(tmp, 'labelled-out')];
 };
 
+// biome-ignore format: a table of cases, one a line
 const badCases: [string, () => string[], RegExp, number][] = [
   ['missing weights file', () => ['predict', '--weights', join(tmp, 'nope.pth'), '--input', `${MODEL}resnet18-w8-c5.input-1.npy`], /no such file: .*nope\.pth/, 1],
   ['truncated .pth', () => {
@@ -360,7 +361,7 @@ test('tune pre-tunes a model into the cache; a second run finds every choice the
   assert.is(first.code, 0, first.stderr);
   const lines = first.stdout.trim().split('\n');
   assert.match(lines.at(-1)!, /^(\d+) conv and gradient shapes on .*: \1 timed now, 0 from the cache, in [\d.]+ s; cache: .*tune-cache\/webgpu-xai\/tuning\.json$/);
-  assert.ok(lines.slice(0, -1).every((l) => / \[tuned\]  \(direct-4x1-wg64 /.test(l)), lines.join('\n'));
+  assert.ok(lines.slice(0, -1).every((l) => / \[tuned\] {2}\(direct-4x1-wg64 /.test(l)), lines.join('\n'));
   assert.ok(lines.some((l) => l.startsWith('conv2d_grad ')), 'input gradients tuned too');
   assert.ok(lines.some((l) => / n8: /.test(l)) && lines.some((l) => / n2: /.test(l)), 'both batch buckets');
   const second = cli(args, env);
@@ -374,7 +375,7 @@ test('tune pre-tunes a model into the cache; a second run finds every choice the
 
 test('no WebGPU adapter → says how to get one', () => {
   // An ICD list naming no file leaves the Vulkan loader with no driver.
-  const r = cli(['predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`], { VK_ICD_FILENAMES: join(tmp, 'none.json') });
+  const r = cli(argv`predict --weights ${MODEL}resnet18-w8-c5.pth --input ${MODEL}resnet18-w8-c5.input-1.npy`, { VK_ICD_FILENAMES: join(tmp, 'none.json') });
   assert.is(r.code, 1);
   assert.match(r.stderr, /no WebGPU adapter found.*scripts\/setup\.sh/);
   assert.is(r.stderr.split('\n').length, 1);

@@ -79,7 +79,7 @@ test('Slurm: --array=0-(N-1) with N the --shard auto/N, one GPU per task, --resu
   assert.is(Number(array![1]), Number(n![1]) - 1, '--array=0-(N-1)');
   assert.match(script, /--shard "auto\/\$N"/);
   assert.match(script, /^#SBATCH --gres=gpu:1$/m);
-  assert.match(script, /evaluate-dataset[^]*--resume/);
+  assert.match(script, /evaluate-dataset[\s\S]*--resume/);
   for (const m of /--methods (\S+)/.exec(script)![1].split(',')) assert.ok(METHODS.includes(m), `method ${m}`);
   const r = spawnSync('bash', ['-n', `${ROOT}deploy/slurm/evaluate.sbatch`], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);

@@ -58,6 +58,18 @@ function throwsXai(f: () => unknown, re: RegExp): void {
   assert.unreachable(`no error thrown (expected ${re})`);
 }
 
+/** A zip record: `fixed` bytes holding `fields` ([offset, value, bytes], little-endian), then `name`. */
+function zipRecord(fixed: number, fields: [number, number, 2 | 4][], name = new Uint8Array()): Uint8Array {
+  const record = new Uint8Array(fixed + name.length);
+  const view = new DataView(record.buffer);
+  for (const [at, value, bytes] of fields) {
+    if (bytes === 2) view.setUint16(at, value, true);
+    else view.setUint32(at, value, true);
+  }
+  record.set(name, fixed);
+  return record;
+}
+
 /** A zip of stored entries without zip64 records or alignment (unlike torch's), for crafted archives. */
 function makeZip(files: [string, Uint8Array][], method = 0): Uint8Array {
   const parts: Uint8Array[] = [];
@@ -66,37 +78,15 @@ function makeZip(files: [string, Uint8Array][], method = 0): Uint8Array {
   for (const [name, data] of files) {
     const nb = new TextEncoder().encode(name);
     const crc = crc32(data);
-    const local = new Uint8Array(30 + nb.length);
-    const l = new DataView(local.buffer);
-    l.setUint32(0, 0x04034b50, true);
-    l.setUint16(8, method, true);
-    l.setUint32(14, crc, true);
-    l.setUint32(18, data.length, true);
-    l.setUint32(22, data.length, true);
-    l.setUint16(26, nb.length, true);
-    local.set(nb, 30);
-    const entry = new Uint8Array(46 + nb.length);
-    const c = new DataView(entry.buffer);
-    c.setUint32(0, 0x02014b50, true);
-    c.setUint16(10, method, true);
-    c.setUint32(16, crc, true);
-    c.setUint32(20, data.length, true);
-    c.setUint32(24, data.length, true);
-    c.setUint16(28, nb.length, true);
-    c.setUint32(42, offset, true);
-    entry.set(nb, 46);
+    // CRC, compressed and uncompressed size, name length: the same run of fields in both headers.
+    const sizes = (at: number): [number, number, 2 | 4][] => [[at, crc, 4], [at + 4, data.length, 4], [at + 8, data.length, 4], [at + 12, nb.length, 2]];
+    const local = zipRecord(30, [[0, 0x04034b50, 4], [8, method, 2], ...sizes(14)], nb);
+    central.push(zipRecord(46, [[0, 0x02014b50, 4], [10, method, 2], ...sizes(16), [42, offset, 4]], nb));
     parts.push(local, data);
-    central.push(entry);
     offset += local.length + data.length;
   }
   const cdSize = central.reduce((a, b) => a + b.length, 0);
-  const end = new Uint8Array(22);
-  const e = new DataView(end.buffer);
-  e.setUint32(0, 0x06054b50, true);
-  e.setUint16(8, files.length, true);
-  e.setUint16(10, files.length, true);
-  e.setUint32(12, cdSize, true);
-  e.setUint32(16, offset, true);
+  const end = zipRecord(22, [[0, 0x06054b50, 4], [8, files.length, 2], [10, files.length, 2], [12, cdSize, 4], [16, offset, 4]]);
   const out = new Uint8Array(offset + cdSize + 22);
   let p = 0;
   for (const b of [...parts, ...central, end]) { out.set(b, p); p += b.length; }
@@ -110,6 +100,16 @@ function sdEntries(edit: (pkl: Uint8Array) => Uint8Array = (b) => b): [string, U
 }
 
 const ascii = (s: string) => [...s].map((ch) => ch.charCodeAt(0));
+/** A version 1.0 .npy with the header dict `dict` (padded to 128 bytes in all) and 64 data bytes. */
+function npyWithHeader(dict: string): Uint8Array {
+  const h = dict.padEnd(117) + '\n';
+  const out = new Uint8Array(10 + h.length + 64);
+  out.set([0x93, ...ascii(`NUMPY\x01\x00`), h.length, 0, ...ascii(h)]);
+  return out;
+}
+
+/** Pickle bytes: numbers as they are, strings as their ASCII bytes. */
+const pickleBytes = (...parts: (number | string)[]) => Uint8Array.from(parts.flatMap((x) => (typeof x === 'string' ? ascii(x) : [x])));
 
 // ---- formats that load ----
 
@@ -237,6 +237,7 @@ test('random damage to data.pkl (re-zipped, CRC valid) loads or gives a one-line
       parseWeights(makeZip(sdEntries(edit)), 'damaged.pth');
     } catch (e) {
       assert.instance(e, XaiError, `trial ${trial}: ${String(e)}`);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this looks for
       assert.not.match((e as Error).message, /[\x00-\x1f]/, `trial ${trial}: control characters in the message`);
       refused++;
     }
@@ -262,18 +263,14 @@ test('corrupted data.pkl bytes: CRC mismatch; re-zipped: a pickle error naming o
 });
 
 test('a pickle that calls os.system is refused, naming the global', () => {
-  const evil = Uint8Array.from([
-    0x80, 2, 0x63, ...ascii('os\nsystem\n'), 0x58, 4, 0, 0, 0, ...ascii('ls /'), 0x85, 0x52, 0x2e,
-  ]);
+  const evil = pickleBytes(0x80, 2, 0x63, 'os\nsystem\n', 0x58, 4, 0, 0, 0, 'ls /', 0x85, 0x52, 0x2e);
   throwsXai(() => parseWeights(makeZip([['evil/data.pkl', evil]]), 'evil.pth'),
     /^evil\.pth: evil\/data\.pkl: refusing to load the global os\.system /);
   // Protocol 4 spells it with STACK_GLOBAL.
-  const evil4 = Uint8Array.from([
-    0x80, 4, 0x8c, 8, ...ascii('builtins'), 0x8c, 4, ...ascii('eval'), 0x93, 0x8c, 1, ...ascii('1'), 0x85, 0x52, 0x2e,
-  ]);
+  const evil4 = pickleBytes(0x80, 4, 0x8c, 8, 'builtins', 0x8c, 4, 'eval', 0x93, 0x8c, 1, '1', 0x85, 0x52, 0x2e);
   throwsXai(() => parseWeights(makeZip([['a/data.pkl', evil4]]), 'evil4.pth'), /refusing to load the global builtins\.eval /);
   // An allowed global that is only a marker cannot be called.
-  const callStorage = Uint8Array.from([0x80, 2, 0x63, ...ascii('torch\nFloatStorage\n'), 0x29, 0x52, 0x2e]);
+  const callStorage = pickleBytes(0x80, 2, 0x63, 'torch\nFloatStorage\n', 0x29, 0x52, 0x2e);
   throwsXai(() => parseWeights(makeZip([['a/data.pkl', callStorage]]), 'c.pth'), /refusing to call torch\.FloatStorage/);
   // Object-building opcodes are unknown to the reader.
   throwsXai(() => unpickle(Uint8Array.from([0x80, 2, 0x29, 0x29, 0x81, 0x2e]), 'n.pkl', { globals: new Map() }),
@@ -331,26 +328,15 @@ test('broken .npy: bad magic, truncated, Fortran order, big-endian, bad header',
   dtype.set(ascii("'<c8'"), new TextDecoder('latin1').decode(good).indexOf("'<f4'"));
   throwsXai(() => parseNpy(dtype, 'm.npy'), /^m\.npy: unsupported \.npy dtype <c8$/);
   // Keys of Object.prototype are not dtypes.
-  const npy = (descr: string) => {
-    const h = `{'descr': '${descr}', 'fortran_order': False, 'shape': (2,), }`.padEnd(117) + '\n';
-    const out = new Uint8Array(10 + h.length + 64);
-    out.set([0x93, ...ascii(`NUMPY\x01\x00`), h.length, 0, ...ascii(h)]);
-    return out;
-  };
+  const npy = (descr: string) => npyWithHeader(`{'descr': '${descr}', 'fortran_order': False, 'shape': (2,), }`);
   assert.is(parseNpy(npy('<f4'), 'ok.npy').data.length, 2);
   for (const d of ['<constructor', '<__proto__', '<toString']) throwsXai(() => parseNpy(npy(d), 'm.npy'), new RegExp(`^m\\.npy: unsupported \\.npy dtype ${d}$`));
 });
 
 test('a .npy header with a repeated key is refused (which value wins would be up to the parser)', () => {
-  const npy = (dict: string) => {
-    const h = dict.padEnd(117) + '\n';
-    const out = new Uint8Array(10 + h.length + 64);
-    out.set([0x93, ...ascii(`NUMPY\x01\x00`), h.length, 0, ...ascii(h)]);
-    return out;
-  };
-  assert.equal(parseNpy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }"), 'ok.npy').shape, [4]);
-  throwsXai(() => parseNpy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), 'shape': (2,), }"), 'm.npy'), /^m\.npy: bad \.npy header: the key 'shape' appears twice$/);
-  throwsXai(() => parseNpy(npy("{'descr': '<f4', 'descr': '<f2', 'fortran_order': False, 'shape': (4,), }"), 'm.npy'), /the key 'descr' appears twice/);
+  assert.equal(parseNpy(npyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }"), 'ok.npy').shape, [4]);
+  throwsXai(() => parseNpy(npyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), 'shape': (2,), }"), 'm.npy'), /^m\.npy: bad \.npy header: the key 'shape' appears twice$/);
+  throwsXai(() => parseNpy(npyWithHeader("{'descr': '<f4', 'descr': '<f2', 'fortran_order': False, 'shape': (4,), }"), 'm.npy'), /the key 'descr' appears twice/);
 });
 
 test('a zip with two entries of one name is refused', () => {

@@ -1,5 +1,5 @@
 /** CPU reference of the RISE mask generator (same scheme as shaders/rise_masks.wgsl, in JavaScript). */
-import { gaussianTable, randomWord, type MaskParams } from '../src/kernels/rise-mask-params.js';
+import { gaussianTable, randomWord, type MaskPlan } from '../src/kernels/rise-mask-plan.js';
 
 function fade(t: number): number {
   const t2 = (t * t) >> 12;
@@ -8,7 +8,7 @@ function fade(t: number): number {
   return (t3 * poly) >> 12;
 }
 
-function perlin(p: MaskParams, mask: number, a: number, b: number): number {
+function perlin(p: MaskPlan, mask: number, a: number, b: number): number {
   const L = Math.max(2, (p.grid + 1) >> 1);
   const pa = Math.floor(((2 * a + 1) * L * 65536) / (2 * p.grid));
   const pb = Math.floor(((2 * b + 1) * L * 65536) / (2 * p.grid));
@@ -32,7 +32,7 @@ function perlin(p: MaskParams, mask: number, a: number, b: number): number {
 }
 
 /** Fixed-point grids [count·s²] and shifts [count·2] of masks first.., as rise_grid makes them. */
-export function gridsRef(p: MaskParams, first: number, count: number): { grids: Uint32Array; shifts: Uint32Array } {
+export function gridsRef(p: MaskPlan, first: number, count: number): { grids: Uint32Array; shifts: Uint32Array } {
   const s = p.grid;
   const one = 2 ** p.bits;
   const table = p.mode === 'gaussian' ? gaussianTable(p.bits) : undefined;
@@ -57,7 +57,7 @@ export function gridsRef(p: MaskParams, first: number, count: number): { grids: 
 }
 
 /** Up-sampling + crop of fixed-point grids, exact integers then the same two float32 roundings. */
-export function upsampleRef(p: MaskParams, grids: Uint32Array, shifts: Uint32Array): Float32Array {
+export function upsampleRef(p: MaskPlan, grids: Uint32Array, shifts: Uint32Array): Float32Array {
   const { height: H, width: W, grid: s } = p;
   const count = shifts.length / 2;
   const out = new Float32Array(count * H * W);

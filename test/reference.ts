@@ -8,42 +8,71 @@ export interface Conv2dRef {
   residual?: ArrayLike<number>; relu?: boolean;
 }
 
-export function conv2dRef(a: Conv2dRef): { data: Float64Array; shape: number[] } {
-  const [n, ci, h, w] = a.xShape;
-  const [co, , kh, kw] = a.wShape;
-  const ho = Math.floor((h + 2 * a.pad - kh) / a.stride) + 1;
-  const wo = Math.floor((w + 2 * a.pad - kw) / a.stride) + 1;
-  const out = new Float64Array(n * co * ho * wo);
+/**
+ * Every product of a convolution (stride, zero padding): tap(y, x, w, o) with the flat indices of
+ * the output [n, co, ho, wo], the input [n, ci, h, w] and the weight [co, ci, kh, kw], and the
+ * output channel o, for each tap inside the input; per output, in the order (ci, ky, kx).
+ */
+function forEachConvTap(
+  [n, ci, h, w]: number[], [co, , kh, kw]: number[], stride: number, pad: number,
+  tap: (y: number, x: number, w: number, o: number) => void,
+): void {
+  const ho = convOut(h, kh, stride, pad);
+  const wo = convOut(w, kw, stride, pad);
   for (let b = 0; b < n; b++) for (let o = 0; o < co; o++) for (let oy = 0; oy < ho; oy++) for (let ox = 0; ox < wo; ox++) {
-    let s = 0;
+    const y = ((b * co + o) * ho + oy) * wo + ox;
     for (let i = 0; i < ci; i++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
-      const iy = oy * a.stride - a.pad + ky;
-      const ix = ox * a.stride - a.pad + kx;
-      if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-      s += a.w[((o * ci + i) * kh + ky) * kw + kx] * a.x[((b * ci + i) * h + iy) * w + ix];
+      const iy = oy * stride - pad + ky;
+      const ix = ox * stride - pad + kx;
+      if (iy >= 0 && iy < h && ix >= 0 && ix < w) tap(y, ((b * ci + i) * h + iy) * w + ix, ((o * ci + i) * kh + ky) * kw + kx, o);
     }
-    const idx = ((b * co + o) * ho + oy) * wo + ox;
-    let v = s * a.scale[o] + a.shift[o];
-    if (a.residual) v += a.residual[idx];
-    out[idx] = a.relu ? Math.max(v, 0) : v;
+  }
+}
+
+/** Output size of a conv or pool window of k along a side of `size`. */
+const convOut = (size: number, k: number, stride: number, pad: number) => Math.floor((size + 2 * pad - k) / stride) + 1;
+
+export function conv2dRef(a: Conv2dRef): { data: Float64Array; shape: number[] } {
+  const [n, , h, w] = a.xShape;
+  const [co, , kh, kw] = a.wShape;
+  const ho = convOut(h, kh, a.stride, a.pad);
+  const wo = convOut(w, kw, a.stride, a.pad);
+  const out = new Float64Array(n * co * ho * wo);
+  forEachConvTap(a.xShape, a.wShape, a.stride, a.pad, (y, x, wi) => { out[y] += a.w[wi] * a.x[x]; });
+  for (let y = 0; y < out.length; y++) {
+    const o = Math.floor(y / (ho * wo)) % co;
+    const v = out[y] * a.scale[o] + a.shift[o] + (a.residual ? a.residual[y] : 0);
+    out[y] = a.relu ? Math.max(v, 0) : v;
   }
   return { data: out, shape: [n, co, ho, wo] };
 }
 
-export function maxPoolRef(x: ArrayLike<number>, [n, c, h, w]: number[], k: number, s: number, p: number): Float64Array {
-  const ho = Math.floor((h + 2 * p - k) / s) + 1;
-  const wo = Math.floor((w + 2 * p - k) / s) + 1;
-  const out = new Float64Array(n * c * ho * wo);
+/**
+ * Per output of a k×k / stride s / pad p max-pool over x [n, c, h, w]: the offset in its plane of
+ * the window's first maximum in raster order (PyTorch's tie rule). Output o is in plane ⌊o / (ho·wo)⌋.
+ */
+function maxPoolArgmax(x: ArrayLike<number>, [n, c, h, w]: number[], k: number, s: number, p: number) {
+  const ho = convOut(h, k, s, p);
+  const wo = convOut(w, k, s, p);
+  const at = new Int32Array(n * c * ho * wo);
   for (let pl = 0; pl < n * c; pl++) for (let oy = 0; oy < ho; oy++) for (let ox = 0; ox < wo; ox++) {
-    let m = -Infinity;
+    let best = -Infinity;
+    let arg = -1;
     for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
       const iy = oy * s - p + ky;
       const ix = ox * s - p + kx;
-      if (iy >= 0 && iy < h && ix >= 0 && ix < w) m = Math.max(m, x[(pl * h + iy) * w + ix]);
+      if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+      const v = x[(pl * h + iy) * w + ix];
+      if (v > best || arg < 0) { best = v; arg = iy * w + ix; }
     }
-    out[(pl * ho + oy) * wo + ox] = m;
+    at[(pl * ho + oy) * wo + ox] = arg;
   }
-  return out;
+  return { at, plane: (o: number) => Math.floor(o / (ho * wo)) * h * w };
+}
+
+export function maxPoolRef(x: ArrayLike<number>, shape: number[], k: number, s: number, p: number): Float64Array {
+  const { at, plane } = maxPoolArgmax(x, shape, k, s, p);
+  return Float64Array.from(at, (a, o) => x[plane(o) + a]);
 }
 
 export function avgPoolRef(x: ArrayLike<number>, [n, c, h, w]: number[]): Float64Array {
@@ -83,19 +112,11 @@ export function conv2dGradRef(a: {
   dy: ArrayLike<number>; dyShape: number[]; w: ArrayLike<number>; wShape: number[]; scale: ArrayLike<number>;
   stride: number; pad: number; inputSize: [number, number]; addend?: ArrayLike<number>; mask?: ArrayLike<number>;
 }): Float64Array {
-  const [n, co, ho, wo] = a.dyShape;
-  const [, ci, kh, kw] = a.wShape;
+  const n = a.dyShape[0];
+  const ci = a.wShape[1];
   const [h, w] = a.inputSize;
   const dx = new Float64Array(n * ci * h * w);
-  for (let b = 0; b < n; b++) for (let o = 0; o < co; o++) for (let oy = 0; oy < ho; oy++) for (let ox = 0; ox < wo; ox++) {
-    const g = a.dy[((b * co + o) * ho + oy) * wo + ox] * a.scale[o];
-    for (let i = 0; i < ci; i++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
-      const iy = oy * a.stride - a.pad + ky;
-      const ix = ox * a.stride - a.pad + kx;
-      if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-      dx[((b * ci + i) * h + iy) * w + ix] += a.w[((o * ci + i) * kh + ky) * kw + kx] * g;
-    }
-  }
+  forEachConvTap([n, ci, h, w], a.wShape, a.stride, a.pad, (y, x, wi, o) => { dx[x] += a.w[wi] * (a.dy[y] * a.scale[o]); });
   for (let i = 0; i < dx.length; i++) {
     if (a.addend) dx[i] += a.addend[i];
     if (a.mask && !(a.mask[i] > 0)) dx[i] = 0;
@@ -104,22 +125,10 @@ export function conv2dGradRef(a: {
 }
 
 /** maxpool input gradient: each window sends dy to its first maximum (PyTorch's tie rule). */
-export function maxPoolGradRef(x: ArrayLike<number>, [n, c, h, w]: number[], dy: ArrayLike<number>, k: number, s: number, p: number, mask = false): Float64Array {
-  const ho = Math.floor((h + 2 * p - k) / s) + 1;
-  const wo = Math.floor((w + 2 * p - k) / s) + 1;
-  const dx = new Float64Array(n * c * h * w);
-  for (let pl = 0; pl < n * c; pl++) for (let oy = 0; oy < ho; oy++) for (let ox = 0; ox < wo; ox++) {
-    let best = -Infinity;
-    let at = -1;
-    for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
-      const iy = oy * s - p + ky;
-      const ix = ox * s - p + kx;
-      if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-      const v = x[(pl * h + iy) * w + ix];
-      if (v > best || at < 0) { best = v; at = iy * w + ix; }
-    }
-    dx[pl * h * w + at] += dy[(pl * ho + oy) * wo + ox];
-  }
+export function maxPoolGradRef(x: ArrayLike<number>, shape: number[], dy: ArrayLike<number>, k: number, s: number, p: number, mask = false): Float64Array {
+  const { at, plane } = maxPoolArgmax(x, shape, k, s, p);
+  const dx = new Float64Array(x.length);
+  at.forEach((a, o) => { dx[plane(o) + a] += dy[o]; });
   if (mask) for (let i = 0; i < dx.length; i++) if (!(x[i] > 0)) dx[i] = 0;
   return dx;
 }

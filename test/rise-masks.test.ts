@@ -2,7 +2,7 @@
 // is independent of batching, and has the statistics the RISE scheme promises.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { maskParams, type MaskMode } from '../src/kernels/rise-mask-params.js';
+import { planMasks, type MaskMode } from '../src/kernels/rise-mask-plan.js';
 import { MaskGenerator } from '../src/kernels/rise-masks.js';
 import { closeGpu, gpu, SEED } from './helpers.js';
 import { gridsRef, upsampleRef } from './reference-rise.js';
@@ -12,7 +12,7 @@ const modes: MaskMode[] = ['binary', 'gaussian', 'perlin'];
 for (const mode of modes) {
   test(`${mode} masks: GPU equals the CPU reference bit for bit (37x29, grid 5, p1 0.3)`, async () => {
     const ctx = await gpu();
-    const p = maskParams({ height: 37, width: 29, grid: 5, p1: 0.3, mode, seed: SEED });
+    const p = planMasks({ height: 37, width: 29, grid: 5, p1: 0.3, mode, seed: SEED });
     const gen = new MaskGenerator(ctx, p);
     const got = await ctx.read(gen.generate(11, 6));
     const ref = gridsRef(p, 11, 6);
@@ -22,9 +22,14 @@ for (const mode of modes) {
   });
 }
 
-test('the same seed gives the same masks at batch 1 and batch 64', async () => {
+/** A generator of 24x20 masks (p1 0.5, the suite's seed) on the test device. */
+async function generator(grid: number, mode: MaskMode) {
   const ctx = await gpu();
-  const gen = new MaskGenerator(ctx, maskParams({ height: 24, width: 20, grid: 4, p1: 0.5, mode: 'gaussian', seed: SEED }));
+  return { ctx, gen: new MaskGenerator(ctx, planMasks({ height: 24, width: 20, grid, p1: 0.5, mode, seed: SEED })) };
+}
+
+test('the same seed gives the same masks at batch 1 and batch 64', async () => {
+  const { ctx, gen } = await generator(4, 'gaussian');
   const whole = (await ctx.read(gen.generate(0, 64))).data;
   const per = 24 * 20;
   for (const i of [0, 1, 37, 63]) {
@@ -34,8 +39,7 @@ test('the same seed gives the same masks at batch 1 and batch 64', async () => {
 });
 
 test('the masks are the same with every grid folded past the workgroup limit (1 per dimension)', async () => {
-  const ctx = await gpu();
-  const gen = new MaskGenerator(ctx, maskParams({ height: 24, width: 20, grid: 5, p1: 0.5, mode: 'binary', seed: SEED }));
+  const { ctx, gen } = await generator(5, 'binary');
   const plain = (await ctx.read(gen.generate(3, 40))).data;
   const saved = ctx.maxWorkgroupsPerDim;
   ctx.maxWorkgroupsPerDim = 1;
@@ -50,7 +54,7 @@ test('mask statistics: values in [0, 1], mean ≈ p1 (binary) / 0.5 (Gaussian), 
   const ctx = await gpu();
   const N = 400;
   for (const [mode, p1, mean] of [['binary', 0.3, 0.3], ['gaussian', 0.5, 0.5], ['perlin', 0.5, 0.5]] as const) {
-    const p = maskParams({ height: 56, width: 56, grid: 7, p1, mode, seed: SEED });
+    const p = planMasks({ height: 56, width: 56, grid: 7, p1, mode, seed: SEED });
     const m = (await ctx.read(new MaskGenerator(ctx, p).generate(0, N))).data;
     let sum = 0;
     let jump = 0;
@@ -69,10 +73,10 @@ test('mask statistics: values in [0, 1], mean ≈ p1 (binary) / 0.5 (Gaussian), 
 });
 
 test('bad mask parameters are refused', () => {
-  assert.throws(() => maskParams({ height: 10, width: 10, grid: 11, p1: 0.5, mode: 'binary', seed: 0 }), /grid 11 is larger than the image/);
-  assert.throws(() => maskParams({ height: 10, width: 10, grid: 3, p1: 0, mode: 'binary', seed: 0 }), /p1 must be in \(0, 1\]/);
-  assert.throws(() => maskParams({ height: 10, width: 10, grid: 3, p1: 1.5, mode: 'binary', seed: 0 }), /p1 must be in \(0, 1\]/);
-  assert.throws(() => maskParams({ height: 10, width: 10, grid: 0, p1: 0.5, mode: 'binary', seed: 0 }), /grid must be a whole number/);
+  assert.throws(() => planMasks({ height: 10, width: 10, grid: 11, p1: 0.5, mode: 'binary', seed: 0 }), /grid 11 is larger than the image/);
+  assert.throws(() => planMasks({ height: 10, width: 10, grid: 3, p1: 0, mode: 'binary', seed: 0 }), /p1 must be in \(0, 1\]/);
+  assert.throws(() => planMasks({ height: 10, width: 10, grid: 3, p1: 1.5, mode: 'binary', seed: 0 }), /p1 must be in \(0, 1\]/);
+  assert.throws(() => planMasks({ height: 10, width: 10, grid: 0, p1: 0.5, mode: 'binary', seed: 0 }), /grid must be a whole number/);
 });
 
 test.after(closeGpu);

@@ -1,10 +1,10 @@
-// RISE: mask geometry against the seed's skimage code, saliency with mask files against PyTorch
+// RISE: mask geometry against the original project's skimage code, saliency with mask files against PyTorch
 // (binary and Gaussian masks, logits and softmax scores), batch-size independence, early stopping,
 // memory that does not grow with N, and clear errors for bad parameters.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadNpyFile, loadWeightsFile } from '../src/io/files.js';
-import { maskParams } from '../src/kernels/rise-mask-params.js';
+import { planMasks } from '../src/kernels/rise-mask-plan.js';
 import { MaskGenerator } from '../src/kernels/rise-masks.js';
 import { RiseExplainer, type RiseOptions } from '../src/explain/rise.js';
 import { ResNet } from '../src/model/resnet.js';
@@ -14,9 +14,9 @@ const DIR = new URL('../../test/fixtures/rise/', import.meta.url).pathname;
 const MODEL = new URL('../../test/fixtures/model/', import.meta.url).pathname;
 
 for (const mode of ['binary', 'gaussian'] as const) {
-  test(`${mode} mask geometry equals the seed's skimage up-sampling and crop (37x29, grid 5)`, async () => {
+  test(`${mode} mask geometry equals the original project's skimage up-sampling and crop (37x29, grid 5)`, async () => {
     const ctx = await gpu();
-    const p = maskParams({ height: 37, width: 29, grid: 5, p1: 0.5, mode, seed: 0 });
+    const p = planMasks({ height: 37, width: 29, grid: 5, p1: 0.5, mode, seed: 0 });
     const grids = loadNpyFile(`${DIR}geometry-${mode}.grids.npy`);
     const shifts = loadNpyFile(`${DIR}geometry-${mode}.shifts.npy`);
     const fixed = Uint32Array.from(grids.data, (v) => Math.round(v * 2 ** p.bits));
@@ -36,7 +36,7 @@ async function explainer(): Promise<RiseExplainer> {
 
 for (const [mode, file] of [['binary', 'masks-binary.npy'], ['gaussian', 'masks-gaussian.npy']] as const) {
   for (const scores of ['logits', 'softmax'] as const) {
-    test(`RISE with the seed's ${mode} masks file, ${scores} scores, matches PyTorch for all classes`, async () => {
+    test(`RISE with the original project's ${mode} masks file, ${scores} scores, matches PyTorch for all classes`, async () => {
       const rise = await explainer();
       const r = await rise.explain(loadNpyFile(`${DIR}input.npy`), { masksFile: loadNpyFile(`${DIR}${file}`), mode, p1: 0.5, scores, batch: 7 });
       const ref = loadNpyFile(`${DIR}saliency-${mode}-${scores}.npy`);

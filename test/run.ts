@@ -36,6 +36,7 @@ function runFile(file: string): Promise<FileResult> {
     const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, FILE_TIMEOUT_MS);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removes the terminal's colour codes (ESC [ ... m)
       const plain = text.replace(/\x1b\[[0-9;]*m/g, '');
       const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? NaN);
       const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? NaN);

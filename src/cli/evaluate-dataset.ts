@@ -4,77 +4,94 @@ import { basename, extname, join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
 import { explainerFor, METHODS } from '../explain/registry.js';
-import { RISE_DEFAULTS as R } from '../explain/rise.js';
 import { parseCsvLine } from '../io/csv.js';
 import { readFileBytes, readJsonFile } from '../io/files.js';
 import { decodeImage } from '../io/image.js';
-import { DEFAULT_SIZE, loadInput } from '../io/input.js';
+import { loadInput } from '../io/input.js';
 import { parseWeights } from '../io/state-dict.js';
 import { ResNet } from '../model/resnet.js';
-import { CAUSAL_METRICS, type CausalMetricName } from '../metrics/causal.js';
+import { CAUSAL_METRICS } from '../metrics/causal.js';
 import { aggregate, evaluateDataset, type DatasetItem, type DatasetOptions, type DatasetReport } from '../metrics/dataset.js';
 import { boxesToRegion, maskToRegion } from '../metrics/pointing.js';
 import { VERSION } from '../version.js';
-import { intOption, MAX_MASKS, MAX_SEED, masksOption, p1Option, parse, required, seedOption, sizeOption, UsageError, type Options } from './args.js';
+import { listOf, oneOf } from './args.js';
+import { defineCommand, defineOptions, FORWARD_BATCH, helpText, LAYER, parseOptions, RISE_OPTIONS, SIZE, STEP, WEIGHTS, type Values } from './options.js';
 import { checkEmptyOut, checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 import { writeReport } from './report-files.js';
 import { MANIFEST, openRun, readRecords, sha256, writeManifest, writeRecord, type Manifest } from './run-folder.js';
 import { parseShard, shardLabel, shardNames, WHOLE, type Shard } from './shard.js';
 
-const DATASET_HELP = `Usage: webgpu-xai evaluate-dataset --weights W --images DIR --methods M1,M2 --out OUT [options]
+/** The options of a data-set run that evaluate-dataset and report share, declared once. */
+export const DATASET_OPTIONS = defineOptions({
+  metrics: { arg: 'M', help: 'comma-separated: insertion, deletion', default: [...CAUSAL_METRICS], parse: listOf(oneOf(CAUSAL_METRICS, 'metric')) },
+  labels: {
+    arg: 'F',
+    help: `CSV or text lines "file,class" (or "file class"): the class per image
+(default: the model's top-1); a malformed row is an error naming its line`,
+  },
+  'gt-masks': { arg: 'DIR', help: 'ground-truth masks, same file names (PNG, non-zero = object): pointing game' },
+  boxes: { arg: 'F', help: 'JSON {"file": [[x0, y0, x1, y1], ...]} in pixels of the original image' },
+  ...STEP,
+  ...SIZE,
+  ...FORWARD_BATCH,
+  ...LAYER,
+  ...RISE_OPTIONS,
+});
 
-Explains every image of a folder with each method, then scores the maps with insertion and
+/** --methods as evaluate-dataset takes it (report's has a default). */
+export const methodsOption = (extra: { required: true } | { default: string[] }) => ({
+  methods: { arg: 'M', help: `comma-separated: ${METHODS.join(', ')}`, parse: listOf(oneOf(METHODS, 'method')), ...extra },
+});
+
+export const EVALUATE_DATASET = defineCommand({
+  name: 'evaluate-dataset',
+  summary: 'explain and score a folder of images (table, summary, mean curves)',
+  about: `Explains every image of a folder with each method, then scores the maps with insertion and
 deletion (and the pointing game with ground truth). One image at a time; an image that fails
 (unreadable, mis-shaped, non-finite, a broken link, a missing ground-truth mask) is reported,
-listed in results.json's "skipped" and the run goes on.
+listed in results.json's "skipped" and the run goes on.`,
+  options: {
+    ...WEIGHTS,
+    images: { arg: 'DIR', required: true, help: 'PNG/JPEG/.npy files (sorted by name)' },
+    ...methodsOption({ required: true }),
+    out: {
+      arg: 'OUT', required: true,
+      help: `OUT/results.csv, OUT/results.json (rows, summary: mean ± std per method and
+metric, skipped images), OUT/curves-<metric>.svg (mean curves per method);
+OUT/images/<name>.json, each image's record as it finishes, and
+OUT/manifest.json (model, settings, shard). A non-empty OUT is refused
+without --resume`,
+    },
+    shard: {
+      arg: 'I/N',
+      help: `evaluate only shard I of N (0 ≤ I < N): of the images sorted by name, those
+at positions k with k mod N = I; auto/N takes I from JOB_COMPLETION_INDEX
+(Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN (Slurm)`,
+    },
+    resume: {
+      help: `continue the run in OUT: skip the images it finished, refuse other
+weights or settings; then write the tables from all records`,
+    },
+    ...DATASET_OPTIONS,
+  },
+});
 
-  --images DIR    PNG/JPEG/.npy files (sorted by name)
-  --methods M     comma-separated: ${METHODS.join(', ')}
-  --metrics M     comma-separated: insertion, deletion (default both)
-  --labels F      CSV or text lines "file,class" (or "file class"): the class per image
-                  (default: the model's top-1); a malformed row is an error naming its line
-  --gt-masks DIR  ground-truth masks, same file names (PNG, non-zero = object): pointing game
-  --boxes F       JSON {"file": [[x0, y0, x1, y1], ...]} in pixels of the original image
-  --out OUT       OUT/results.csv, OUT/results.json (rows, summary: mean ± std per method and
-                  metric, skipped images), OUT/curves-<metric>.svg (mean curves per method);
-                  OUT/images/<name>.json, each image's record as it finishes, and
-                  OUT/manifest.json (model, settings, shard). A non-empty OUT is refused
-                  without --resume
-  --shard I/N     evaluate only shard I of N (0 ≤ I < N): of the images sorted by name, those
-                  at positions k with k mod N = I; auto/N takes I from JOB_COMPLETION_INDEX
-                  (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN (Slurm)
-  --resume        continue the run in OUT: skip the images it finished, refuse other
-                  weights or settings; then write the tables from all records
-  --step N, --size S, --batch B, --layer L   as for evaluate / explain
-  --masks N, --grid S, --p1 P, --seed K      RISE settings (default ${[R.masks, R.grid, R.p1, R.seed].join(', ')}; N ≤ ${MAX_MASKS},
-                                             seed ≤ ${MAX_SEED})
-  -h, --help      this text
-`;
+/** What a data-set run reads of a command's values: the shared options and these. */
+export type DatasetValues = Values<typeof DATASET_OPTIONS> & { weights: string; methods: string[]; out: string };
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.npy']);
 
-/** The options evaluate-dataset shares with report, declared once (report adds its own). */
-export const DATASET_OPTIONS = {
-  weights: { type: 'string' }, methods: { type: 'string' }, metrics: { type: 'string' },
-  labels: { type: 'string' }, 'gt-masks': { type: 'string' }, boxes: { type: 'string' }, out: { type: 'string' },
-  step: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, layer: { type: 'string' },
-  masks: { type: 'string' }, grid: { type: 'string' }, p1: { type: 'string' }, seed: { type: 'string' },
-} satisfies Options;
-
-export type OptionValues = Record<string, string | boolean | undefined>;
-
 export async function evaluateDatasetCommand(argv: string[], log: (s: string) => void): Promise<number> {
-  const v = parse('evaluate-dataset', argv, { ...DATASET_OPTIONS, images: { type: 'string' }, shard: { type: 'string' }, resume: { type: 'boolean' } });
+  const { values: v } = parseOptions(EVALUATE_DATASET, argv);
   if (v.help) {
-    log(DATASET_HELP);
+    log(helpText(EVALUATE_DATASET));
     return 0;
   }
   const cmd = 'evaluate-dataset';
-  const dir = required(cmd, v, 'images');
-  const { shard, source } = typeof v.shard === 'string' ? parseShard(cmd, v.shard, process.env) : { shard: WHOLE, source: undefined };
+  const { shard, source } = v.shard !== undefined ? parseShard(cmd, v.shard, process.env) : { shard: WHOLE, source: undefined };
   if (source) console.error(`webgpu-xai: shard ${shardLabel(shard)} (index from ${source})`);
-  await runDataset(cmd, v, () => folderImages(dir), dir, log, { shard, resume: v.resume === true });
+  await runDataset(cmd, v, () => folderImages(v.images), v.images, log, { shard, resume: v.resume });
   return 0;
 }
 
@@ -105,32 +122,23 @@ export interface DatasetHooks {
 }
 
 /**
- * The data-set run of evaluate-dataset and report, from the shared options `v` (DATASET_OPTIONS,
- * `--methods` required): checks them and --out, explains and scores every image of `list()`
+ * The data-set run of evaluate-dataset and report, from their checked options (DatasetValues):
+ * checks --out, explains and scores every image of `list()`
  * (source: the folder or inputs, as the manifest records it) into records in `out`, then writes
  * the tables.
  */
-export async function runDataset(cmd: string, v: OptionValues, list: () => ImageFile[], source: string, log: (s: string) => void,
+export async function runDataset(cmd: string, v: DatasetValues, list: () => ImageFile[], source: string, log: (s: string) => void,
   run: { shard: Shard; resume: boolean; hooks?: DatasetHooks }): Promise<void> {
-  const weightsPath = required(cmd, v, 'weights');
-  const out = required(cmd, v, 'out');
-  const methods = required(cmd, v, 'methods').split(',').map((s) => s.trim());
-  for (const m of methods) if (!METHODS.includes(m)) throw new UsageError(`${cmd}: unknown method "${m}" (methods: ${METHODS.join(', ')})`);
-  const metrics = (typeof v.metrics === 'string' ? v.metrics.split(',') : [...CAUSAL_METRICS]) as CausalMetricName[];
-  for (const m of metrics) if (!CAUSAL_METRICS.includes(m)) throw new UsageError(`${cmd}: unknown metric "${m}" (metrics: insertion, deletion)`);
-  const size = sizeOption(cmd, v.size, DEFAULT_SIZE);
-  const step = intOption(cmd, v.step, 'step', 224);
-  const batch = v.batch === undefined ? undefined : intOption(cmd, v.batch, 'batch', 1);
-  const layer = typeof v.layer === 'string' ? v.layer : undefined;
-  const rise = { masks: masksOption(cmd, v.masks, 'masks', R.masks), grid: intOption(cmd, v.grid, 'grid', R.grid), p1: p1Option(cmd, v.p1), seed: seedOption(cmd, v.seed) };
+  const { weights: weightsPath, out, methods, metrics, size, step, batch, layer } = v;
+  const rise = { masks: v.masks, grid: v.grid, p1: v.p1, seed: v.seed };
   const { shard } = run;
-  checkOutDir(cmd, out, [weightsPath, v.labels as string | undefined, v.boxes as string | undefined]);
+  checkOutDir(cmd, out, [weightsPath, v.labels, v.boxes]);
   if (!run.resume) checkEmptyOut(out, cmd === 'evaluate-dataset' ? 'pass --resume to continue the run there, or choose a new folder' : 'choose a new folder');
 
   const files = list();
-  const labels = typeof v.labels === 'string' ? readLabels(v.labels) : undefined;
-  const boxes = typeof v.boxes === 'string' ? readBoxes(v.boxes) : undefined;
-  const gtDir = typeof v['gt-masks'] === 'string' ? v['gt-masks'] : undefined;
+  const labels = v.labels !== undefined ? readImageLabels(v.labels) : undefined;
+  const boxes = v.boxes !== undefined ? readBoxes(v.boxes) : undefined;
+  const gtDir = v['gt-masks'];
   const mine = shardNames(files.map((f) => f.name), shard);
   if (mine.length === 0) console.error(`webgpu-xai: shard ${shardLabel(shard)} holds no images (the folder has ${files.length}); its tables are empty`);
   const pathOf = new Map(files.map((f) => [f.name, f.path]));
@@ -192,7 +200,7 @@ export async function runDataset(cmd: string, v: OptionValues, list: () => Image
  * header. Anything else that does not parse, a negative or fractional class and a file labelled
  * twice are errors that name the line: a misread label would silently score the wrong class.
  */
-function readLabels(path: string): Map<string, number> {
+function readImageLabels(path: string): Map<string, number> {
   const map = new Map<string, number>();
   const lineOf = new Map<string, number>();
   let records = 0;

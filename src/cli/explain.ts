@@ -2,91 +2,88 @@
 import { join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
-import { CAM_DEFAULTS } from '../explain/cam.js';
 import { saliencyPlane, type ExplainOptions } from '../explain/explainer.js';
 import { explainerFor, METHODS, methodsHelp } from '../explain/registry.js';
 import { RISE_DEFAULTS } from '../explain/rise.js';
 import { loadNpyFile, loadWeightsFile, saveNpyFile, writeFileAtomic } from '../io/files.js';
 import { denormalizeToRgb } from '../io/image.js';
 import { saveRgbPng } from '../io/image-files.js';
-import { DEFAULT_SIZE, loadInput } from '../io/input.js';
+import { loadInput } from '../io/input.js';
 import { assertFinite, type HostTensor } from '../io/tensor.js';
 import { ResNet } from '../model/resnet.js';
 import { overlayHeatmap } from '../viz/overlay.js';
-import { intOption, MAX_MASKS, MAX_SEED, masksOption, p1Option, parse, required, seedOption, sizeOption, UsageError } from './args.js';
+import { oneOf, positiveNumber, UsageError } from './args.js';
+import { defineCommand, FORWARD_BATCH, helpText, LAYER, parseOptions, RISE_OPTIONS, SIZE, WEIGHTS } from './options.js';
 import { checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 import { convChoices } from '../kernels/conv-tuner.js';
 
-const EXPLAIN_HELP = `Usage: webgpu-xai explain --method M --weights W --input I [--input I2 ...] --out DIR [options]
-
-Explains a ResNet's prediction with a saliency map computed on the GPU (WebGPU).
-
-  --method M      a method of the list below
-  --weights W     ResNet state_dict (.pth from torch.save, or .safetensors)
-  --input I       PNG/JPEG (resized like torchvision, ImageNet-normalised) or a normalised .npy
-                  [3,H,W] / [N,3,H,W]; repeat --input for several images (one batch)
-  --out DIR       writes DIR/saliency.npy (float32 [H,W], or [N,H,W] for several images),
-                  DIR/overlay.png (overlay-<i>.png for several: jet over the image, alpha 0.5)
-                  and DIR/explanation.json (method, layer, classes, scores, parameters, timings)
-  --class K       class to explain, or K1,K2,... one per image (default: each image's top-1)
-  --batch B       masked images per forward for abscam-final, scorecam and RISE (default: from the
-                  adapter's limits, ResNet.defaultBatch: 32 for a ResNet-18 at 224, 64 at 112)
-  --size S        model input size for images: N or HxW (default 224)
-  -h, --help      this text
-
-Methods (formulas and papers in full: README.md, section "Explainers"):
-${methodsHelp('  ')}
-
-CAM methods:
-  --layer L       block output to explain at: layer1..layer4 or layerX.Y (default ${CAM_DEFAULTS.layer})
-
-RISE (rise: binary masks, rise-gauss: clip(N(0.5, 0.25), 0, 1) grids, rise-perlin: Perlin noise);
-one image at a time; saliency.npy is [classes, H, W] (all classes, as the seed returns it), the
-overlay shows --class (default top-1):
-  --masks N       number of masks, 1..${MAX_MASKS} (default ${RISE_DEFAULTS.masks}: the RISE paper's N for ResNet-50)
-  --grid S        grid size s (default ${RISE_DEFAULTS.grid}) and --p1 P keep probability (default ${RISE_DEFAULTS.p1}): the paper's
-  --seed K        mask seed, 0..${MAX_SEED} (default ${RISE_DEFAULTS.seed}); the same seed gives the same masks on any device/batch
-  --scores X      logits (default: the seed's code) or softmax (the RISE paper)
-  --masks-file F  masks .npy, (N,1,H,W) or (N,H,W), float64 or float32, instead of generated ones
-  --tolerance T   stop once every pixel's standard error ≤ T × the map's range (checked every
-                  4 batches); explanation.json says how many masks were used
-`;
+export const EXPLAIN = defineCommand({
+  name: 'explain',
+  summary: 'saliency map of a prediction (Abs-CAM, Grad-CAM family, RISE)',
+  about: "Explains a ResNet's prediction with a saliency map computed on the GPU (WebGPU).",
+  options: {
+    method: {
+      arg: 'M', required: true, parse: oneOf(METHODS, 'method'),
+      help: `one of (formulas and papers in full: README.md, section "Explainers"):\n${methodsHelp('  ')}`,
+    },
+    ...WEIGHTS,
+    input: {
+      arg: 'I', required: true, repeat: true,
+      help: 'PNG/JPEG (resized like torchvision, ImageNet-normalised) or a normalised .npy\n[3,H,W] / [N,3,H,W]; repeat --input for several images (one batch)',
+    },
+    out: {
+      arg: 'DIR', required: true,
+      help: `writes DIR/saliency.npy (float32 [H,W], or [N,H,W] for several images),
+DIR/overlay.png (overlay-<i>.png for several: jet over the image, alpha 0.5)
+and DIR/explanation.json (method, layer, classes, scores, parameters, timings)`,
+    },
+    class: { arg: 'K', help: 'class to explain, or K1,K2,... one per image', defaultText: "each image's top-1", parse: classList },
+    ...FORWARD_BATCH,
+    ...SIZE,
+    ...LAYER,
+    ...RISE_OPTIONS,
+    scores: {
+      arg: 'X', help: "logits (the original project's code) or softmax (the RISE paper)",
+      default: RISE_DEFAULTS.scores, parse: oneOf(['logits', 'softmax'] as const), group: 'RISE',
+    },
+    'masks-file': { arg: 'F', help: 'masks .npy, (N,1,H,W) or (N,H,W), float64 or float32, instead of generated ones', group: 'RISE' },
+    tolerance: {
+      arg: 'T', parse: positiveNumber, group: 'RISE',
+      help: "stop once every pixel's standard error ≤ T × the map's range (checked every\n4 batches); explanation.json says how many masks were used",
+    },
+  },
+  notes: `The RISE defaults are the RISE paper's settings for ResNet-50 (scores: the original project's).
+RISE (rise: binary masks, rise-gauss: clip(N(0.5, 0.25), 0, 1) grids, rise-perlin: Perlin noise)
+explains one image at a time; saliency.npy is [classes, H, W] (all classes, as the original project
+returns it), the overlay shows --class (default top-1).`,
+});
 
 export async function explain(argv: string[], log: (s: string) => void): Promise<number> {
-  const v = parse('explain', argv, {
-    method: { type: 'string' }, weights: { type: 'string' }, input: { type: 'string', multiple: true },
-    out: { type: 'string' }, layer: { type: 'string' }, class: { type: 'string' }, batch: { type: 'string' },
-    size: { type: 'string' }, masks: { type: 'string' }, grid: { type: 'string' }, p1: { type: 'string' },
-    seed: { type: 'string' }, scores: { type: 'string' }, 'masks-file': { type: 'string' }, tolerance: { type: 'string' },
-  });
+  const { values: v, given } = parseOptions(EXPLAIN, argv);
   if (v.help) {
-    log(EXPLAIN_HELP);
+    log(helpText(EXPLAIN));
     return 0;
   }
-  const method = required('explain', v, 'method');
-  if (!METHODS.includes(method)) throw new UsageError(`explain: unknown method "${method}" (methods: ${METHODS.join(', ')})`);
-  const weightsPath = required('explain', v, 'weights');
-  const inputs = (v.input as unknown as string[] | undefined) ?? [];
-  if (inputs.length === 0) throw new UsageError('explain: --input is required');
-  const out = required('explain', v, 'out');
-  const size = sizeOption('explain', v.size, DEFAULT_SIZE);
-  const batch = v.batch === undefined ? undefined : intOption('explain', v.batch, 'batch', 0);
-  const layer = typeof v.layer === 'string' ? v.layer : undefined;
-  const classArg = typeof v.class === 'string' ? parseClasses(v.class) : undefined;
-
+  const { method, weights: weightsPath, input: inputs, out, size, batch, layer, class: classArg } = v;
   const explainer = explainerFor(method);
-  const options: ExplainOptions = { layer, batch, rise: parseRiseOptions(v) };
-  checkOutDir('explain', out, [weightsPath, ...inputs, v['masks-file'] as string | undefined]);
+  // RISE settings not given are left to the explainer's defaults (RISE_DEFAULTS; a masks file sets N).
+  const givenOnly = <T>(name: string, value: T) => (given.has(name) ? value : undefined);
+  const rise: NonNullable<ExplainOptions['rise']> = {
+    masks: givenOnly('masks', v.masks), grid: givenOnly('grid', v.grid), p1: givenOnly('p1', v.p1), seed: givenOnly('seed', v.seed),
+    scores: givenOnly('scores', v.scores), tolerance: v.tolerance,
+  };
+  const options: ExplainOptions = { layer, batch, rise };
+  const masksFile = v['masks-file'];
+  checkOutDir('explain', out, [weightsPath, ...inputs, masksFile]);
   const stateDict = loadWeightsFile(weightsPath);
-  const image = concatBatch(inputs.map((p) => loadInput(p, size, v.size !== undefined)), inputs);
+  const image = concatBatch(inputs.map((p) => loadInput(p, size, given.has('size'))), inputs);
   const n = image.shape[0];
   if (classArg && classArg.length !== 1 && classArg.length !== n) {
     throw new UsageError(`explain: --class gives ${classArg.length} classes for ${n} images (give one, or one per image)`);
   }
 
-  const masksFile = typeof v['masks-file'] === 'string' ? v['masks-file'] : undefined;
-  if (masksFile) options.rise!.masksFile = assertFinite(loadNpyFile(masksFile), masksFile);
+  if (masksFile !== undefined) rise.masksFile = assertFinite(loadNpyFile(masksFile), masksFile);
   if (!explainer.batched && n !== 1) throw new UsageError(`explain: ${method} explains one image at a time, got ${n}`);
   if (!explainer.batched && classArg && classArg.length !== 1) throw new UsageError(`explain: ${method} takes one --class`);
 
@@ -100,7 +97,7 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
       ...options, classIndex: classArg?.length === 1 ? classArg[0] : classArg,
       onProgress: explainer.progress ? progressReporter(`${method} (${explainer.progress})`) : undefined,
     });
-    // One map per image: [H, W] for one image; per class: all of them, as the seed returns RISE's.
+    // One map per image: [H, W] for one image; per class: all of them, as the original project returns RISE's.
     const saliency = r.saliencyPer === 'image' && n === 1 ? { shape: [H, W], data: r.saliency.data } : r.saliency;
     saveNpyFile(join(out, 'saliency.npy'), saliency);
     for (let i = 0; i < n; i++) {
@@ -128,31 +125,10 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
 
 const mib = (bytes: number) => +(bytes / 2 ** 20).toFixed(1);
 
-/**
- * The RISE options, checked whatever the method (the CLI does not ask which family takes them);
- * those not given are left out, for the explainer's defaults (RISE_DEFAULTS) to fill.
- */
-function parseRiseOptions(v: Record<string, string | boolean | undefined>): NonNullable<ExplainOptions['rise']> {
-  const given = <T>(name: string, parse: (x: string | boolean) => T): T | undefined => (v[name] === undefined ? undefined : parse(v[name]));
-  return {
-    scores: given('scores', (x) => {
-      if (x !== 'logits' && x !== 'softmax') throw new UsageError(`explain: --scores must be logits or softmax, got "${x}"`);
-      return x;
-    }),
-    masks: given('masks', (x) => masksOption('explain', x, 'masks', RISE_DEFAULTS.masks)),
-    grid: given('grid', (x) => intOption('explain', x, 'grid', RISE_DEFAULTS.grid)),
-    p1: given('p1', (x) => p1Option('explain', x)),
-    seed: given('seed', (x) => seedOption('explain', x)),
-    tolerance: given('tolerance', (x) => {
-      if (!(Number(x) > 0)) throw new UsageError(`explain: --tolerance must be > 0, got "${x}"`);
-      return Number(x);
-    }),
-  };
-}
-
-function parseClasses(text: string): number[] {
+/** --class: a class index, or a comma-separated list of them (one per image). */
+function classList(text: string, flag: string): number[] {
   const parts = text.split(',').map((s) => s.trim());
-  if (parts.some((c) => !/^\d+$/.test(c))) throw new UsageError(`explain: --class must be a class index or a comma-separated list of them, got "${text}"`);
+  if (parts.some((c) => !/^\d+$/.test(c))) throw new UsageError(`${flag} must be a class index or a comma-separated list of them, got "${text}"`);
   return parts.map(Number);
 }
 

@@ -6,30 +6,34 @@
  */
 import { GpuValidationError, XaiError } from '../errors.js';
 import { UsageError } from './args.js';
-import { explain } from './explain.js';
-import { evaluate } from './evaluate.js';
-import { evaluateDatasetCommand } from './evaluate-dataset.js';
-import { masks } from './masks.js';
-import { merge } from './merge.js';
-import { predict } from './predict.js';
-import { report } from './report.js';
-import { tune } from './tune.js';
+import { EVALUATE_DATASET, evaluateDatasetCommand } from './evaluate-dataset.js';
+import { EVALUATE, evaluate } from './evaluate.js';
+import { EXPLAIN, explain } from './explain.js';
+import { MASKS, masks } from './masks.js';
+import { MERGE, merge } from './merge.js';
+import type { Command } from './options.js';
+import { PREDICT, predict } from './predict.js';
+import { REPORT, report } from './report.js';
+import { TUNE, tune } from './tune.js';
 
-const COMMANDS: Record<string, { run: (argv: string[], log: (s: string) => void) => Promise<number>; summary: string }> = {
-  predict: { run: predict, summary: 'classify an image with a ResNet checkpoint' },
-  explain: { run: explain, summary: 'saliency map of a prediction (Abs-CAM, Grad-CAM family, RISE)' },
-  masks: { run: masks, summary: 'export RISE masks (.npy and a PNG sheet)' },
-  evaluate: { run: evaluate, summary: 'insertion / deletion curve of a saliency map' },
-  'evaluate-dataset': { run: evaluateDatasetCommand, summary: 'explain and score a folder of images (table, summary, mean curves)' },
-  report: { run: report, summary: 'evaluate-dataset plus an HTML page comparing the methods (or --from DIR: rebuild it)' },
-  merge: { run: merge, summary: 'combine the shard folders of evaluate-dataset --shard I/N into one report' },
-  tune: { run: tune, summary: 'time the conv variants of a model on this adapter ahead of use' },
-};
+type Run = (argv: string[], log: (s: string) => void) => Promise<number>;
+
+/** Every command: its declaration (name, summary, options: options.ts) and what runs it. */
+export const COMMANDS: readonly { spec: Command; run: Run }[] = [
+  { spec: PREDICT, run: predict },
+  { spec: EXPLAIN, run: explain },
+  { spec: MASKS, run: masks },
+  { spec: EVALUATE, run: evaluate },
+  { spec: EVALUATE_DATASET, run: evaluateDatasetCommand },
+  { spec: REPORT, run: report },
+  { spec: MERGE, run: merge },
+  { spec: TUNE, run: tune },
+];
 
 const MAIN_HELP = `Usage: webgpu-xai <command> [options]
 
 Commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(17)} ${c.summary}`).join('\n')}
+${COMMANDS.map(({ spec }) => `  ${spec.name.padEnd(17)} ${spec.summary}`).join('\n')}
 
 Run \`webgpu-xai <command> --help\` for a command's options.
 Environment: WEBGPU_XAI_DAWN_FLAGS (comma-separated Dawn toggles), WEBGPU_XAI_DEBUG=1 (stack traces),
@@ -82,9 +86,9 @@ async function run(argv: string[], log: (s: string) => void): Promise<number> {
     log(MAIN_HELP);
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
+  const command = COMMANDS.find((c) => c.spec.name === name);
   if (!command) {
-    console.error(`webgpu-xai: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')}; see --help)`);
+    console.error(`webgpu-xai: unknown command "${name}" (commands: ${COMMANDS.map((c) => c.spec.name).join(', ')}; see --help)`);
     return 2;
   }
   try {

@@ -9,38 +9,40 @@ import { XaiError } from '../errors.js';
 import type { InputSize } from '../io/input.js';
 import type { CausalMetricName } from '../metrics/causal.js';
 import { aggregate } from '../metrics/dataset.js';
-import { parse, required, UsageError } from './args.js';
+import { UsageError } from './args.js';
+import { defineCommand, helpText, parseOptions } from './options.js';
 import { checkEmptyOut, checkOutDir } from './output.js';
 import { writeReport } from './report-files.js';
 import { readManifest, readRecords, recordPath, runDifferences, type Manifest } from './run-folder.js';
 import { shardLabel } from './shard.js';
 
-const MERGE_HELP = `Usage: webgpu-xai merge DIR... --out OUT
-
-Combines the output folders of the shards of one evaluate-dataset run (--shard I/N, one folder
+export const MERGE = defineCommand({
+  name: 'merge',
+  summary: 'combine the shard folders of evaluate-dataset --shard I/N into one report',
+  positionals: 'DIR...',
+  about: `Combines the output folders of the shards of one evaluate-dataset run (--shard I/N, one folder
 each) into OUT/results.csv, OUT/results.json and OUT/curves-<metric>.svg, as one run over the
 whole folder writes them: the same rows in the same order, the same summary and mean curves.
 Refused: folders whose model (weights SHA-256) or settings differ (naming what differs), shards
 of different N, a shard given twice or an image in two folders; a missing shard or a shard with
-unfinished images is named (rerun it with --resume).
-
-  --out OUT       a new or empty folder
-  -h, --help      this text
-`;
+unfinished images is named (rerun it with --resume).`,
+  options: {
+    out: { arg: 'OUT', required: true, help: 'a new or empty folder' },
+  },
+});
 
 /** How many names an error lists before "..." */
 const LIST = 8;
 const list = (names: readonly string[]) => `${names.slice(0, LIST).join(', ')}${names.length > LIST ? `, ... (${names.length} in all)` : ''}`;
 
 export async function merge(argv: string[], log: (s: string) => void): Promise<number> {
-  const dirs: string[] = [];
-  const v = parse('merge', argv, { out: { type: 'string' } }, dirs);
+  const { values: v, positionals: dirs } = parseOptions(MERGE, argv);
   if (v.help) {
-    log(MERGE_HELP);
+    log(helpText(MERGE));
     return 0;
   }
   if (dirs.length === 0) throw new UsageError('merge: name the shard folders to merge (merge DIR... --out OUT)');
-  const out = required('merge', v, 'out');
+  const { out } = v;
   checkOutDir('merge', out, []);
   checkEmptyOut(out, 'choose a new folder');
 

@@ -3,45 +3,42 @@ import { join } from 'node:path';
 import { XaiError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
 import { loadWeightsFile, readFileBytes, saveNpyFile, writeFileAtomic } from '../io/files.js';
-import { DEFAULT_SIZE, loadInput } from '../io/input.js';
+import { loadInput } from '../io/input.js';
 import { ResNet } from '../model/resnet.js';
-import { intOption, parse, required, sizeOption } from './args.js';
+import { wholeNumber } from './args.js';
+import { defineCommand, helpText, parseOptions, SIZE, WEIGHTS } from './options.js';
 import { checkOutDir } from './output.js';
 
-const PREDICT_HELP = `Usage: webgpu-xai predict --weights W --input I [options]
-
-Classifies an image with a torchvision ResNet checkpoint on the GPU (WebGPU).
-
-  --weights W     state_dict saved by torch.save (.pth) or a .safetensors file;
-                  ResNet-18/34/50/101/152, any class count (inferred from the keys)
-  --input I       PNG or JPEG (resized like torchvision Resize((H, W)), ImageNet-normalised)
-                  or .npy: an already normalised tensor [3,H,W] or [N,3,H,W], used as is
-  --size S        model input size for images: N or HxW (default 224)
-  --labels F      text file with one class name per line
-  --top K         how many classes to print (default 5)
-  --out DIR       also write DIR/logits.npy (float32 [N, classes]) and DIR/prediction.json
-  -h, --help      this text
-`;
+export const PREDICT = defineCommand({
+  name: 'predict',
+  summary: 'classify an image with a ResNet checkpoint',
+  about: 'Classifies an image with a torchvision ResNet checkpoint on the GPU (WebGPU).',
+  options: {
+    ...WEIGHTS,
+    input: {
+      arg: 'I', required: true,
+      help: 'PNG or JPEG (resized like torchvision Resize((H, W)), ImageNet-normalised)\nor .npy: an already normalised tensor [3,H,W] or [N,3,H,W], used as is',
+    },
+    ...SIZE,
+    labels: { arg: 'F', help: 'text file with one class name per line' },
+    top: { arg: 'K', help: 'how many classes to print', default: 5, parse: wholeNumber() },
+    out: { arg: 'DIR', help: 'also write DIR/logits.npy (float32 [N, classes]) and DIR/prediction.json' },
+  },
+});
 
 export async function predict(argv: string[], log: (s: string) => void): Promise<number> {
-  const v = parse('predict', argv, {
-    weights: { type: 'string' }, input: { type: 'string' }, size: { type: 'string' },
-    labels: { type: 'string' }, top: { type: 'string' }, out: { type: 'string' },
-  });
+  const { values: v, given } = parseOptions(PREDICT, argv);
   if (v.help) {
-    log(PREDICT_HELP);
+    log(helpText(PREDICT));
     return 0;
   }
-  const weightsPath = required('predict', v, 'weights');
-  const inputPath = required('predict', v, 'input');
-  const size = sizeOption('predict', v.size, DEFAULT_SIZE);
-  const top = intOption('predict', v.top, 'top', 5);
-  if (typeof v.out === 'string') checkOutDir('predict', v.out, [weightsPath, inputPath, v.labels as string | undefined]);
+  const { weights: weightsPath, input: inputPath, size, top } = v;
+  if (v.out !== undefined) checkOutDir('predict', v.out, [weightsPath, inputPath, v.labels]);
 
   // Everything that can be checked without a GPU is checked first.
   const stateDict = loadWeightsFile(weightsPath);
-  const input = loadInput(inputPath, size, v.size !== undefined);
-  const labels = typeof v.labels === 'string' ? readClassNames(v.labels) : undefined;
+  const input = loadInput(inputPath, size, given.has('size'));
+  const labels = v.labels !== undefined ? readClassNames(v.labels) : undefined;
 
   const t0 = performance.now();
   const ctx = await GpuContext.create();
@@ -68,7 +65,7 @@ export async function predict(argv: string[], log: (s: string) => void): Promise
         log(`${String(rank + 1).padStart(3)}. ${r.label.padEnd(24)} ${(100 * r.probability).toFixed(2).padStart(6)}%   logit ${r.logit.toFixed(4)}`);
       }
     }
-    if (typeof v.out === 'string') {
+    if (v.out !== undefined) {
       saveNpyFile(join(v.out, 'logits.npy'), logits);
       const report = {
         weights: weightsPath, input: inputPath, architecture: model.spec.arch, classes,

@@ -17,20 +17,21 @@ import { basename, join } from 'node:path';
 import { XaiError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { CAM_DEFAULTS } from '../explain/cam.js';
-import { explainerFor, METHODS } from '../explain/registry.js';
-import { RISE_DEFAULTS as R } from '../explain/rise.js';
+import { explainerFor } from '../explain/registry.js';
+import { RISE_DEFAULTS } from '../explain/rise.js';
 import { readJsonFile, saveNpyFile, writeFileAtomic } from '../io/files.js';
 import { denormalizeToRgb, type RgbImage } from '../io/image.js';
 import { saveRgbPng } from '../io/image-files.js';
-import { maskParams } from '../kernels/rise-mask-params.js';
+import { planMasks } from '../kernels/rise-mask-plan.js';
 import { MaskGenerator } from '../kernels/rise-masks.js';
 import type { ImageRecord } from '../metrics/dataset.js';
 import { PAGE_SIZE, renderPages, type ReportMeta, type Results } from '../report/page.js';
 import { VERSION } from '../version.js';
 import { overlayHeatmap } from '../viz/overlay.js';
 import { maskSheet } from '../viz/sheet.js';
-import { MAX_MASKS, MAX_SEED, parse, required, UsageError, type Options } from './args.js';
-import { DATASET_OPTIONS, folderImages, runDataset, type DatasetHooks, type ImageFile, type OptionValues } from './evaluate-dataset.js';
+import { UsageError } from './args.js';
+import { DATASET_OPTIONS, folderImages, methodsOption, runDataset, type DatasetHooks, type ImageFile } from './evaluate-dataset.js';
+import { defineCommand, helpText, parseOptions, WEIGHTS } from './options.js';
 import { readClassNames } from './predict.js';
 import { progressReporter } from './progress.js';
 import { MANIFEST, readManifest, readRecords, RECORDS, show, type Settings } from './run-folder.js';
@@ -38,68 +39,55 @@ import { WHOLE } from './shard.js';
 
 const CMD = 'report';
 
-/** The options of `report`, declared once: evaluate-dataset's (DATASET_OPTIONS) and these. */
-const REPORT_OPTIONS = {
-  ...DATASET_OPTIONS,
-  images: { type: 'string' },
-  input: { type: 'string', multiple: true },
-  'class-names': { type: 'string' },
-  from: { type: 'string' },
-  note: { type: 'string' },
-} satisfies Options;
-
 /** The reference project's four methods. */
 export const DEFAULT_METHODS = ['abscam-init', 'abscam-final', 'rise', 'rise-gauss'];
 /** Masks shown in a RISE sheet. */
 const SHEET_MASKS = 6;
 
-const REPORT_HELP = `Usage: webgpu-xai report --weights W (--images DIR | --input I ...) --out OUT [options]
-       webgpu-xai report --from DIR
-
-Explains every image with each method, scores the maps (insertion, deletion, and the pointing
+export const REPORT = defineCommand({
+  name: 'report',
+  summary: 'evaluate-dataset plus an HTML page comparing the methods (or --from DIR: rebuild it)',
+  about: `Explains every image with each method, scores the maps (insertion, deletion, and the pointing
 game with ground truth) as evaluate-dataset does, and writes OUT/index.html: one page, readable
 offline, with the model, the parameters and times, the methods compared (mean ± std of each
 metric, mean curves), the RISE masks, and per image its input, top-3 and each method's overlay
 with its AUCs and curves (${PAGE_SIZE} images per page; more pages beside it). Also OUT/results.csv,
 results.json and curves-*.svg (evaluate-dataset's tables), OUT/maps/<id>/<method>.npy (every
 map) and .png (overlays), OUT/report.json. An image that fails is listed on the page with why.
-
-  --images DIR       PNG/JPEG/.npy files (sorted by name); or
-  --input I          one image (repeat for more)
-  --methods M        comma-separated (default ${DEFAULT_METHODS.join(',')}): ${METHODS.join(', ')}
-  --metrics M        insertion, deletion (default both)
-  --labels F         "file,class" per image (default: each image's top-1)
-  --class-names F    one class name per line, in class order
-  --gt-masks DIR     ground-truth masks (PNG, same names) or --boxes F: pointing game
-  --out OUT          a new or empty folder
-  --note TEXT        a sentence shown under the page's title (why these settings, say)
-  --from DIR         rebuild DIR's pages from its files (a report or evaluate-dataset output);
-                     nothing is recomputed
-  --step N, --size S, --batch B, --layer L   as for evaluate-dataset (CAM layer default layer4)
-  --masks N, --grid S, --p1 P, --seed K      RISE (default ${[R.masks, R.grid, R.p1, R.seed].join(', ')}; N ≤ ${MAX_MASKS}, seed ≤ ${MAX_SEED})
-  -h, --help         this text
-`;
+Needs --weights, --out and --images or --input; or only --from DIR.`,
+  options: {
+    weights: { ...WEIGHTS.weights, required: false },
+    images: { arg: 'DIR', help: 'PNG/JPEG/.npy files (sorted by name); or' },
+    input: { arg: 'I', repeat: true, help: 'one image (repeat for more)' },
+    ...methodsOption({ default: DEFAULT_METHODS }),
+    'class-names': { arg: 'F', help: 'one class name per line, in class order' },
+    out: { arg: 'OUT', help: 'a new or empty folder' },
+    note: { arg: 'TEXT', help: "a sentence shown under the page's title (why these settings, say)" },
+    from: { arg: 'DIR', help: 'rebuild DIR\'s pages from its files (a report or evaluate-dataset output);\nnothing is recomputed' },
+    ...DATASET_OPTIONS,
+  },
+});
 
 export async function report(argv: string[], log: (s: string) => void): Promise<number> {
-  const { input, ...v } = parse(CMD, argv, REPORT_OPTIONS) as OptionValues & { input?: string[] };
+  const { values: v, given } = parseOptions(REPORT, argv);
   if (v.help) {
-    log(REPORT_HELP);
+    log(helpText(REPORT));
     return 0;
   }
-  if (typeof v.from === 'string') {
-    const extra = [...Object.keys(v).filter((k) => k !== 'from' && v[k] !== undefined), ...(input ? ['input'] : [])];
+  if (v.from !== undefined) {
+    const extra = [...given].filter((k) => k !== 'from');
     if (extra.length) throw new UsageError(`${CMD}: --from rebuilds the pages of a finished output; it takes no other option (got --${extra[0]})`);
     writePages(v.from, log);
     return 0;
   }
-  const inputs = input ?? [];
-  if ((typeof v.images === 'string') === inputs.length > 0) throw new UsageError(`${CMD}: give --images DIR or --input I (one or more), not ${inputs.length ? 'both' : 'neither'}`);
-  const list = typeof v.images === 'string' ? () => folderImages(v.images as string) : () => inputFiles(inputs);
-  const out = required(CMD, v, 'out');
-  const classNames = typeof v['class-names'] === 'string' ? readClassNames(v['class-names']) : undefined;
-  const methods = typeof v.methods === 'string' ? v.methods : DEFAULT_METHODS.join(',');
-  const hooks = reportHooks(out, { classNamesFile: v['class-names'] as string | undefined, classNames, note: v.note as string | undefined });
-  await runDataset(CMD, { ...v, methods }, list, typeof v.images === 'string' ? v.images : inputs.join(', '), log, { shard: WHOLE, resume: false, hooks });
+  if ((v.images !== undefined) === v.input.length > 0) throw new UsageError(`${CMD}: give --images DIR or --input I (one or more), not ${v.input.length ? 'both' : 'neither'}`);
+  const { weights, out } = v;
+  if (weights === undefined || out === undefined) throw new UsageError(`${CMD}: --${weights === undefined ? 'weights' : 'out'} is required`);
+  const images = v.images;
+  const list = images !== undefined ? () => folderImages(images) : () => inputFiles(v.input);
+  const classNames = v['class-names'] !== undefined ? readClassNames(v['class-names']) : undefined;
+  const hooks = reportHooks(out, { classNamesFile: v['class-names'], classNames, note: v.note });
+  await runDataset(CMD, { ...v, weights, out }, list, images ?? v.input.join(', '), log, { shard: WHOLE, resume: false, hooks });
   writePages(out, log);
   return 0;
 }
@@ -121,7 +109,7 @@ function reportHooks(out: string, opts: { classNamesFile?: string; classNames?: 
         model: { architecture: model.spec.arch, classes: model.numClasses, classNames, weights: manifest.weights.path, sha256: manifest.weights.sha256 },
         parameters: {
           ...manifest.settings, layer: manifest.settings.layer ?? `${CAM_DEFAULTS.layer} (default)`,
-          ...('masks' in manifest.settings ? { 'RISE scores': R.scores } : {}),
+          ...('masks' in manifest.settings ? { 'RISE scores': RISE_DEFAULTS.scores } : {}),
         },
         seconds: { total: 0 }, images: {}, riseSheets: [],
         ...(opts.note !== undefined ? { note: opts.note } : {}),
@@ -168,7 +156,7 @@ async function writeRiseSheets(ctx: GpuContext, out: string, settings: Settings,
   for (const method of settings.methods as string[]) {
     const mode = explainerFor(method).defaults.rise?.mode;
     if (!mode) continue;
-    const t = new MaskGenerator(ctx, maskParams({ height: size.height, width: size.width, grid, p1, mode, seed })).generate(0, SHEET_MASKS);
+    const t = new MaskGenerator(ctx, planMasks({ height: size.height, width: size.width, grid, p1, mode, seed })).generate(0, SHEET_MASKS);
     const masks = await ctx.read(t);
     ctx.release(t);
     const file = `rise-masks-${method}.png`;

@@ -4,40 +4,40 @@
  */
 import { GpuContext } from '../gpu/context.js';
 import { loadWeightsFile } from '../io/files.js';
-import { DEFAULT_SIZE } from '../io/input.js';
 import { ConvTuner } from '../kernels/conv-tuner.js';
 import { ResNet } from '../model/resnet.js';
 import { convInputs } from '../model/resnet-spec.js';
-import { intOption, parse, required, sizeOption, UsageError } from './args.js';
+import { listOf, UsageError, wholeNumber } from './args.js';
+import { defineCommand, helpText, parseOptions, SIZE, WEIGHTS } from './options.js';
 
-const TUNE_HELP = `Usage: webgpu-xai tune --weights W [--size 224] [--batch 1,32]
-
-Times every candidate conv variant (direct register tiles, Winograd F(2x2) and F(4x4) for 3x3
+export const TUNE = defineCommand({
+  name: 'tune',
+  summary: 'time the conv variants of a model on this adapter ahead of use',
+  about: `Times every candidate conv variant (direct register tiles, Winograd F(2x2) and F(4x4) for 3x3
 stride-1 convs) of the model's conv shapes on this adapter, and of their input gradients (the
 gather, Winograd), after checking each against the direct kernel, and keeps the fastest per shape
 and batch size in the tuning cache
 (\${WEBGPU_XAI_CACHE_DIR:-\${XDG_CACHE_HOME:-~/.cache}}/webgpu-xai/tuning.json). Other commands tune
-on first use anyway; this does it ahead, for the sizes given.
-
-  --weights W     the checkpoint (its conv shapes are what is tuned)
-  --size S        input size: N or HxW (default 224)
-  --batch B,...   batch sizes to tune for (default 1,32: single images and the default batch
-                  of RISE, Abs-CAM Final and insertion/deletion); each covers its power-of-two bucket
-  -h, --help      this text
-
-Environment: WEBGPU_XAI_TUNE=0 turns tuning off everywhere (static defaults), WEBGPU_XAI_CONV=<variant>
-forces one variant.
-`;
+on first use anyway; this does it ahead, for the sizes given.`,
+  options: {
+    weights: { ...WEIGHTS.weights, help: 'the checkpoint (its conv shapes are what is tuned)' },
+    ...SIZE,
+    batch: {
+      arg: 'B,...', default: [1, 32], parse: listOf(wholeNumber(1, 4096)),
+      help: 'batch sizes to tune for (single images and the default batch of RISE,\nAbs-CAM Final and insertion/deletion); each covers its power-of-two bucket',
+    },
+  },
+  notes: `Environment: WEBGPU_XAI_TUNE=0 turns tuning off everywhere (static defaults), WEBGPU_XAI_CONV=<variant>
+forces one variant.`,
+});
 
 export async function tune(argv: string[], log: (s: string) => void): Promise<number> {
-  const v = parse('tune', argv, { weights: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' } });
+  const { values: v } = parseOptions(TUNE, argv);
   if (v.help) {
-    log(TUNE_HELP);
+    log(helpText(TUNE));
     return 0;
   }
-  const weightsPath = required('tune', v, 'weights');
-  const size = sizeOption('tune', v.size, DEFAULT_SIZE);
-  const batches = typeof v.batch === 'string' ? v.batch.split(',').map((b) => intOption('tune', b, 'batch', 1, 1, 4096)) : [1, 32];
+  const { weights: weightsPath, size, batch: batches } = v;
   const stateDict = loadWeightsFile(weightsPath);
   const ctx = await GpuContext.create();
   try {

@@ -21,7 +21,7 @@ import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
 import { channelWeights, combineChannels, type WeightMode } from '../kernels/cam.js';
-import { gatherScores, maskImage, minMaxNormalize, upsampleBilinear, weightedSum } from '../kernels/maps.js';
+import { gatherScores, maskImage, minMaxNormalize, upsampleBilinear, weightedSum, type UpsampleOptions } from '../kernels/maps.js';
 import { softmax } from '../kernels/softmax.js';
 import { gradientAt, gradientTapNames } from '../model/gradient.js';
 import type { ResNet } from '../model/resnet.js';
@@ -144,9 +144,7 @@ export class CamExplainer {
     const w = channelWeights(ctx, act, grad, 'abs-mean');
     const acc = ctx.tensor([H, W], 'abscam.final');
     const scores = ctx.tensor([K], 'abscam.scores');
-    await this.maskedForwards(x, i, K, opts, (from, count) =>
-      upsampleBilinear(ctx, act, H, W, { fromPlane: i * K + from, planes: count, scale: w, scaleFrom: i * K + from, label: 'abscam.maps' }),
-    (maps, logits, from, last) => {
+    await this.maskedForwards(x, i, act, opts, { scale: w, label: 'abscam.maps' }, (maps, logits, from, last) => {
       gatherScores(ctx, logits, cls, scores, from, 'abs-logit');
       weightedSum(ctx, maps, scores, acc, { scoreFrom: from, accumulate: from > 0, relu: last });
     });
@@ -163,9 +161,8 @@ export class CamExplainer {
     const scores = ctx.tensor([1, K], 'scorecam.scores');
     const one = ctx.tensor([1, K, h, w], 'scorecam.act');
     ctx.copy(act, i * one.bytes, one, 0, one.bytes);
-    await this.maskedForwards(x, i, K, opts, (from, count) =>
-      upsampleBilinear(ctx, act, H, W, { fromPlane: i * K + from, planes: count, alignCorners: true, label: 'scorecam.maps' }),
-    (_maps, logits, from) => gatherScores(ctx, logits, cls, scores, from, 'logit'));
+    await this.maskedForwards(x, i, act, opts, { alignCorners: true, label: 'scorecam.maps' }, (_maps, logits, from) =>
+      gatherScores(ctx, logits, cls, scores, from, 'logit'));
     const weights = softmax(ctx, scores, 'scorecam.softmax');
     const cam = combineChannels(ctx, one, weights, { relu: true });
     const map = minMaxNormalize(ctx, upsampleBilinear(ctx, cam, H, W, { label: 'cam.upsample' }));
@@ -174,16 +171,22 @@ export class CamExplainer {
   }
 
   /**
-   * For channels [from, from + count) in batches: maps = makeMaps() [count, H, W], normalised in
-   * place, image i masked by each, forward, then use(maps, logits, from, isLastBatch).
+   * For the channels k of image i's activation in batches [from, from + count): maps = channel
+   * k upsampled to the input size (`maps`: times scale[k], align_corners), normalised, image i
+   * masked by each, forward, then use(maps, logits, from, isLastBatch).
    */
   private async maskedForwards(
-    x: GpuTensor, i: number, total: number, opts: CamOptions,
-    makeMaps: (from: number, count: number) => GpuTensor,
+    x: GpuTensor, i: number, act: GpuTensor, opts: CamOptions,
+    maps: Pick<UpsampleOptions, 'scale' | 'alignCorners' | 'label'>,
     use: (maps: GpuTensor, logits: GpuTensor, from: number, last: boolean) => void,
   ): Promise<void> {
     const ctx = this.ctx;
     const [, , H, W] = x.shape;
+    const total = act.shape[1];
+    const makeMaps = (from: number, count: number) => {
+      const first = i * total + from;
+      return upsampleBilinear(ctx, act, H, W, { ...maps, fromPlane: first, planes: count, scaleFrom: first });
+    };
     const batch = Math.max(1, Math.min(opts.batch ?? this.model.defaultBatch(H, W), this.model.maxBatch(H, W)));
     await this.model.prepare([Math.min(batch, total), ...x.shape.slice(1)]);
     for (let from = 0; from < total; from += batch) {

@@ -3,7 +3,7 @@ import type { HostTensor } from '../io/tensor.js';
 import type { ResNet } from '../model/resnet.js';
 import { saliencyPlane, type ExplainOptions } from './explainer.js';
 import { EXPLAINERS, explainerFor, METHODS } from './registry.js';
-import type { MaskMode } from '../kernels/rise-mask-params.js';
+import type { MaskMode } from '../kernels/rise-mask-plan.js';
 
 export { METHODS };
 

@@ -1,10 +1,10 @@
 /**
- * RISE (Petsiuk et al., BMVC 2018) on the GPU, as the seed's code computes it:
+ * RISE (Petsiuk et al., BMVC 2018) on the GPU, as the original project's code computes it:
  *
  *   sal[c] = Σ_i score_i[c] · mask_i / (N · p1)            binary masks
  *   sal[c] = Σ_i score_i[c] · mask_i / (N · mean of masks)   Gaussian and Perlin masks
  *
- * for every class c, with score = logits (the seed) or softmax (the paper). Per batch the masks are
+ * for every class c, with score = logits (the original project) or softmax (the paper). Per batch the masks are
  * made on the GPU (or taken from a masks file), multiplied into the image, scored by one forward,
  * and accumulated into the maps on the GPU: memory holds one batch whatever N is. Running sums of
  * squares for one class give the maps' standard error, and with `tolerance` the run stops once
@@ -21,7 +21,7 @@ import { softmax } from '../kernels/softmax.js';
 import { argmaxRows } from '../model/argmax.js';
 import type { ResNet } from '../model/resnet.js';
 import type { Explainer, RiseExtras } from './explainer.js';
-import { maskParams, type MaskMode } from '../kernels/rise-mask-params.js';
+import { planMasks, type MaskMode } from '../kernels/rise-mask-plan.js';
 
 export interface RiseOptions {
   /** Number of masks N (default 4000, the RISE paper's for ResNet-50). */
@@ -33,9 +33,9 @@ export interface RiseOptions {
   seed?: number;
   /** Masked images per forward (default 32, fewer where one binding cannot hold them). */
   batch?: number;
-  /** 'logits' (default, the seed's code) or 'softmax' (the RISE paper). */
+  /** 'logits' (default, the original project's code) or 'softmax' (the RISE paper). */
   scores?: 'logits' | 'softmax';
-  /** Masks [N, H, W] or [N, 1, H, W] instead of generated ones (the seed's masks.npy). */
+  /** Masks [N, H, W] or [N, 1, H, W] instead of generated ones (the original project's masks.npy). */
   masksFile?: HostTensor;
   /** Stop once max standard error ≤ tolerance · (max − min) of the map of `classIndex`. */
   tolerance?: number;
@@ -59,7 +59,7 @@ export interface RiseResult {
   parameters: { masks: number; grid: number; p1: number; mode: MaskMode; seed: number; batch: number; scores: string; masksFile: boolean; tolerance?: number };
 }
 
-/** N, s and p1 are the RISE paper's for ResNet-50; logits are the seed's scores. */
+/** N, s and p1 are the RISE paper's for ResNet-50; logits are the original project's scores. */
 export const RISE_DEFAULTS = { masks: 4000, grid: 7, p1: 0.5, seed: 0, scores: 'logits' } as const; // batch: ResNet.defaultBatch
 
 /** Batches between convergence checks once `tolerance` is set (each check reads 16 bytes back). */
@@ -93,7 +93,7 @@ export class RiseExplainer {
     if (opts.masks !== undefined && file && opts.masks !== file.count) throw new XaiError(`--masks ${opts.masks} but the masks file holds ${file.count}`);
     if (opts.tolerance !== undefined && !(opts.tolerance > 0)) throw new XaiError(`tolerance must be > 0, got ${opts.tolerance}`);
     // Masks are validated even when a file replaces them: p1 normalises binary maps either way.
-    const generator = file ? undefined : new MaskGenerator(ctx, maskParams({ height: H, width: W, grid, p1, mode, seed }));
+    const generator = file ? undefined : new MaskGenerator(ctx, planMasks({ height: H, width: W, grid, p1, mode, seed }));
     if (file && !(p1 > 0 && p1 <= 1)) throw new XaiError(`p1 must be in (0, 1], got ${p1}`);
     const norm: RiseNorm = { byMean: mode !== 'binary', p1 };
     const batch = Math.max(1, Math.min(opts.batch ?? model.defaultBatch(H, W), N, model.maxBatch(H, W), Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * 3 * P))));

@@ -33,6 +33,7 @@ export function decodeToFloat32(bytes: Uint8Array, dtype: DType, count: number):
   }
   const out = new Float32Array(count);
   const v = new DataView(bytes.buffer, bytes.byteOffset, nbytes);
+  // biome-ignore format: a table of dtypes, one a line
   switch (dtype) {
     case 'f64': for (let i = 0; i < count; i++) out[i] = v.getFloat64(8 * i, true); break;
     case 'f32': for (let i = 0; i < count; i++) out[i] = v.getFloat32(4 * i, true); break;

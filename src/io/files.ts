@@ -1,6 +1,6 @@
 // The Node-only side of the loaders: read and write files, turning file-system errors into
 // XaiErrors. Everything else in src/io works on bytes and runs in a browser as well.
-import { closeSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { XaiError } from '../errors.js';
 import { float32ToBytesLE } from './dtype.js';
@@ -83,7 +83,7 @@ export function saveNpyFile(path: string, t: HostTensor): void {
 export function makeDir(path: string): void {
   const missing: string[] = [];
   for (let p = resolve(path); ; p = dirname(p)) {
-    let st;
+    let st: Stats;
     try {
       st = statSync(p);
     } catch {

@@ -218,7 +218,7 @@ function yccToRgb(Y: Uint8Array, Cb: Uint8Array, Cr: Uint8Array, out: Uint8Array
     yccTables = t;
   }
   const { crR, cbB, crG, cbG } = yccTables;
-  const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : v);
+  const clamp = (v: number): number => Math.min(Math.max(v, 0), 255);
   for (let i = 0; i < Y.length; i++) {
     const y = Y[i], cb = Cb[i], cr = Cr[i];
     out[3 * i] = clamp(y + crR[cr]);

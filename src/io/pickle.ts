@@ -28,10 +28,10 @@ export interface UnpickleOptions {
 const MARK = Symbol('mark');
 
 /** Names of some opcodes this reader refuses (the object-building ones and protocol 0 text). */
-const REFUSED_NAMES: Record<number, string> = {
-  0x69: 'INST', 0x6f: 'OBJ', 0x81: 'NEWOBJ', 0x92: 'NEWOBJ_EX', 0x50: 'PERSID', 0x49: 'INT',
-  0x4c: 'LONG', 0x53: 'STRING', 0x56: 'UNICODE', 0x46: 'FLOAT', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4',
-};
+const REFUSED_NAMES = new Map<number, string>([
+  [0x69, 'INST'], [0x6f, 'OBJ'], [0x81, 'NEWOBJ'], [0x92, 'NEWOBJ_EX'], [0x50, 'PERSID'], [0x49, 'INT'],
+  [0x4c, 'LONG'], [0x53, 'STRING'], [0x56, 'UNICODE'], [0x46, 'FLOAT'], [0x82, 'EXT1'], [0x83, 'EXT2'], [0x84, 'EXT4'],
+]);
 
 /** Unpickles `bytes`; `name` (e.g. "m.pth: m/data.pkl") prefixes every error message. */
 export function unpickle(bytes: Uint8Array, name: string, opts: UnpickleOptions): unknown {
@@ -112,6 +112,7 @@ export function unpickle(bytes: Uint8Array, name: string, opts: UnpickleOptions)
     if (pos >= bytes.length) fail('truncated pickle (no STOP opcode)');
     opStart = pos;
     const op = bytes[pos++];
+    // biome-ignore format: a table of opcodes, one a line with its name
     switch (op) {
       case 0x80: u8(); break; // PROTO
       case 0x95: u64(); break; // FRAME: a length hint only
@@ -206,7 +207,8 @@ export function unpickle(bytes: Uint8Array, name: string, opts: UnpickleOptions)
       }
       default: {
         const hex = `0x${op.toString(16).padStart(2, '0')}`;
-        const what = REFUSED_NAMES[op] ? `${REFUSED_NAMES[op]} (${hex})` : hex;
+        const name = REFUSED_NAMES.get(op);
+        const what = name ? `${name} (${hex})` : hex;
         fail(`unsupported pickle opcode ${what} at offset ${opStart}`);
       }
     }

@@ -1,7 +1,8 @@
 // PNG decode and encode (pngjs), decoding exactly as PIL's Image.open(f).convert('RGB') does;
 // see image.ts for the surprises checked against Pillow.
 import pngjs from 'pngjs';
-import { inflateSync } from 'zlib'; // not node:zlib: pngjs needs 'zlib' too, and bundlers shim it
+// biome-ignore lint/style/useNodejsImportProtocol: not node:zlib: pngjs needs 'zlib' too, and bundlers shim it
+import { inflateSync } from 'zlib';
 import { XaiError } from '../errors.js';
 import { checkPixelCount, oneLine, PNG_MAGIC } from './codec-util.js';
 import { crc32 } from './crc32.js';
@@ -73,7 +74,7 @@ function checkPng(b: Uint8Array, name: string): Uint8Array {
     p += 12 + len;
     if (type === 'IEND') break;
   }
-  if (!ihdr || ihdr.length !== 13) return fail('corrupt PNG (no valid IHDR chunk)');
+  if (ihdr?.length !== 13) return fail('corrupt PNG (no valid IHDR chunk)');
   if (idat.length === 0) return fail('corrupt PNG (no image data)');
   const ihdrView = new DataView(ihdr.buffer, ihdr.byteOffset, 13);
   checkPixelCount(ihdrView.getUint32(0), ihdrView.getUint32(4), name);

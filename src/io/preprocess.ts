@@ -99,7 +99,7 @@ function resamplePass(
 
 const clip8 = (s: number): number => {
   const v = s >> PRECISION_BITS;
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+  return Math.min(Math.max(v, 0), 255);
 };
 
 /** Exactly PIL's `img.resize((outW, outH), Image.BILINEAR)` on an 8-bit RGB image. */
@@ -159,7 +159,7 @@ export function denormalizeToRgb(t: HostTensor): RgbImage {
     const mean = IMAGENET_MEAN[c], std = IMAGENET_STD[c];
     for (let i = 0; i < plane; i++) {
       const v = Math.round((t.data[c * plane + i] * std + mean) * 255);
-      data[3 * i + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+      data[3 * i + c] = Math.min(Math.max(v, 0), 255);
     }
   }
   return { width: W, height: H, data };

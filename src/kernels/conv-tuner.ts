@@ -25,10 +25,10 @@ import type { GpuContext } from '../gpu/context.js';
 import type { StorageType } from '../gpu/tensor.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { toF16 } from './precision.js';
-import { conv2dGradInput, gradStaticDefault, gradVariantApplies, GRAD_GATHER, type ConvGradParams } from './conv2d-grad.js';
+import { conv2dGradInput, gradStaticDefault, gradVariantApplies, GRAD_GATHER, type ConvGradLayer } from './conv2d-grad.js';
 import {
   conv2d, parseVariant, variantApplies, variantName, DEFAULT_CONV_VARIANT,
-  type ConvGeometry, type ConvParams, type ConvVariant,
+  type ConvGeometry, type ConvLayer, type ConvVariant,
 } from './conv2d.js';
 
 /** Candidates in order of preference on a tie (the first is also the validation reference). */
@@ -164,7 +164,7 @@ export class ConvTuner {
   }
 
   /** Times the candidates for this conv, input shape and storage type unless a choice is known. */
-  async tune(conv: ConvParams, xShape: readonly number[], dtype: StorageType = 'f32'): Promise<ConvVariant> {
+  async tune(conv: ConvLayer, xShape: readonly number[], dtype: StorageType = 'f32'): Promise<ConvVariant> {
     const key = convKey(conv, xShape, dtype);
     const chosen = this.choose(conv, xShape, dtype);
     if (this.choices.has(key) || !this.enabled) return chosen;
@@ -180,13 +180,13 @@ export class ConvTuner {
   }
 
   /** The variant for this input gradient (dy [n, cout, ho, wo] → the conv's input size), untimed. */
-  chooseGrad(conv: ConvGradParams, dyShape: readonly number[], inputSize: readonly number[]): ConvVariant {
+  chooseGrad(conv: ConvGradLayer, dyShape: readonly number[], inputSize: readonly number[]): ConvVariant {
     const applies = (v: ConvVariant) => gradVariantApplies(v, conv, inputSize, dyShape);
     return this.known(gradKey(conv, dyShape, inputSize), this.forcedGrad, applies) ?? gradStaticDefault(conv, inputSize, dyShape);
   }
 
   /** Times the input-gradient candidates (GRAD_CANDIDATES) for this shape unless a choice is known. */
-  async tuneGrad(conv: ConvGradParams, dyShape: readonly number[], inputSize: readonly number[]): Promise<ConvVariant> {
+  async tuneGrad(conv: ConvGradLayer, dyShape: readonly number[], inputSize: readonly number[]): Promise<ConvVariant> {
     const key = gradKey(conv, dyShape, inputSize);
     const chosen = this.chooseGrad(conv, dyShape, inputSize);
     if (this.choices.has(key) || !this.enabled) return chosen;

@@ -19,17 +19,17 @@ export const GRAD_GATHER: ConvVariant = { algo: 'direct', px: 4, co4: 1, wg: 64 
 const GRAD_WINOGRAD: ConvVariant = { algo: 'winograd', m: 2, co4: 2, wg: 64 };
 
 /** Whether v computes this input gradient: the gather (co4 1) always, Winograd at 3×3 stride 1. */
-export function gradVariantApplies(v: ConvVariant, conv: ConvGradParams, inputSize: readonly number[], dyShape: readonly number[]): boolean {
+export function gradVariantApplies(v: ConvVariant, conv: ConvGradLayer, inputSize: readonly number[], dyShape: readonly number[]): boolean {
   if (v.algo === 'direct') return v.co4 === 1 && !v.tiled;
   return !!conv.transposed && inputSize[0] === dyShape[2] && inputSize[1] === dyShape[3];
 }
 
 /** The variant untuned: Winograd F(2×2) where it applies, else the gather. */
-export function gradStaticDefault(conv: ConvGradParams, inputSize: readonly number[], dyShape: readonly number[]): ConvVariant {
+export function gradStaticDefault(conv: ConvGradLayer, inputSize: readonly number[], dyShape: readonly number[]): ConvVariant {
   return gradVariantApplies(GRAD_WINOGRAD, conv, inputSize, dyShape) ? GRAD_WINOGRAD : GRAD_GATHER;
 }
 
-export interface ConvGradParams extends ConvGeometry {
+export interface ConvGradLayer extends ConvGeometry {
   /** w·scale[co], packed [co][kh][kw][ci padded to 4]. */
   weight: GpuTensor;
   /**
@@ -49,7 +49,7 @@ export function transposedFlippedWeight(w: HostTensor, scale: Float32Array): Hos
   return { shape: [ci, co, 3, 3], data: out };
 }
 
-export function uploadConvGrad(ctx: GpuContext, w: HostTensor, scale: Float32Array, geometry: { stride: number; pad: number }, label = 'conv'): ConvGradParams {
+export function uploadConvGrad(ctx: GpuContext, w: HostTensor, scale: Float32Array, geometry: { stride: number; pad: number }, label = 'conv'): ConvGradLayer {
   const [cout, cin, kh, kw] = w.shape;
   const packed = packWeightVec4(w, 'ci', scale);
   const g = { cin, cout, kh, kw, stride: geometry.stride, pad: geometry.pad };
@@ -73,7 +73,7 @@ export interface ConvGradOptions {
 }
 
 /** dy [n, cout, ho, wo] → dx [n, cin, h, w]. */
-export function conv2dGradInput(ctx: GpuContext, dy: GpuTensor, conv: ConvGradParams, opts: ConvGradOptions): GpuTensor {
+export function conv2dGradInput(ctx: GpuContext, dy: GpuTensor, conv: ConvGradLayer, opts: ConvGradOptions): GpuTensor {
   const [n, cout, ho, wo] = dy.shape;
   if (cout !== conv.cout) throw new Error(`conv2d_grad ${opts.label ?? ''}: dy has ${cout} channels, weights expect ${conv.cout}`);
   const [h, w] = opts.inputSize;

@@ -61,7 +61,7 @@ export interface ConvGeometry {
 }
 
 /** A convolution ready for the GPU: packed weights, per-channel scale/shift, geometry. */
-export interface ConvParams extends ConvGeometry {
+export interface ConvLayer extends ConvGeometry {
   weight: GpuTensor;
   /** The PyTorch-layout weights, kept to build other variants' layouts on first use. */
   host: HostTensor;
@@ -130,7 +130,7 @@ export function uploadConv(
   shift: Float32Array,
   geometry: { stride: number; pad: number },
   label = 'conv',
-): ConvParams {
+): ConvLayer {
   const [cout, cin, kh, kw] = weight.shape;
   const packed = packWeightVec4(weight, 'co');
   const ss = packScaleShift(scale, shift);
@@ -150,7 +150,7 @@ export interface ConvOptions {
   variant?: ConvVariant;
 }
 
-export function conv2d(ctx: GpuContext, x: GpuTensor, conv: ConvParams, opts: ConvOptions = {}): GpuTensor {
+export function conv2d(ctx: GpuContext, x: GpuTensor, conv: ConvLayer, opts: ConvOptions = {}): GpuTensor {
   const [n, cin, h, w] = x.shape;
   if (cin !== conv.cin) throw new Error(`conv2d ${opts.label ?? ''}: input has ${cin} channels, weights expect ${conv.cin}`);
   const ho = convOutSize(h, conv.kh, conv.stride, conv.pad);

@@ -2,14 +2,14 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 
-export interface LinearParams {
+export interface LinearLayer {
   weight: GpuTensor;
   bias: GpuTensor;
   inFeatures: number;
   outFeatures: number;
 }
 
-export function linear(ctx: GpuContext, x: GpuTensor, fc: LinearParams, label = 'fc'): GpuTensor {
+export function linear(ctx: GpuContext, x: GpuTensor, fc: LinearLayer, label = 'fc'): GpuTensor {
   const [n, inF] = x.shape;
   if (inF !== fc.inFeatures) throw new Error(`linear ${label}: input has ${inF} features, weights expect ${fc.inFeatures}`);
   const y = ctx.tensor([n, fc.outFeatures], label);

@@ -15,7 +15,7 @@ import { XaiError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { assertFinite, type HostTensor } from '../io/tensor.js';
-import { conv2d, uploadConv, type ConvParams } from '../kernels/conv2d.js';
+import { conv2d, uploadConv, type ConvLayer } from '../kernels/conv2d.js';
 import { rankPixels, stepImages } from '../kernels/causal.js';
 import { gatherScores } from '../kernels/maps.js';
 import { argmaxRows } from '../model/argmax.js';
@@ -23,13 +23,15 @@ import type { ResNet } from '../model/resnet.js';
 
 export type CausalMetricName = 'insertion' | 'deletion';
 export const CAUSAL_METRICS: readonly CausalMetricName[] = ['insertion', 'deletion'];
+/** Pixels per step: 224, the RISE code's. */
+export const DEFAULT_STEP = 224;
 
 /** scipy gaussian_filter of an 11×11 delta with sigma 5, one axis (the RISE code's kernel). */
 export const BLUR_1D = [0.0879581458, 0.0888961198, 0.0904741965, 0.0921911178, 0.0934893884, 0.0939820633,
   0.0934893884, 0.0921911178, 0.0904741965, 0.0888961198, 0.0879581458];
 
 export interface CausalOptions {
-  /** Pixels per step (default 224, the RISE code's). */
+  /** Pixels per step (default DEFAULT_STEP). */
   step?: number;
   /** Class to score (default: top-1 of the unmodified image). */
   classIndex?: number;
@@ -54,7 +56,7 @@ export function auc(scores: readonly number[]): number {
 
 export class CausalMetrics {
   readonly ctx: GpuContext;
-  private blurConv: ConvParams | undefined;
+  private blurConv: ConvLayer | undefined;
 
   constructor(readonly model: ResNet) {
     this.ctx = model.ctx;
@@ -67,7 +69,7 @@ export class CausalMetrics {
     this.model.checkInput(input.shape);
     if (input.shape[0] !== 1) throw new XaiError(`insertion/deletion take one image at a time, got ${input.shape[0]}`);
     const [, , H, W] = input.shape;
-    const step = opts.step ?? 224;
+    const step = opts.step ?? DEFAULT_STEP;
     if (!Number.isInteger(step) || step < 1) throw new XaiError(`step must be a whole number ≥ 1, got ${step}`);
     for (const m of metrics) if (!CAUSAL_METRICS.includes(m)) throw new XaiError(`unknown metric "${m}"; metrics: ${CAUSAL_METRICS.join(', ')}`);
     const x = ctx.upload(input, 'image');
@@ -116,7 +118,7 @@ export class CausalMetrics {
   }
 }
 
-function uploadBlur(ctx: GpuContext): ConvParams {
+function uploadBlur(ctx: GpuContext): ConvLayer {
   const w = new Float32Array(3 * 3 * 11 * 11);
   for (let c = 0; c < 3; c++) {
     for (let y = 0; y < 11; y++) for (let x = 0; x < 11; x++) w[((c * 3 + c) * 11 + y) * 11 + x] = BLUR_1D[y] * BLUR_1D[x];

@@ -84,7 +84,7 @@ export function parseResNet(sd: Map<string, HostTensor>, source = 'state_dict'):
     if (sd.has(`${bn}.num_batches_tracked`)) used.add(`${bn}.num_batches_tracked`);
     const bias = sd.get(`${conv}.bias`);
     if (bias) used.add(`${conv}.bias`);
-    if (!w || w.shape.length !== 4 || !gamma || !beta || !mean || !variance) return undefined;
+    if (w?.shape.length !== 4 || !gamma || !beta || !mean || !variance) return undefined;
     const [co, ci, kh, kw] = w.shape;
     if (ci !== cin) bad.push(`${conv}.weight has shape [${w.shape}]: ${cin} input channels expected`);
     if (kh !== kw || kh % 2 !== 1) bad.push(`${conv}.weight has shape [${w.shape}]: an odd square kernel expected`);

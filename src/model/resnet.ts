@@ -16,11 +16,11 @@ import { XaiError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { dtypeOf, type GpuTensor, type StorageType } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
-import { conv2d, convOutSize, identityScaleShift, packScaleShift, uploadConv, DEFAULT_CONV_VARIANT, type ConvParams } from '../kernels/conv2d.js';
-import { uploadConvGrad, type ConvGradParams } from '../kernels/conv2d-grad.js';
+import { conv2d, convOutSize, identityScaleShift, packScaleShift, uploadConv, DEFAULT_CONV_VARIANT, type ConvLayer } from '../kernels/conv2d.js';
+import { uploadConvGrad, type ConvGradLayer } from '../kernels/conv2d-grad.js';
 import { ConvTuner } from '../kernels/conv-tuner.js';
 import { channelAffine } from '../kernels/channel-affine.js';
-import { linear, type LinearParams } from '../kernels/linear.js';
+import { linear, type LinearLayer } from '../kernels/linear.js';
 import { globalAvgPool, maxPool2d } from '../kernels/pool.js';
 import { softmax } from '../kernels/softmax.js';
 import { requireF16, toF16 } from '../kernels/precision.js';
@@ -29,11 +29,11 @@ import { convInputs, parseResNet, type ConvBnSpec, type ResNetSpec } from './res
 interface ConvUnit {
   spec: ConvBnSpec;
   /** conv with BatchNorm fused. */
-  fused: ConvParams;
+  fused: ConvLayer;
   /** conv alone (scale 1, shift = conv bias), made on first use by a conv tap. */
-  raw?: ConvParams;
+  raw?: ConvLayer;
   /** Weights for the input gradient, made on first use by a backward pass. */
-  grad?: ConvGradParams;
+  grad?: ConvGradLayer;
   bn: GpuTensor; // packed scale/shift for channel_affine
 }
 
@@ -48,7 +48,7 @@ export interface ForwardResult {
 
 export class ResNet {
   private units = new Map<string, ConvUnit>();
-  private fc: LinearParams;
+  private fc: LinearLayer;
   readonly tapNames: readonly string[];
   /**
    * How the scoring forwards (no taps, tuned convs: RISE, Abs-CAM Final, Score-CAM, insertion /
@@ -93,7 +93,7 @@ export class ResNet {
   }
 
   /** Input-gradient weights of a conv unit (BatchNorm scale folded in), uploaded on first use. */
-  convGrad(convName: string): ConvGradParams {
+  convGrad(convName: string): ConvGradLayer {
     const u = this.units.get(convName);
     if (!u) throw new Error(`no conv named ${convName}`);
     u.grad ??= uploadConvGrad(this.ctx, u.spec.weight, u.spec.scale, u.spec, `${convName}.grad`);
@@ -316,7 +316,7 @@ export class ResNet {
     return channelAffine(ctx, bnOut, identityScaleShift(ctx, bnOut.shape[1]), { ...post, label: `${bnName}+post` });
   }
 
-  private rawConv(u: ConvUnit): ConvParams {
+  private rawConv(u: ConvUnit): ConvLayer {
     const co = u.spec.weight.shape[0];
     return uploadConv(this.ctx, u.spec.weight, new Float32Array(co).fill(1), u.spec.bias ?? new Float32Array(co), u.spec, `${u.spec.convName}.raw`);
   }

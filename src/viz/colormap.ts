@@ -1,5 +1,5 @@
 /**
- * Matplotlib's `jet` colormap as a 256-entry lookup table (the seed shows saliency with
+ * Matplotlib's `jet` colormap as a 256-entry lookup table (the original project shows saliency with
  * `imshow(map, cmap='jet', alpha=0.5)` over the image): piecewise-linear channels from
  * matplotlib's segment data, sampled at 256 points as its LinearSegmentedColormap does.
  */

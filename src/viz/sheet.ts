@@ -1,5 +1,5 @@
 /**
- * A contact sheet of masks, as the seed's visualize_masks_and_masked_images shows them: the masks
+ * A contact sheet of masks, as the original project's visualize_masks_and_masked_images shows them: the masks
  * in grey on the first row and, given an image, the image times each mask on the second.
  */
 import type { RgbImage } from '../io/preprocess.js';

@@ -28,7 +28,7 @@ export interface MaskSpec {
 }
 
 /** Everything the generator needs, derived once per run. */
-export interface MaskParams extends MaskSpec {
+export interface MaskPlan extends MaskSpec {
   cellH: number;
   cellW: number;
   upH: number;
@@ -41,7 +41,7 @@ export interface MaskParams extends MaskSpec {
   scale: number;
 }
 
-export function maskParams(spec: MaskSpec): MaskParams {
+export function planMasks(spec: MaskSpec): MaskPlan {
   const { height: H, width: W, grid: s, p1 } = spec;
   if (!Number.isInteger(s) || s < 1) throw new XaiError(`grid must be a whole number ≥ 1, got ${s}`);
   if (s > Math.min(H, W)) throw new XaiError(`grid ${s} is larger than the image (${H}x${W})`);

@@ -51,6 +51,18 @@ test('predict on the bundled demo PNG (resize + normalise + model) matches PyTor
   assert.match(r.stdout, new RegExp(`1\\. ${expected.label} `));
 });
 
+test('predict --precision f16 stays within the f16 bound of PyTorch (test/precision.test.ts); an unknown precision is a usage error', () => {
+  const out = join(tmp, 'demo-f16');
+  const r = cli(argv`predict --weights ${ROOT}weights/demo-resnet18-w16.pth --input ${ROOT}weights/demo.png --size 112 --precision f16 --out ${out}`);
+  assert.is(r.code, 0, r.stderr);
+  const expected = JSON.parse(readFileSync(`${ROOT}weights/demo-expected.json`, 'utf8'));
+  const logits = loadNpyFile(join(out, 'logits.npy'));
+  assertClose(logits.data, expected.logits, 2e-3 * Math.max(...expected.logits.map(Math.abs)), 0, 'demo logits in f16 (2e-3 of max |logit|)');
+  const bad = cli(argv`predict --weights ${ROOT}weights/demo-resnet18-w16.pth --input ${ROOT}weights/demo.png --precision f64`);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /--precision must be one of f32, f16, got "f64"/);
+});
+
 test('explain abscam-init on the demo writes saliency.npy, overlay.png and explanation.json', () => {
   const out = join(tmp, 'explain');
   const r = cli(argv`explain --method abscam-init --weights ${ROOT}weights/demo-resnet18-w16.pth --input ${ROOT}weights/demo.png --size 112 --out ${out}`);

@@ -15,7 +15,7 @@ import { aggregate, evaluateDataset, type DatasetItem, type DatasetOptions, type
 import { boxesToRegion, maskToRegion } from '../metrics/pointing.js';
 import { VERSION } from '../version.js';
 import { listOf, oneOf } from './args.js';
-import { defineCommand, defineOptions, FORWARD_BATCH, helpText, LAYER, parseOptions, RISE_OPTIONS, SIZE, STEP, WEIGHTS, type Values } from './options.js';
+import { defineCommand, defineOptions, FORWARD_BATCH, helpText, LAYER, parseOptions, PRECISION, RISE_OPTIONS, SIZE, STEP, WEIGHTS, type Values } from './options.js';
 import { checkEmptyOut, checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 import { writeReport } from './report-files.js';
@@ -35,6 +35,7 @@ export const DATASET_OPTIONS = defineOptions({
   ...STEP,
   ...SIZE,
   ...FORWARD_BATCH,
+  ...PRECISION,
   ...LAYER,
   ...RISE_OPTIONS,
 });
@@ -160,7 +161,7 @@ export async function runDataset(cmd: string, v: DatasetValues, list: () => Imag
   const manifest: Manifest = {
     command: 'evaluate-dataset', version: VERSION, weights: { path: weightsPath, sha256: sha256(weightBytes) }, imageFolder: source,
     settings: {
-      methods, metrics, size, step, batch: batch ?? 'auto', layer: layer ?? null,
+      methods, metrics, size, step, batch: batch ?? 'auto', layer: layer ?? null, precision: v.precision,
       ...(methods.some((m) => explainerFor(m).defaults.rise) ? rise : {}),
       labels: digest(labels && [...labels].sort()), boxes: digest(boxes && [...boxes].sort()), 'gt-masks': gtDir ?? null,
       dataset: { count: files.length, sha256: sha256(JSON.stringify(files.map((f) => f.name))) },
@@ -173,6 +174,7 @@ export async function runDataset(cmd: string, v: DatasetValues, list: () => Imag
   const ctx = await GpuContext.create();
   try {
     const model = ResNet.fromStateDict(ctx, stateDict, weightsPath);
+    model.precision = v.precision;
     for (const [file, cls] of labels ?? []) {
       if (cls >= model.numClasses) throw new XaiError(`${v.labels}: class ${cls} of ${file} is out of range: the model has classes 0..${model.numClasses - 1}`);
     }

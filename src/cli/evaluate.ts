@@ -8,7 +8,7 @@ import { ResNet } from '../model/resnet.js';
 import { CAUSAL_METRICS, CausalMetrics } from '../metrics/causal.js';
 import { curvesSvg } from '../viz/curve-plot.js';
 import { oneOf, wholeNumber } from './args.js';
-import { defineCommand, FORWARD_BATCH, helpText, parseOptions, SIZE, STEP, WEIGHTS } from './options.js';
+import { defineCommand, FORWARD_BATCH, helpText, parseOptions, SIZE, STEP, PRECISION, WEIGHTS } from './options.js';
 import { checkOutDir } from './output.js';
 
 export const EVALUATE = defineCommand({
@@ -30,6 +30,7 @@ Deletion replaces them with zeros (normalised space), insertion starts from a bl
     ...STEP,
     class: { arg: 'K', help: 'class to score', defaultText: 'top-1', parse: wholeNumber(0) },
     ...FORWARD_BATCH,
+    ...PRECISION,
     ...SIZE,
   },
 });
@@ -50,6 +51,7 @@ export async function evaluate(argv: string[], log: (s: string) => void): Promis
   const ctx = await GpuContext.create();
   try {
     const model = ResNet.fromStateDict(ctx, stateDict, weightsPath);
+    model.precision = v.precision;
     const results = await new CausalMetrics(model).evaluate(image, saliency, metrics, { step, classIndex: cls, batch });
     for (const r of results) {
       const stem = metrics.length > 1 ? `curve-${r.metric}` : 'curve';

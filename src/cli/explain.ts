@@ -13,7 +13,7 @@ import { assertFinite, type HostTensor } from '../io/tensor.js';
 import { ResNet } from '../model/resnet.js';
 import { overlayHeatmap } from '../viz/overlay.js';
 import { oneOf, positiveNumber, UsageError } from './args.js';
-import { defineCommand, FORWARD_BATCH, helpText, LAYER, parseOptions, RISE_OPTIONS, SIZE, WEIGHTS } from './options.js';
+import { defineCommand, FORWARD_BATCH, helpText, LAYER, parseOptions, RISE_OPTIONS, SIZE, PRECISION, WEIGHTS } from './options.js';
 import { checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 import { convChoices } from '../kernels/conv-tuner.js';
@@ -40,6 +40,7 @@ and DIR/explanation.json (method, layer, classes, scores, parameters, timings)`,
     },
     class: { arg: 'K', help: 'class to explain, or K1,K2,... one per image', defaultText: "each image's top-1", parse: classList },
     ...FORWARD_BATCH,
+    ...PRECISION,
     ...SIZE,
     ...LAYER,
     ...RISE_OPTIONS,
@@ -90,6 +91,7 @@ export async function explain(argv: string[], log: (s: string) => void): Promise
   const ctx = await GpuContext.create();
   try {
     const model = ResNet.fromStateDict(ctx, stateDict, weightsPath);
+    model.precision = v.precision;
     const [, , H, W] = image.shape;
     const plane = H * W;
     const rgb = (i: number) => denormalizeToRgb({ shape: [3, H, W], data: image.data.subarray(i * 3 * plane, (i + 1) * 3 * plane) });

@@ -27,7 +27,8 @@ import { CAM_DEFAULTS } from '../explain/cam.js';
 import { RISE_DEFAULTS } from '../explain/rise.js';
 import { DEFAULT_SIZE, type InputSize } from '../io/input.js';
 import { DEFAULT_STEP } from '../metrics/causal.js';
-import { inputSize, MAX_MASKS, MAX_SEED, probability, UsageError, wholeNumber, type ValueParser } from './args.js';
+import type { StorageType } from '../gpu/tensor.js';
+import { inputSize, MAX_MASKS, MAX_SEED, oneOf, probability, UsageError, wholeNumber, type ValueParser } from './args.js';
 
 export interface Option<T = unknown> {
   /** The value's placeholder in help ("N"); an option without one is a flag (true when given). */
@@ -165,6 +166,14 @@ export const FORWARD_BATCH = defineOptions({
     arg: 'B', parse: wholeNumber(),
     help: 'images per forward of the scoring passes (Abs-CAM Final, Score-CAM,\nRISE, insertion/deletion)',
     defaultText: "from the adapter's limits (ResNet.defaultBatch):\n32 for a ResNet-18 at 224, 64 at 112",
+  },
+});
+
+/** How the scoring forwards store activations and weights (ResNet.precision). */
+export const PRECISION = defineOptions({
+  precision: {
+    arg: 'P', default: 'f32' as StorageType, parse: oneOf<StorageType>(['f32', 'f16']),
+    help: 'f32, or f16: the scoring forwards store activations and weights in half\nprecision (sums stay f32; needs shader-f16; gradients stay f32)',
   },
 });
 

@@ -6,7 +6,7 @@ import { loadWeightsFile, readFileBytes, saveNpyFile, writeFileAtomic } from '..
 import { loadInput } from '../io/input.js';
 import { ResNet } from '../model/resnet.js';
 import { wholeNumber } from './args.js';
-import { defineCommand, helpText, parseOptions, SIZE, WEIGHTS } from './options.js';
+import { defineCommand, helpText, parseOptions, SIZE, PRECISION, WEIGHTS } from './options.js';
 import { checkOutDir } from './output.js';
 
 export const PREDICT = defineCommand({
@@ -20,6 +20,7 @@ export const PREDICT = defineCommand({
       help: 'PNG or JPEG (resized like torchvision Resize((H, W)), ImageNet-normalised)\nor .npy: an already normalised tensor [3,H,W] or [N,3,H,W], used as is',
     },
     ...SIZE,
+    ...PRECISION,
     labels: { arg: 'F', help: 'text file with one class name per line' },
     top: { arg: 'K', help: 'how many classes to print', default: 5, parse: wholeNumber() },
     out: { arg: 'DIR', help: 'also write DIR/logits.npy (float32 [N, classes]) and DIR/prediction.json' },
@@ -44,6 +45,7 @@ export async function predict(argv: string[], log: (s: string) => void): Promise
   const ctx = await GpuContext.create();
   try {
     const model = ResNet.fromStateDict(ctx, stateDict, weightsPath);
+    model.precision = v.precision;
     model.checkInput(input.shape, inputPath);
     if (labels && labels.length !== model.numClasses) {
       throw new XaiError(`${v.labels} has ${labels.length} labels, the model has ${model.numClasses} classes`);

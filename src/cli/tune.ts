@@ -8,7 +8,7 @@ import { ConvTuner } from '../kernels/conv-tuner.js';
 import { ResNet } from '../model/resnet.js';
 import { convInputs } from '../model/resnet-spec.js';
 import { listOf, UsageError, wholeNumber } from './args.js';
-import { defineCommand, helpText, parseOptions, SIZE, WEIGHTS } from './options.js';
+import { defineCommand, helpText, parseOptions, SIZE, PRECISION, WEIGHTS } from './options.js';
 
 export const TUNE = defineCommand({
   name: 'tune',
@@ -22,6 +22,7 @@ on first use anyway; this does it ahead, for the sizes given.`,
   options: {
     weights: { ...WEIGHTS.weights, help: 'the checkpoint (its conv shapes are what is tuned)' },
     ...SIZE,
+    ...PRECISION,
     batch: {
       arg: 'B,...', default: [1, 32], parse: listOf(wholeNumber(1, 4096)),
       help: 'batch sizes to tune for (single images and the default batch of RISE,\nAbs-CAM Final and insertion/deletion); each covers its power-of-two bucket',
@@ -42,6 +43,7 @@ export async function tune(argv: string[], log: (s: string) => void): Promise<nu
   const ctx = await GpuContext.create();
   try {
     const model = ResNet.fromStateDict(ctx, stateDict, weightsPath);
+    model.precision = v.precision;
     const tuner = ConvTuner.of(ctx);
     if (!tuner.enabled) throw new UsageError('tune: WEBGPU_XAI_TUNE=0 turns tuning off; unset it to tune');
     const t0 = performance.now();

@@ -27,7 +27,7 @@ find "$dest/app/node_modules/webgpu/dist" -mindepth 1 -maxdepth 1 ! -name linux-
 (cd "$dest/debs" && apt-get download libvulkan1 >/dev/null 2>&1) || {
   apt-get update -q >/dev/null && (cd "$dest/debs" && apt-get download libvulkan1 >/dev/null)
 }
-cp scripts/gpu-bench/run.sh bench/peers/torch_resnet.py "$dest/"
+cp scripts/gpu-bench/run.sh bench/peers/torch_resnet.py bench/peers/torch_methods.py "$dest/"
 size=$(du -sm "$dest" | cut -f1)
 echo "pack: $dest is ${size} MB"
 if [ "$size" -gt 60 ]; then echo "pack: over 60 MB" >&2; exit 1; fi

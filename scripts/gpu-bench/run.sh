@@ -11,7 +11,8 @@
 #    have the driver library but not its ICD file);
 # 3. our benchmarks on that adapter: ResNet-18 forward at 224 (batch 1, 16; tuned against the 0.1.0
 #    kernel), conv variants per shape, RISE N = 500, Abs-CAM Final; then PyTorch's ResNet-18 fp32
-#    forward on the same GPU (and on the CPU) for the ratio. Results (JSON + log) land in OUTDIR.
+#    forward on the same GPU (and on the CPU) for the ratio, and PyTorch doing the same methods on
+#    that GPU (bench/peers/torch_methods.py). Results (JSON + log) land in OUTDIR.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-${OUT:-$here/results}}
@@ -76,4 +77,6 @@ cp -f bench/results/*.json "$out/" 2>/dev/null
 step "PyTorch ResNet-18 fp32 forward on the same GPU, then on the CPU"
 run 90 python3 "$here/torch_resnet.py" "$SIZE" 1,16 20 cuda | tee "$out/torch-cuda.json"
 run 90 python3 "$here/torch_resnet.py" "$SIZE" 1,16 5 cpu | tee "$out/torch-cpu.json"
+step "PyTorch doing the methods (RISE N = $MASKS, Abs-CAM Final, insertion + deletion) on the same GPU"
+run 90 python3 "$here/torch_methods.py" "$SIZE" "$MASKS" "$SIZE" "$SIZE" cuda | tee "$out/torch-methods-cuda.json"
 step "done"

@@ -94,70 +94,74 @@ export class RiseExplainer {
     if (opts.tolerance !== undefined && !(opts.tolerance > 0)) throw new XaiError(`tolerance must be > 0, got ${opts.tolerance}`);
     // Masks are validated even when a file replaces them: p1 normalises binary maps either way.
     const generator = file ? undefined : new MaskGenerator(ctx, maskParams({ height: H, width: W, grid, p1, mode, seed }));
-    if (file && !(p1 > 0 && p1 <= 1)) throw new XaiError(`p1 must be in (0, 1], got ${p1}`);
-    const norm: RiseNorm = { byMean: mode !== 'binary', p1 };
-    const batch = Math.max(1, Math.min(opts.batch ?? model.defaultBatch(H, W), N, model.maxBatch(H, W), Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * 3 * P))));
-    const endPeak = ctx.pool.trackPeak();
+    try {
+      if (file && !(p1 > 0 && p1 <= 1)) throw new XaiError(`p1 must be in (0, 1], got ${p1}`);
+      const norm: RiseNorm = { byMean: mode !== 'binary', p1 };
+      const batch = Math.max(1, Math.min(opts.batch ?? model.defaultBatch(H, W), N, model.maxBatch(H, W), Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * 3 * P))));
+      const endPeak = ctx.pool.trackPeak();
 
-    const x = ctx.upload(input, 'image');
-    await model.prepare(x.shape);
-    await model.prepare([batch, ...x.shape.slice(1)]);
-    const first = model.forward(x);
-    const logits0 = await ctx.read(first.logits);
-    ctx.release(first.logits);
-    const cls = opts.classIndex ?? argmaxRows(logits0)[0];
-    if (!Number.isInteger(cls) || cls < 0 || cls >= C) throw new XaiError(`class ${cls} is out of range: the model has classes 0..${C - 1}`);
+      const x = ctx.upload(input, 'image');
+      await model.prepare(x.shape);
+      await model.prepare([batch, ...x.shape.slice(1)]);
+      const first = model.forward(x);
+      const logits0 = await ctx.read(first.logits);
+      ctx.release(first.logits);
+      const cls = opts.classIndex ?? argmaxRows(logits0)[0];
+      if (!Number.isInteger(cls) || cls < 0 || cls >= C) throw new XaiError(`class ${cls} is out of range: the model has classes 0..${C - 1}`);
 
-    // Class groups whose [group, P] accumulator fits one binding.
-    const perGroup = Math.max(1, Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * P)));
-    const groups: { from: number; acc: GpuTensor }[] = [];
-    for (let c = 0; c < C; c += perGroup) groups.push({ from: c, acc: ctx.tensor([Math.min(perGroup, C - c), H, W], 'rise.saliency') });
-    const s1 = ctx.tensor([1, P], 'rise.s1');
-    const s2 = ctx.tensor([1, P], 'rise.s2');
-    const total = ctx.tensor([1], 'rise.total');
+      // Class groups whose [group, P] accumulator fits one binding.
+      const perGroup = Math.max(1, Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * P)));
+      const groups: { from: number; acc: GpuTensor }[] = [];
+      for (let c = 0; c < C; c += perGroup) groups.push({ from: c, acc: ctx.tensor([Math.min(perGroup, C - c), H, W], 'rise.saliency') });
+      const s1 = ctx.tensor([1, P], 'rise.s1');
+      const s2 = ctx.tensor([1, P], 'rise.s2');
+      const total = ctx.tensor([1], 'rise.total');
 
-    let done = 0;
-    let stoppedEarly = false;
-    let batches = 0;
-    while (done < N && !stoppedEarly) {
-      const count = Math.min(batch, N - done);
-      const masks = file ? ctx.upload({ shape: [count, H, W], data: file.data.subarray(done * P, (done + count) * P) }, 'rise.masks') : generator!.generate(done, count);
-      const masked = maskImage(ctx, x, 0, masks, 'rise.masked');
-      const { logits } = model.forward(masked);
-      const scores = opts.scores === 'softmax' ? softmax(ctx, logits, 'rise.softmax') : logits;
-      const accumulate = done > 0;
-      for (const g of groups) riseAccumulate(ctx, scores, masks, g.acc, g.from, { accumulate });
-      riseAccumulate(ctx, scores, masks, s1, cls, { accumulate });
-      riseAccumulate(ctx, scores, masks, s2, cls, { accumulate, squares: true });
-      riseMaskSum(ctx, masks, total, accumulate);
-      ctx.release(masks, masked, logits, scores === logits ? undefined : scores);
-      done += count;
-      batches++;
-      if (opts.onProgress) {
-        await ctx.sync(); // progress means work done, not work queued
-        opts.onProgress(done, N);
+      let done = 0;
+      let stoppedEarly = false;
+      let batches = 0;
+      while (done < N && !stoppedEarly) {
+        const count = Math.min(batch, N - done);
+        const masks = file ? ctx.upload({ shape: [count, H, W], data: file.data.subarray(done * P, (done + count) * P) }, 'rise.masks') : generator!.generate(done, count);
+        const masked = maskImage(ctx, x, 0, masks, 'rise.masked');
+        const { logits } = model.forward(masked);
+        const scores = opts.scores === 'softmax' ? softmax(ctx, logits, 'rise.softmax') : logits;
+        const accumulate = done > 0;
+        for (const g of groups) riseAccumulate(ctx, scores, masks, g.acc, g.from, { accumulate });
+        riseAccumulate(ctx, scores, masks, s1, cls, { accumulate });
+        riseAccumulate(ctx, scores, masks, s2, cls, { accumulate, squares: true });
+        riseMaskSum(ctx, masks, total, accumulate);
+        ctx.release(masks, masked, logits, scores === logits ? undefined : scores);
+        done += count;
+        batches++;
+        if (opts.onProgress) {
+          await ctx.sync(); // progress means work done, not work queued
+          opts.onProgress(done, N);
+        }
+        if (opts.tolerance && done < N && batches % CHECK_EVERY === 0) {
+          const st = await this.stats(s1, s2, total, done, norm);
+          stoppedEarly = st.max <= opts.tolerance * (st.hi - st.lo);
+        }
       }
-      if (opts.tolerance && done < N && batches % CHECK_EVERY === 0) {
-        const st = await this.stats(s1, s2, total, done, norm);
-        stoppedEarly = st.max <= opts.tolerance * (st.hi - st.lo);
+      const st = await this.stats(s1, s2, total, done, norm);
+      const out = new Float32Array(C * P);
+      for (const g of groups) {
+        riseFinalize(ctx, g.acc, total, done, norm);
+        out.set((await ctx.read(g.acc)).data, g.from * P);
       }
+      ctx.release(x, s1, s2, total, ...groups.map((g) => g.acc));
+      const peak = endPeak();
+      return {
+        saliency: { shape: [C, H, W], data: out },
+        classIndex: cls, score: logits0.data[cls], standardError: { max: st.max, mean: st.mean },
+        masksUsed: done, stoppedEarly, forwardPasses: 1 + done,
+        timingsMs: { total: Math.round(performance.now() - t0) },
+        peakGpuBytes: peak,
+        parameters: { masks: N, grid, p1, mode, seed, batch, scores: opts.scores ?? RISE_DEFAULTS.scores, masksFile: !!file, tolerance: opts.tolerance },
+      };
+    } finally {
+      generator?.dispose(); // the Gaussian table
     }
-    const st = await this.stats(s1, s2, total, done, norm);
-    const out = new Float32Array(C * P);
-    for (const g of groups) {
-      riseFinalize(ctx, g.acc, total, done, norm);
-      out.set((await ctx.read(g.acc)).data, g.from * P);
-    }
-    ctx.release(x, s1, s2, total, ...groups.map((g) => g.acc));
-    const peak = endPeak();
-    return {
-      saliency: { shape: [C, H, W], data: out },
-      classIndex: cls, score: logits0.data[cls], standardError: { max: st.max, mean: st.mean },
-      masksUsed: done, stoppedEarly, forwardPasses: 1 + done,
-      timingsMs: { total: Math.round(performance.now() - t0) },
-      peakGpuBytes: peak,
-      parameters: { masks: N, grid, p1, mode, seed, batch, scores: opts.scores ?? RISE_DEFAULTS.scores, masksFile: !!file, tolerance: opts.tolerance },
-    };
   }
 
   private async stats(s1: GpuTensor, s2: GpuTensor, total: GpuTensor, masks: number, norm: RiseNorm) {

@@ -149,8 +149,20 @@ export class GpuContext {
     this.device.queue.writeBuffer(t.buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
   }
 
+  /** Returns tensors to the pool for reuse (their memory stays allocated, for the next tensor). */
   release(...tensors: (GpuTensor | undefined)[]): void {
     for (const t of tensors) if (t) this.pool.release(t.buffer);
+  }
+
+  /**
+   * Destroys tensors now (dispose() of long-lived objects: weights, tables). The work recorded so
+   * far is submitted first, since a command buffer that uses a destroyed buffer fails to submit.
+   * After close() it does nothing: close() destroyed every buffer already.
+   */
+  destroy(...tensors: (GpuTensor | undefined)[]): void {
+    if (this.closed) return;
+    this.flush();
+    for (const t of tensors) if (t) this.pool.destroy(t.buffer);
   }
 
   /** A small buffer for a binding that a pipeline variant never reads. */
@@ -272,14 +284,16 @@ export class GpuContext {
     const enc = this.device.createCommandEncoder({ label: 'readback' });
     enc.copyBufferToBuffer(t.buffer, 0, staging, 0, t.bytes);
     this.device.queue.submit([enc.finish()]);
+    let data: Float32Array;
     try {
       await staging.mapAsync(GPUMapMode.READ);
+      data = new Float32Array(staging.getMappedRange().slice(0));
     } catch (e) {
       await this.checkErrors();
       throw new XaiError(`GPU readback failed: ${(e as Error).message}`);
+    } finally {
+      staging.destroy();
     }
-    const data = new Float32Array(staging.getMappedRange().slice(0));
-    staging.destroy();
     await this.checkErrors();
     return { shape: [...t.shape], data };
   }
@@ -316,8 +330,10 @@ export class GpuContext {
   }
 
   /**
-   * Ends the context. An owned device is destroyed and the Dawn instance released, after which a
-   * Node process exits by itself; a host's device is left as it was (our buffers are freed).
+   * Ends the context. Every buffer it created is destroyed — weights of models not disposed,
+   * tensors not released, uniforms, caches — whether the device is ours or a host's. An owned
+   * device is then destroyed and the Dawn instance released, after which a Node process exits by
+   * itself; a host's device is left as it was.
    */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -325,9 +341,10 @@ export class GpuContext {
       if (!this.lost) await this.sync();
     } finally {
       this.closed = true;
-      this.pool.trim();
+      this.pool.destroyAll();
       for (const u of this.uniforms) u.destroy();
       this.dummy?.destroy();
+      this.profiler?.destroy();
       if (this.owned) this.device.destroy();
       if (this.keepAlive) this.keepAlive = null; // now, and only now, Dawn may go
     }

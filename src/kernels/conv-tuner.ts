@@ -137,10 +137,16 @@ export class ConvTuner {
     const x = ctx.upload({ shape: [n, conv.cin, h, w], data }, 'tune.input');
     const candidates = CONV_CANDIDATES.filter((v) => variantApplies(v, conv));
     try {
-      const ref = await ctx.read(conv2d(ctx, x, conv, { variant: candidates[0], label: 'tune.reference' }));
+      const output = async (v: ConvVariant, label: string) => {
+        const y = conv2d(ctx, x, conv, { variant: v, label });
+        const host = await ctx.read(y);
+        ctx.release(y);
+        return host;
+      };
+      const ref = await output(candidates[0], 'tune.reference');
       const valid: ConvVariant[] = [];
       for (const v of candidates) {
-        const got = await ctx.read(conv2d(ctx, x, conv, { variant: v, label: `tune.${variantName(v)}` }));
+        const got = await output(v, `tune.${variantName(v)}`);
         if (relToMax(got.data, ref.data) <= VALIDATE_REL) valid.push(v);
       }
       const times: Record<string, number> = {};

@@ -102,6 +102,12 @@ export class CausalMetrics {
     return results;
   }
 
+  /** Frees the blur's weights (made on the first insertion curve). */
+  dispose(): void {
+    if (this.blurConv) this.ctx.destroy(this.blurConv.weight, this.blurConv.scaleShift, ...this.blurConv.winograd.values());
+    this.blurConv = undefined;
+  }
+
   private async topClass(x: GpuTensor): Promise<number> {
     const { logits } = this.model.forward(x);
     const cls = argmaxRows(await this.ctx.read(logits))[0];

@@ -48,6 +48,7 @@ export interface ForwardResult {
 export class ResNet {
   private units = new Map<string, ConvUnit>();
   private fc: LinearParams;
+  private disposed = false;
   readonly tapNames: readonly string[];
 
   private constructor(readonly ctx: GpuContext, readonly spec: ResNetSpec) {
@@ -84,8 +85,28 @@ export class ResNet {
     return this.fc.weight;
   }
 
+  /**
+   * Frees the model's GPU memory now: every weight, and the tuned and gradient forms made since.
+   * The model cannot be used afterwards. (GpuContext.close() frees it too, with everything else.)
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const weights: GpuTensor[] = [this.fc.weight, this.fc.bias];
+    const conv = (p: ConvParams) => weights.push(p.weight, p.scaleShift, ...p.winograd.values());
+    for (const u of this.units.values()) {
+      weights.push(u.bn);
+      conv(u.fused);
+      if (u.raw) conv(u.raw);
+      if (u.grad) weights.push(u.grad.weight, ...(u.grad.transposed?.winograd.values() ?? []));
+    }
+    this.units.clear();
+    this.ctx.destroy(...weights);
+  }
+
   /** Input-gradient weights of a conv unit (BatchNorm scale folded in), uploaded on first use. */
   convGrad(convName: string): ConvGradParams {
+    this.assertAlive();
     const u = this.units.get(convName);
     if (!u) throw new Error(`no conv named ${convName}`);
     u.grad ??= uploadConvGrad(this.ctx, u.spec.weight, u.spec.scale, u.spec, `${convName}.grad`);
@@ -94,10 +115,15 @@ export class ResNet {
 
   /** Checks an input shape [n, c, h, w] against the model; throws a one-line XaiError. */
   checkInput(shape: readonly number[], source = 'input'): void {
+    this.assertAlive();
     if (shape.length !== 4) throw new XaiError(`${source} has shape [${shape}]: expected [batch, ${this.spec.inChannels}, height, width]`);
     const [n, c, h, w] = shape;
     if (c !== this.spec.inChannels) throw new XaiError(`${source} has ${c} channels, the model takes ${this.spec.inChannels}`);
     if (n < 1 || h < 1 || w < 1) throw new XaiError(`${source} has an empty shape [${shape}]`);
+  }
+
+  private assertAlive(): void {
+    if (this.disposed) throw new Error('ResNet used after dispose()');
   }
 
   checkTaps(taps: readonly string[]): void {

@@ -11,6 +11,8 @@ export { parseResNet, type ResNetSpec } from './model/resnet-spec.js';
 export { parseWeights } from './io/state-dict.js';
 export { parseNpy, encodeNpy } from './io/npy.js';
 export { decodeImageBitmap, rgbFromImage } from './io/browser-image.js';
+export { imagesToTensor, DEFAULT_INPUT_SIZE, type ImageSource, type ImageSize } from './gpu/image-source.js';
+export type { ModelInput, InputOptions } from './model/input.js';
 export { resizeBilinearPIL, toNormalizedTensor, denormalizeToRgb, IMAGENET_MEAN, IMAGENET_STD, type RgbImage } from './io/preprocess.js';
 export type { HostTensor } from './io/tensor.js';
 export { gradientAt, gradientTapNames, type GradientResult } from './model/gradient.js';

@@ -19,11 +19,12 @@ import { MaskGenerator } from '../kernels/rise-masks.js';
 import { riseAccumulate, riseConvergence, riseFinalize, riseMaskSum, type RiseNorm } from '../kernels/rise.js';
 import { softmax } from '../kernels/softmax.js';
 import { argmaxRows } from '../model/argmax.js';
+import { withInput, type InputOptions, type ModelInput } from '../model/input.js';
 import type { ResNet } from '../model/resnet.js';
 import type { Explainer, RiseExtras } from './explainer.js';
 import { maskParams, type MaskMode } from '../kernels/rise-mask-params.js';
 
-export interface RiseOptions {
+export interface RiseOptions extends InputOptions {
   /** Number of masks N (default 4000, the RISE paper's for ResNet-50). */
   masks?: number;
   /** Grid size s (default 7) and keep probability p1 (default 0.5), the RISE paper's. */
@@ -72,15 +73,18 @@ export class RiseExplainer {
     this.ctx = model.ctx;
   }
 
-  /** image: [1, 3, H, W] or [3, H, W], ImageNet-normalised. */
-  async explain(image: HostTensor, opts: RiseOptions = {}): Promise<RiseResult> {
+  /** image: one ImageNet-normalised [1, 3, H, W] or [3, H, W] on the host or the GPU, or one image source (model/input.ts). */
+  async explain(image: ModelInput, opts: RiseOptions = {}): Promise<RiseResult> {
     const t0 = performance.now();
+    return withInput(this.ctx, image, opts, (x) => this.explainTensor(x, opts, t0));
+  }
+
+  private async explainTensor(x: GpuTensor, opts: RiseOptions, t0: number): Promise<RiseResult> {
     const ctx = this.ctx;
     const model = this.model;
-    const input = image.shape.length === 3 ? { shape: [1, ...image.shape], data: image.data } : image;
-    model.checkInput(input.shape);
-    if (input.shape[0] !== 1) throw new XaiError(`RISE explains one image at a time, got a batch of ${input.shape[0]}`);
-    const [, , H, W] = input.shape;
+    model.checkInput(x.shape);
+    if (x.shape[0] !== 1) throw new XaiError(`RISE explains one image at a time, got a batch of ${x.shape[0]}`);
+    const [, , H, W] = x.shape;
     const P = H * W;
     const C = model.numClasses;
     const mode = opts.mode ?? 'binary';
@@ -100,7 +104,6 @@ export class RiseExplainer {
       const batch = Math.max(1, Math.min(opts.batch ?? model.defaultBatch(H, W), N, model.maxBatch(H, W), Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * 3 * P))));
       const endPeak = ctx.pool.trackPeak();
 
-      const x = ctx.upload(input, 'image');
       await model.prepare(x.shape);
       await model.prepare([batch, ...x.shape.slice(1)]);
       const first = model.forward(x);
@@ -149,7 +152,7 @@ export class RiseExplainer {
         riseFinalize(ctx, g.acc, total, done, norm);
         out.set((await ctx.read(g.acc)).data, g.from * P);
       }
-      ctx.release(x, s1, s2, total, ...groups.map((g) => g.acc));
+      ctx.release(s1, s2, total, ...groups.map((g) => g.acc));
       const peak = endPeak();
       return {
         saliency: { shape: [C, H, W], data: out },
@@ -179,7 +182,7 @@ export function riseExplainer(name: string, mode: MaskMode, summary: string): Ex
     defaults: { rise: { ...RISE_DEFAULTS, mode } },
     async explain(model, image, o = {}) {
       const r = await new RiseExplainer(model).explain(image, {
-        ...o.rise, mode: o.rise?.mode ?? mode, classIndex: oneClass(o.classIndex), batch: o.batch, onProgress: o.onProgress,
+        ...o.rise, inputSize: o.inputSize, mode: o.rise?.mode ?? mode, classIndex: oneClass(o.classIndex), batch: o.batch, onProgress: o.onProgress,
       });
       const extras: RiseExtras = { masksUsed: r.masksUsed, stoppedEarly: r.stoppedEarly, standardError: r.standardError };
       return {

@@ -24,8 +24,10 @@ export interface Dispatch {
   pipeline: PipelineKey;
   /** Storage buffers, bound at 0..n-1 in order. */
   buffers: (GpuTensor | GPUBuffer)[];
+  /** Texture views, bound after the buffers (a host's image: shaders/image_input.wgsl). */
+  textures?: GPUTextureView[];
   /**
-   * Uniform block, bound at n (after the buffers); at most 256 bytes. Either raw bytes, or values
+   * Uniform block, bound last (after the buffers and textures); at most 256 bytes. Either raw bytes, or values
    * by field name of the shader's `struct Params`, packed in its order and types (from the build's
    * UNIFORMS). Fields not given are 0 — entry points of one shader share its struct and each reads
    * its own fields — and a name the struct lacks is an error naming the fields it has.
@@ -181,12 +183,13 @@ export class GpuContext {
     const entries: GPUBindGroupEntry[] = d.buffers.map((b, i) =>
       'buffer' in b ? { binding: i, resource: { buffer: b.buffer, size: b.bytes } } : { binding: i, resource: { buffer: b } },
     );
+    for (const view of d.textures ?? []) entries.push({ binding: entries.length, resource: view });
     if (d.params) {
       const bytes = ArrayBuffer.isView(d.params) ? d.params : packUniforms(d.pipeline.shader, d.params, label);
       if (bytes.byteLength > UNIFORM_BYTES) throw new Error(`${label}: uniform block too large`);
       const u = this.uniformBuffer();
       this.device.queue.writeBuffer(u, 0, bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      entries.push({ binding: d.buffers.length, resource: { buffer: u } });
+      entries.push({ binding: entries.length, resource: { buffer: u } });
     }
     const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
     let pass = this.pass;

@@ -19,6 +19,7 @@ import { conv2d, uploadConv, type ConvParams } from '../kernels/conv2d.js';
 import { rankPixels, stepImages } from '../kernels/causal.js';
 import { gatherScores } from '../kernels/maps.js';
 import { argmaxRows } from '../model/argmax.js';
+import { withInput, type InputOptions, type ModelInput } from '../model/input.js';
 import type { ResNet } from '../model/resnet.js';
 
 export type CausalMetricName = 'insertion' | 'deletion';
@@ -28,7 +29,7 @@ export const CAUSAL_METRICS: readonly CausalMetricName[] = ['insertion', 'deleti
 export const BLUR_1D = [0.0879581458, 0.0888961198, 0.0904741965, 0.0921911178, 0.0934893884, 0.0939820633,
   0.0934893884, 0.0921911178, 0.0904741965, 0.0888961198, 0.0879581458];
 
-export interface CausalOptions {
+export interface CausalOptions extends InputOptions {
   /** Pixels per step (default 224, the RISE code's). */
   step?: number;
   /** Class to score (default: top-1 of the unmodified image). */
@@ -61,16 +62,19 @@ export class CausalMetrics {
   }
 
   /** Both curves for one image and one saliency map, sharing the ranking and the class. */
-  async evaluate(image: HostTensor, saliency: HostTensor, metrics: readonly CausalMetricName[] = CAUSAL_METRICS, opts: CausalOptions = {}): Promise<CausalResult[]> {
+  /** image: one image as model/input.ts takes it (host or GPU tensor, or an image source). */
+  async evaluate(image: ModelInput, saliency: HostTensor, metrics: readonly CausalMetricName[] = CAUSAL_METRICS, opts: CausalOptions = {}): Promise<CausalResult[]> {
+    return withInput(this.ctx, image, opts, (x) => this.evaluateTensor(x, saliency, metrics, opts));
+  }
+
+  private async evaluateTensor(x: GpuTensor, saliency: HostTensor, metrics: readonly CausalMetricName[], opts: CausalOptions): Promise<CausalResult[]> {
     const ctx = this.ctx;
-    const input = image.shape.length === 3 ? { shape: [1, ...image.shape], data: image.data } : image;
-    this.model.checkInput(input.shape);
-    if (input.shape[0] !== 1) throw new XaiError(`insertion/deletion take one image at a time, got ${input.shape[0]}`);
-    const [, , H, W] = input.shape;
+    this.model.checkInput(x.shape);
+    if (x.shape[0] !== 1) throw new XaiError(`insertion/deletion take one image at a time, got ${x.shape[0]}`);
+    const [, , H, W] = x.shape;
     const step = opts.step ?? 224;
     if (!Number.isInteger(step) || step < 1) throw new XaiError(`step must be a whole number ≥ 1, got ${step}`);
     for (const m of metrics) if (!CAUSAL_METRICS.includes(m)) throw new XaiError(`unknown metric "${m}"; metrics: ${CAUSAL_METRICS.join(', ')}`);
-    const x = ctx.upload(input, 'image');
     const cls = opts.classIndex ?? (await this.topClass(x));
     if (!Number.isInteger(cls) || cls < 0 || cls >= this.model.numClasses) {
       throw new XaiError(`class ${cls} is out of range: the model has classes 0..${this.model.numClasses - 1}`);
@@ -81,7 +85,7 @@ export class CausalMetrics {
     ctx.release(mapOnGpu);
     const n = Math.ceil((H * W) / step);
     const batch = Math.max(1, Math.min(opts.batch ?? this.model.defaultBatch(H, W), n + 1, this.model.maxBatch(H, W)));
-    await this.model.prepare([batch, ...input.shape.slice(1)]);
+    await this.model.prepare([batch, ...x.shape.slice(1)]);
     const results: CausalResult[] = [];
     for (const metric of metrics) {
       const start = metric === 'deletion' ? x : this.blur(x);
@@ -98,7 +102,7 @@ export class CausalMetrics {
       ctx.release(scores, start === x ? undefined : start);
       results.push({ metric, scores: curve, auc: auc(curve), classIndex: cls, step, forwardPasses: n + 1 });
     }
-    ctx.release(x, rank);
+    ctx.release(rank);
     return results;
   }
 

@@ -23,6 +23,7 @@ import { channelAffine } from '../kernels/channel-affine.js';
 import { linear, type LinearParams } from '../kernels/linear.js';
 import { globalAvgPool, maxPool2d } from '../kernels/pool.js';
 import { softmax } from '../kernels/softmax.js';
+import { asBatch, inputTensor, type InputOptions, type ModelInput } from './input.js';
 import { convInputs, parseResNet, type ConvBnSpec, type ResNetSpec } from './resnet-spec.js';
 
 interface ConvUnit {
@@ -202,38 +203,49 @@ export class ResNet {
   }
 
   /**
-   * Logits for a host batch, split into chunks that fit the adapter's binding size. One readback
-   * per chunk.
+   * Logits for a batch (a host tensor, a GPU tensor or image sources: model/input.ts), split into
+   * chunks that fit the adapter's binding size. One readback per chunk.
    */
-  async predict(input: HostTensor): Promise<HostTensor> {
-    return (await this.run(input, false)).logits;
+  async predict(input: ModelInput, opts?: InputOptions): Promise<HostTensor> {
+    return (await this.run(input, false, opts)).logits;
   }
 
-  /** Logits and softmax probabilities for a host batch, from one forward per chunk. */
-  async classify(input: HostTensor): Promise<{ logits: HostTensor; probabilities: HostTensor }> {
-    const r = await this.run(input, true);
+  /** Logits and softmax probabilities for a batch, from one forward per chunk. */
+  async classify(input: ModelInput, opts?: InputOptions): Promise<{ logits: HostTensor; probabilities: HostTensor }> {
+    const r = await this.run(input, true, opts);
     return { logits: r.logits, probabilities: r.probabilities! };
   }
 
-  private async run(input: HostTensor, withProbabilities: boolean): Promise<{ logits: HostTensor; probabilities?: HostTensor }> {
-    this.checkInput(input.shape);
-    const [n, c, hh, ww] = input.shape;
-    const chunk = this.maxBatch(hh, ww);
-    const shape = [n, this.numClasses];
-    const logits = new Float32Array(n * this.numClasses);
-    const probabilities = withProbabilities ? new Float32Array(n * this.numClasses) : undefined;
-    const per = c * hh * ww;
-    for (let i = 0; i < n; i += chunk) {
-      const m = Math.min(chunk, n - i);
-      await this.prepare([m, c, hh, ww]);
-      const x = this.ctx.upload({ shape: [m, c, hh, ww], data: input.data.subarray(i * per, (i + m) * per) }, 'input');
-      const out = this.forward(x).logits;
-      const probs = probabilities ? softmax(this.ctx, out) : undefined;
-      logits.set((await this.ctx.read(out)).data, i * this.numClasses);
-      if (probs) probabilities!.set((await this.ctx.read(probs)).data, i * this.numClasses);
-      this.ctx.release(x, out, probs);
+  private async run(input: ModelInput, withProbabilities: boolean, opts: InputOptions = {}): Promise<{ logits: HostTensor; probabilities?: HostTensor }> {
+    // A host batch is uploaded chunk by chunk; anything else is on the GPU first, chunks copied out.
+    const host = 'data' in input ? asBatch(input) : undefined;
+    const gpu = host ? undefined : await inputTensor(this.ctx, input, opts);
+    try {
+      const inShape = host?.shape ?? gpu!.x.shape;
+      this.checkInput(inShape);
+      const [n, c, hh, ww] = inShape;
+      const chunk = this.maxBatch(hh, ww);
+      const shape = [n, this.numClasses];
+      const logits = new Float32Array(n * this.numClasses);
+      const probabilities = withProbabilities ? new Float32Array(n * this.numClasses) : undefined;
+      const per = c * hh * ww;
+      for (let i = 0; i < n; i += chunk) {
+        const m = Math.min(chunk, n - i);
+        await this.prepare([m, c, hh, ww]);
+        let x: GpuTensor;
+        if (host) x = this.ctx.upload({ shape: [m, c, hh, ww], data: host.data.subarray(i * per, (i + m) * per) }, 'input');
+        else if (m === n) x = gpu!.x;
+        else this.ctx.copy(gpu!.x, 4 * i * per, (x = this.ctx.tensor([m, c, hh, ww], 'input')), 0, 4 * m * per);
+        const out = this.forward(x).logits;
+        const probs = probabilities ? softmax(this.ctx, out) : undefined;
+        logits.set((await this.ctx.read(out)).data, i * this.numClasses);
+        if (probs) probabilities!.set((await this.ctx.read(probs)).data, i * this.numClasses);
+        this.ctx.release(x === gpu?.x ? undefined : x, out, probs);
+      }
+      return { logits: { shape, data: logits }, probabilities: probabilities && { shape, data: probabilities } };
+    } finally {
+      if (gpu?.owned) this.ctx.release(gpu.x);
     }
-    return { logits: { shape, data: logits }, probabilities: probabilities && { shape, data: probabilities } };
   }
 
   /**

@@ -46,21 +46,25 @@ export interface CamOptions extends InputOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface CamResult {
+/** A CAM result; `saliency` is [n, H, W] float32 at input resolution, on the host or (explainToGpu) the GPU. */
+export interface CamResultOf<S> {
   method: CamMethod;
   layer: string;
   /** Class explained per image. */
   classes: number[];
   /** logit of that class per image. */
   scores: number[];
-  /** [n, H, W], float32, at input resolution. */
-  saliency: HostTensor;
+  saliency: S;
   /** Forward passes run (1 for the gradient pass, plus one per masked image). */
   forwardPasses: number;
   timingsMs: { total: number };
   /** Peak bytes the buffer pool held during the call. */
   peakGpuBytes: number;
 }
+
+export type CamResult = CamResultOf<HostTensor>;
+/** The maps left on the GPU: `saliency.buffer` may be bound by the host; release it with ctx.release. */
+export type CamGpuResult = CamResultOf<GpuTensor>;
 
 const WEIGHTS: Record<Exclude<CamMethod, 'scorecam'>, WeightMode> = {
   'abscam-init': 'abs-mean', 'abscam-final': 'abs-mean', gradcam: 'mean', 'gradcam++': 'gradcam++',
@@ -95,12 +99,27 @@ export class CamExplainer {
 
   /** image: ImageNet-normalised [n, 3, H, W] (or [3, H, W]) on the host or the GPU, or image sources (model/input.ts). */
   async explain(method: CamMethod, image: ModelInput, opts: CamOptions = {}): Promise<CamResult> {
+    const t0 = performance.now();
+    const r = await this.explainToGpu(method, image, opts);
+    try {
+      const host = await this.ctx.read(r.saliency);
+      return { ...r, saliency: host, timingsMs: { total: Math.round(performance.now() - t0) } };
+    } finally {
+      this.ctx.release(r.saliency);
+    }
+  }
+
+  /**
+   * As explain, with the maps left on the GPU (no readback of them; the classes' logits are read):
+   * for a host that binds them (drawOverlay, its own shaders). The saliency tensor is the caller's.
+   */
+  async explainToGpu(method: CamMethod, image: ModelInput, opts: CamOptions = {}): Promise<CamGpuResult> {
     if (!CAM_METHODS.includes(method)) throw new XaiError(`unknown CAM method "${method}"; methods: ${CAM_METHODS.join(', ')}`);
     const t0 = performance.now();
     return withInput(this.ctx, image, opts, (x) => this.explainTensor(method, x, opts, t0));
   }
 
-  private async explainTensor(method: CamMethod, x: GpuTensor, opts: CamOptions, t0: number): Promise<CamResult> {
+  private async explainTensor(method: CamMethod, x: GpuTensor, opts: CamOptions, t0: number): Promise<CamGpuResult> {
     const ctx = this.ctx;
     this.model.checkInput(x.shape);
     const [n, , H, W] = x.shape;
@@ -130,11 +149,10 @@ export class CamExplainer {
       saliency = minMaxNormalize(ctx, upsampleBilinear(ctx, cam, H, W, { label: 'cam.upsample' }));
       ctx.release(w, cam);
     }
-    const host = await ctx.read(saliency);
-    ctx.release(g.logits, g.activation, g.gradient, saliency);
+    ctx.release(g.logits, g.activation, g.gradient);
     const peak = endPeak();
     return {
-      method, layer, classes: cls, scores, saliency: { shape: [n, H, W], data: host.data },
+      method, layer, classes: cls, scores, saliency: { ...saliency, shape: [n, H, W] },
       forwardPasses, timingsMs: { total: Math.round(performance.now() - t0) }, peakGpuBytes: peak,
     };
   }

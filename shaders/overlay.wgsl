@@ -1,4 +1,4 @@
-// The saliency overlay drawn on the GPU into a host's texture or canvas (viz/overlay-gpu.ts),
+// The saliency overlay drawn on the GPU into a host's texture or canvas (kernels/overlay.ts),
 // the picture viz/overlay.ts makes on the CPU: one [H, W] map, already scaled to [0, 1] by its
 // own min and max, coloured by matplotlib's jet (a 256-entry table: bin min(255, floor(v·256))),
 // blended over what the target holds with the pipeline's blend constant (alpha):

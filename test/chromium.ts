@@ -10,10 +10,14 @@ import { staticServer } from '../examples/serve.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
-/** Headless Chromium with WebGPU (SwiftShader here) on a fresh profile; fds 3 and 4 are pipes for --remote-debugging-pipe. */
+/**
+ * Headless Chromium with WebGPU (SwiftShader here) on a fresh profile; fds 3 and 4 are pipes for
+ * --remote-debugging-pipe. No GPU watchdog: on a busy machine a long SwiftShader dispatch can
+ * outlast it, and the GPU process is then killed ("Instance dropped") mid-test.
+ */
 function launch(url: string, extraArgs: string[] = []): ReturnType<typeof spawn> {
   return spawn(CHROMIUM, [
-    '--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking',
+    '--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-gpu-watchdog', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'webgpu-xai-chromium-'))}`,
     ...extraArgs, url,
   ], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });

@@ -1,8 +1,8 @@
 // The browser example (examples/browser/, what `npm run example` serves) driven in headless
 // Chromium as a user drives it: a checkpoint and an image set on its file inputs, a method
 // chosen, Explain clicked. What it computed must match the Node CLI on the same files (explain,
-// then evaluate --metric both). Then its live mode on Chromium's fake webcam, which must draw
-// frames and show a frame rate (printed: a measurement, not a check).
+// then evaluate --metric both). Then its live mode on Chromium's fake webcam, which must explain
+// frames and draw their overlays, and show a frame rate (printed: a measurement, not a check).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync } from 'node:fs';
@@ -31,7 +31,9 @@ test.before(async () => {
   server = exampleServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
-  page = await DrivenPage.open(`http://127.0.0.1:${port}/`, ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
+  // canvas=off: the live mode draws each overlay into its frame texture but does not present it
+  // (examples/browser/app.js says why: presenting a WebGPU canvas loses SwiftShader's instance).
+  page = await DrivenPage.open(`http://127.0.0.1:${port}/examples/browser/?canvas=off`, ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
   await page.waitFor(`document.getElementById('status')?.dataset.state === 'idle'`, 60_000);
 });
 
@@ -92,11 +94,12 @@ test('the live mode explains fake-webcam frames on the GPU and shows its frame r
   assert.is(status, 'live', status);
   // Two more readings, for the report.
   const readings: string[] = [];
-  for (let i = 0; i < 2; i++) {
-    await new Promise((r) => setTimeout(r, 1500));
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setTimeout(r, 2500));
     readings.push(await page.evaluate<string>(`document.getElementById('fps').textContent`));
   }
   console.log(`  live mode in Chromium (SwiftShader): ${readings.join('; ')}`);
+  assert.is(await page.evaluate<string>(`document.getElementById('status').textContent`), 'live', 'the live loop stopped');
   assert.ok(await page.evaluate<boolean>(`Number(document.getElementById('fps').dataset.fps) > 0`));
   await page.evaluate(`document.getElementById('stop').click()`);
 });

@@ -1,4 +1,4 @@
-// Host images on the GPU (shaders/image_input.wgsl via gpu/image-source.ts): random RGBA textures
+// Host images on the GPU (shaders/image_input.wgsl via kernels/image-source.ts): random RGBA textures
 // of odd sizes, several per batch, in both accepted formats, resized and normalised on the GPU,
 // against the CPU path (io/preprocess.ts: PIL's fixed-point bilinear resize, whose integer sums
 // are exact in float64, then torch's float32 normalisation), which the image tests check against
@@ -7,7 +7,7 @@
 // insertion–deletion from a texture against the same calls on the host tensor.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { imagesToTensor } from '../src/gpu/image-source.js';
+import { imagesToTensor } from '../src/kernels/image-source.js';
 import { loadWeightsFile } from '../src/io/files.js';
 import { resizeBilinearPIL, toNormalizedTensor, type RgbImage } from '../src/io/preprocess.js';
 import { CamExplainer } from '../src/explain/cam.js';

@@ -7,7 +7,7 @@
 // pick the neighbouring bin): there, within 1 level of either bin's colour.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { drawOverlay } from '../src/viz/overlay-gpu.js';
+import { drawOverlay } from '../src/kernels/overlay.js';
 import { JET_LUT } from '../src/viz/colormap.js';
 import { loadNpyFile, loadWeightsFile } from '../src/io/files.js';
 import { CamExplainer } from '../src/explain/cam.js';

@@ -113,6 +113,10 @@ async function explainOnce() {
 // ---- live mode: frames → GPU → explanation → overlay on a WebGPU canvas, no readback ----------
 
 let live = false;
+// ?canvas=off: explain and draw the overlays without presenting them. Headless Chromium 156 on
+// SwiftShader loses its GPU instance ("Instance dropped") a few frames after a WebGPU canvas starts
+// presenting, so the end-to-end test measures the live loop this way.
+const SHOW_CANVAS = new URLSearchParams(location.search).get('canvas') !== 'off';
 
 async function runLive(video) {
   const net = await loadModel();
@@ -121,6 +125,7 @@ async function runLive(video) {
   const canvas = $('live');
   const target = canvas.getContext('webgpu');
   let configured = '';
+  let frameTexture; // the current frame on the GPU: explained, then copied to the canvas
   let frames = 0;
   let since = performance.now();
   live = true;
@@ -134,16 +139,26 @@ async function runLive(video) {
       configured = `${video.videoWidth}x${video.videoHeight}`;
       canvas.width = video.videoWidth;
       canvas.height = video.videoHeight;
-      const usage = GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_DST;
-      target.configure({ device: ctx.device, format: navigator.gpu.getPreferredCanvasFormat(), usage, alphaMode: 'opaque' });
+      // rgba8unorm, the frame texture's format, so that a frame is copied to the canvas on the GPU.
+      target.configure({ device: ctx.device, format: 'rgba8unorm', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_DST, alphaMode: 'opaque' });
+      frameTexture?.destroy();
+      frameTexture = ctx.device.createTexture({
+        size: [canvas.width, canvas.height], format: 'rgba8unorm',
+        usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_SRC | GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
+      });
     }
-    // One frame, held while it is explained, then shown with its overlay.
-    const frame = await createImageBitmap(video);
-    const r = await cam.explainToGpu($('live-method').value, frame, { inputSize: { height: size, width: size }, layer: $('layer').value });
-    ctx.device.queue.copyExternalImageToTexture({ source: frame }, { texture: target.getCurrentTexture() }, [canvas.width, canvas.height]);
-    drawOverlay(ctx, r.saliency, target);
+    // One frame onto the GPU, explained there (a GPUTexture input), then shown with its overlay.
+    const bitmap = await createImageBitmap(video);
+    ctx.device.queue.copyExternalImageToTexture({ source: bitmap }, { texture: frameTexture }, [canvas.width, canvas.height]);
+    bitmap.close();
+    const r = await cam.explainToGpu($('live-method').value, frameTexture, { inputSize: { height: size, width: size }, layer: $('layer').value });
+    drawOverlay(ctx, r.saliency, frameTexture);
     ctx.release(r.saliency);
-    frame.close();
+    if (SHOW_CANVAS) {
+      const encoder = ctx.device.createCommandEncoder();
+      encoder.copyTextureToTexture({ texture: frameTexture }, { texture: target.getCurrentTexture() }, [canvas.width, canvas.height]);
+      ctx.device.queue.submit([encoder.finish()]);
+    }
     frames++;
     const now = performance.now();
     if (now - since >= 1000) {

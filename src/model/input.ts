@@ -1,12 +1,12 @@
 /**
  * What predict, the explainers and the causal metrics take as images: a host tensor (uploaded),
  * a GPU tensor (used where it is, still the caller's), or image sources — GPU textures, bitmaps,
- * images, canvases, video frames — resized and normalised on the GPU (gpu/image-source.ts).
+ * images, canvases, video frames — resized and normalised on the GPU (kernels/image-source.ts).
  * Tensors are ImageNet-normalised [n, 3, H, W] (or [3, H, W]).
  */
 import { XaiError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
-import { imagesToTensor, isImageSource, type ImageSize, type ImageSource } from '../gpu/image-source.js';
+import { imagesToTensor, isImageSource, type ImageSize, type ImageSource } from '../kernels/image-source.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
 

@@ -10,8 +10,8 @@ import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { WGSL } from '../gpu/wgsl.generated.js';
 import { packUniforms } from '../gpu/context.js';
-import { minMaxNormalize } from '../kernels/maps.js';
-import { JET_LUT } from './colormap.js';
+import { minMaxNormalize } from './maps.js';
+import { JET_LUT } from '../viz/colormap.js';
 
 export interface OverlayOptions {
   /** Which [H, W] plane of a [planes, H, W] map (default 0). */

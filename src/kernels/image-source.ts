@@ -7,9 +7,9 @@
  */
 import { XaiError } from '../errors.js';
 import { sourceSize } from '../io/browser-image.js';
-import { textureToTensor } from '../kernels/image-input.js';
-import type { GpuContext } from './context.js';
-import type { GpuTensor } from './tensor.js';
+import type { GpuContext } from '../gpu/context.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import { textureToTensor } from './image-input.js';
 
 export type ImageSource = GPUTexture | ImageBitmap | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | HTMLVideoElement | VideoFrame;
 

@@ -61,8 +61,10 @@ export class CausalMetrics {
     this.ctx = model.ctx;
   }
 
-  /** Both curves for one image and one saliency map, sharing the ranking and the class. */
-  /** image: one image as model/input.ts takes it (host or GPU tensor, or an image source). */
+  /**
+   * Both curves for one image and one saliency map, sharing the ranking and the class. image: one
+   * image as model/input.ts takes it (a host or GPU tensor, or an image source).
+   */
   async evaluate(image: ModelInput, saliency: HostTensor, metrics: readonly CausalMetricName[] = CAUSAL_METRICS, opts: CausalOptions = {}): Promise<CausalResult[]> {
     return withInput(this.ctx, image, opts, (x) => this.evaluateTensor(x, saliency, metrics, opts));
   }

@@ -25,7 +25,7 @@ const paramsOf = (code) => {
   return m ? [...m[1].matchAll(/(\w+)\s*:\s*(u32|i32|f32)/g)].map(([, name, type]) => [name, type]) : [];
 };
 /**
- * Each entry point's interface, read off the WGSL: the storage bindings it uses (name → binding;
+ * Each entry point's interface, read off the WGSL: the storage and texture bindings it uses (name → binding;
  * a binding counts when its name occurs in the entry point or in a function it calls), the binding
  * of its uniform block, and its workgroup width (a number, or the override that sets it). Dispatches
  * name their buffers and GpuContext checks them against this, so the TS ↔ WGSL contract is written
@@ -33,8 +33,10 @@ const paramsOf = (code) => {
  */
 const entryPointsOf = (file, code) => {
   const text = code.replace(/\/\/[^\n]*/g, '');
-  const bindings = [...text.matchAll(/@group\(0\)\s*@binding\((\d+)\)\s*var(<[^>]*>)?\s+(\w+)/g)]
-    .map(([, index, kind, name]) => ({ name, index: Number(index), uniform: kind === '<uniform>' }));
+  const bindings = [...text.matchAll(/@group\(0\)\s*@binding\((\d+)\)\s*var(<[^>]*>)?\s+(\w+)\s*:\s*(\w+)/g)]
+    .map(([, index, access, name, type]) => ({
+      name, index: Number(index), kind: access === '<uniform>' ? 'uniform' : type.startsWith('texture') ? 'texture' : 'storage',
+    }));
   const constOf = (id) => {
     const c = new RegExp(`(const|override)\\s+${id}\\s*:\\s*u32\\s*=\\s*(\\d+)u?\\s*;`).exec(text);
     if (!c) throw new Error(`${file}: workgroup size ${id} is not a u32 const or override with a default`);
@@ -67,8 +69,9 @@ const entryPointsOf = (file, code) => {
     visit(name);
     const mine = bindings.filter((b) => used.has(b.name));
     result[name] = {
-      storage: Object.fromEntries(mine.filter((b) => !b.uniform).map((b) => [b.name, b.index])),
-      uniform: mine.find((b) => b.uniform)?.index ?? null,
+      storage: Object.fromEntries(mine.filter((b) => b.kind === 'storage').map((b) => [b.name, b.index])),
+      textures: Object.fromEntries(mine.filter((b) => b.kind === 'texture').map((b) => [b.name, b.index])),
+      uniform: mine.find((b) => b.kind === 'uniform')?.index ?? null,
       width: /^\d+$/.test(f.width) ? Number(f.width) : constOf(f.width),
     };
   }
@@ -85,8 +88,8 @@ for (const f of names) {
 out += '};\n';
 out += '/** Each shader\'s uniform fields in order, [name, type] (from its `struct Params`). */\n';
 out += `export const UNIFORMS: Readonly<Record<string, readonly (readonly [string, 'u32' | 'i32' | 'f32'])[]>> = ${JSON.stringify(uniforms)};\n`;
-out += '/** Each entry point\'s storage bindings by name, uniform binding and workgroup width (x). */\n';
-out += 'export interface EntryPoint {\n  storage: Readonly<Record<string, number>>;\n  uniform: number | null;\n  width: number | { override: string; default: number };\n}\n';
+out += '/** Each entry point\'s storage and texture bindings by name, uniform binding and workgroup width (x). */\n';
+out += 'export interface EntryPoint {\n  storage: Readonly<Record<string, number>>;\n  textures: Readonly<Record<string, number>>;\n  uniform: number | null;\n  width: number | { override: string; default: number };\n}\n';
 out += `export const ENTRY_POINTS: Readonly<Record<string, Readonly<Record<string, EntryPoint>>>> = ${JSON.stringify(entryPoints)};\n`;
 const target = join(root, 'src', 'gpu', 'wgsl.generated.ts');
 if (!existsSync(target) || readFileSync(target, 'utf8') !== out) writeFileSync(target, out);

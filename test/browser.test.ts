@@ -3,82 +3,23 @@
 // they must match PyTorch's goldens as in Node. Needs Debian's chromium (scripts/setup.sh --browser).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createServer } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { loadNpyFile } from '../src/io/files.js';
 import { assertClose } from './helpers.js';
+import { runPage } from './chromium.js';
 import { CONV_CANDIDATES, type ConvChoice } from '../src/kernels/conv-tuner.js';
 import { variantName } from '../src/kernels/conv2d.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html' };
 const PAGE = '<!doctype html><script type="module" src="/dist/test/browser/page.js"></script>';
 
 interface PageResult {
-  ok: boolean;
-  error?: string;
-  result?: {
-    adapter: string; logits: number[]; cam: number[]; classes: number[]; rise: number[]; insertion: number[]; deletion: number[];
-    tuning: ConvChoice[];
-  };
-}
-
-/** Serves the repository read-only and returns the page's posted result. */
-function runPage(timeoutMs: number): Promise<PageResult> {
-  return new Promise((resolve, reject) => {
-    let browser: ReturnType<typeof spawn> | undefined;
-    let stderr = '';
-    const server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      if (req.method === 'POST' && url.pathname === '/result') {
-        let body = '';
-        req.on('data', (d) => (body += d));
-        req.on('end', () => {
-          res.end();
-          finish(() => resolve(JSON.parse(body)));
-        });
-        return;
-      }
-      if (url.pathname === '/') {
-        res.setHeader('content-type', 'text/html');
-        res.end(PAGE);
-        return;
-      }
-      const file = normalize(join(ROOT, url.pathname));
-      if (!file.startsWith(ROOT) || !existsSync(file)) {
-        res.statusCode = 404;
-        res.end();
-        return;
-      }
-      res.setHeader('content-type', TYPES[extname(file)] ?? 'application/octet-stream');
-      res.end(readFileSync(file));
-    });
-    const timer = setTimeout(() => finish(() => reject(new Error(`no result from the page within ${timeoutMs / 1000}s; chromium said: ${stderr.slice(-500)}`))), timeoutMs);
-    const finish = (then: () => void) => {
-      clearTimeout(timer);
-      browser?.kill('SIGKILL');
-      server.close();
-      then();
-    };
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      browser = spawn(CHROMIUM, [
-        '--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'webgpu-xai-chromium-'))}`,
-        `http://127.0.0.1:${port}/`,
-      ], { stdio: ['ignore', 'ignore', 'pipe'] });
-      browser.stderr?.on('data', (d) => (stderr += d));
-      browser.on('error', (e) => finish(() => reject(new Error(`cannot start ${CHROMIUM}: ${e.message} (run scripts/setup.sh --browser)`))));
-    });
-  });
+  adapter: string; logits: number[]; cam: number[]; classes: number[]; rise: number[]; insertion: number[]; deletion: number[];
+  tuning: ConvChoice[];
 }
 
 test('forward, Abs-CAM, RISE and insertion/deletion in headless Chromium on a page-owned device match PyTorch', async () => {
-  const r = await runPage(180_000);
+  const r = await runPage<PageResult>({ root: ROOT, html: PAGE, timeoutMs: 180_000 });
   assert.ok(r.ok, `the page failed: ${r.error}`);
   const { logits, cam, classes, adapter, rise, insertion, deletion, tuning } = r.result!;
   console.log(`  browser adapter: ${adapter}`);

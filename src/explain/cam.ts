@@ -20,6 +20,7 @@ import { XaiError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
+import { withInput, type InputOptions, type ModelInput } from '../model/input.js';
 import { channelWeights, combineChannels, type WeightMode } from '../kernels/cam.js';
 import { gatherScores, maskImage, minMaxNormalize, upsampleBilinear, weightedSum, type UpsampleOptions } from '../kernels/maps.js';
 import { softmax } from '../kernels/softmax.js';
@@ -34,7 +35,7 @@ const MASKED: readonly CamMethod[] = ['abscam-final', 'scorecam'];
 const isMasked = (m: CamMethod): m is 'abscam-final' | 'scorecam' => MASKED.includes(m);
 export const CAM_DEFAULTS = { layer: 'layer4' } as const; // batch: ResNet.defaultBatch (the adapter's limits)
 
-export interface CamOptions {
+export interface CamOptions extends InputOptions {
   /** Tap (default `layer4`): a block output, `layer1`…`layer4` or `layerX.Y`. */
   layer?: string;
   /** One class for all images or one per image (default: each image's top-1 class). */
@@ -45,21 +46,25 @@ export interface CamOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface CamResult {
+/** A CAM result; `saliency` is [n, H, W] float32 at input resolution, on the host or (explainToGpu) the GPU. */
+export interface CamResultOf<S> {
   method: CamMethod;
   layer: string;
   /** Class explained per image. */
   classes: number[];
   /** logit of that class per image. */
   scores: number[];
-  /** [n, H, W], float32, at input resolution. */
-  saliency: HostTensor;
+  saliency: S;
   /** Forward passes run (1 for the gradient pass, plus one per masked image). */
   forwardPasses: number;
   timingsMs: { total: number };
   /** Peak bytes the buffer pool held during the call. */
   peakGpuBytes: number;
 }
+
+export type CamResult = CamResultOf<HostTensor>;
+/** The maps left on the GPU: `saliency.buffer` may be bound by the host; release it with ctx.release. */
+export type CamGpuResult = CamResultOf<GpuTensor>;
 
 const WEIGHTS: Record<Exclude<CamMethod, 'scorecam'>, WeightMode> = {
   'abscam-init': 'abs-mean', 'abscam-final': 'abs-mean', gradcam: 'mean', 'gradcam++': 'gradcam++',
@@ -72,41 +77,58 @@ export class CamExplainer {
     this.ctx = model.ctx;
   }
 
-  absCamInit(image: HostTensor, opts?: CamOptions): Promise<CamResult> {
+  absCamInit(image: ModelInput, opts?: CamOptions): Promise<CamResult> {
     return this.explain('abscam-init', image, opts);
   }
 
-  absCamFinal(image: HostTensor, opts?: CamOptions): Promise<CamResult> {
+  absCamFinal(image: ModelInput, opts?: CamOptions): Promise<CamResult> {
     return this.explain('abscam-final', image, opts);
   }
 
-  gradCam(image: HostTensor, opts?: CamOptions): Promise<CamResult> {
+  gradCam(image: ModelInput, opts?: CamOptions): Promise<CamResult> {
     return this.explain('gradcam', image, opts);
   }
 
-  gradCamPlusPlus(image: HostTensor, opts?: CamOptions): Promise<CamResult> {
+  gradCamPlusPlus(image: ModelInput, opts?: CamOptions): Promise<CamResult> {
     return this.explain('gradcam++', image, opts);
   }
 
-  scoreCam(image: HostTensor, opts?: CamOptions): Promise<CamResult> {
+  scoreCam(image: ModelInput, opts?: CamOptions): Promise<CamResult> {
     return this.explain('scorecam', image, opts);
   }
 
-  /** image: [n, 3, H, W] (or [3, H, W]), ImageNet-normalised. */
-  async explain(method: CamMethod, image: HostTensor, opts: CamOptions = {}): Promise<CamResult> {
+  /** image: ImageNet-normalised [n, 3, H, W] (or [3, H, W]) on the host or the GPU, or image sources (model/input.ts). */
+  async explain(method: CamMethod, image: ModelInput, opts: CamOptions = {}): Promise<CamResult> {
+    const t0 = performance.now();
+    const r = await this.explainToGpu(method, image, opts);
+    try {
+      const host = await this.ctx.read(r.saliency);
+      return { ...r, saliency: host, timingsMs: { total: Math.round(performance.now() - t0) } };
+    } finally {
+      this.ctx.release(r.saliency);
+    }
+  }
+
+  /**
+   * As explain, with the maps left on the GPU (no readback of them; the classes' logits are read):
+   * for a host that binds them (drawOverlay, its own shaders). The saliency tensor is the caller's.
+   */
+  async explainToGpu(method: CamMethod, image: ModelInput, opts: CamOptions = {}): Promise<CamGpuResult> {
     if (!CAM_METHODS.includes(method)) throw new XaiError(`unknown CAM method "${method}"; methods: ${CAM_METHODS.join(', ')}`);
     const t0 = performance.now();
+    return withInput(this.ctx, image, opts, (x) => this.explainTensor(method, x, opts, t0));
+  }
+
+  private async explainTensor(method: CamMethod, x: GpuTensor, opts: CamOptions, t0: number): Promise<CamGpuResult> {
     const ctx = this.ctx;
-    const input = image.shape.length === 3 ? { shape: [1, ...image.shape], data: image.data } : image;
-    this.model.checkInput(input.shape);
-    const [n, , H, W] = input.shape;
+    this.model.checkInput(x.shape);
+    const [n, , H, W] = x.shape;
     const layer = opts.layer ?? CAM_DEFAULTS.layer;
     const layers = gradientTapNames(this.model).filter((t) => t.startsWith('layer'));
     if (!layers.includes(layer)) throw new XaiError(`unknown layer "${layer}"; CAM layers (block outputs): ${layers.join(', ')}`);
     const classes = opts.classIndex === undefined ? undefined : typeof opts.classIndex === 'number' ? Array(n).fill(opts.classIndex) : opts.classIndex;
     const endPeak = ctx.pool.trackPeak();
 
-    const x = ctx.upload(input, 'image');
     const g = await gradientAt(this.model, x, layer, classes);
     const logits = await ctx.read(g.logits);
     const cls = Array.from(g.classes);
@@ -127,11 +149,10 @@ export class CamExplainer {
       saliency = minMaxNormalize(ctx, upsampleBilinear(ctx, cam, H, W, { label: 'cam.upsample' }));
       ctx.release(w, cam);
     }
-    const host = await ctx.read(saliency);
-    ctx.release(x, g.logits, g.activation, g.gradient, saliency);
+    ctx.release(g.logits, g.activation, g.gradient);
     const peak = endPeak();
     return {
-      method, layer, classes: cls, scores, saliency: { shape: [n, H, W], data: host.data },
+      method, layer, classes: cls, scores, saliency: { ...saliency, shape: [n, H, W] },
       forwardPasses, timingsMs: { total: Math.round(performance.now() - t0) }, peakGpuBytes: peak,
     };
   }
@@ -218,15 +239,15 @@ export function camExplainer(method: CamMethod, summary: string): Explainer {
     name: method, family: 'cam', summary, batched: true,
     defaults: CAM_DEFAULTS,
     progress: masked ? 'masked forwards, all images' : undefined,
-    async explain(model, image, o = {}) {
-      const r = await new CamExplainer(model).explain(method, image, { layer: o.layer, batch: o.batch, classIndex: o.classIndex, onProgress: o.onProgress });
+    explain: (model, image, o = {}) => withInput(model.ctx, image, o, async (x) => {
+      const r = await new CamExplainer(model).explain(method, x, { layer: o.layer, batch: o.batch, classIndex: o.classIndex, onProgress: o.onProgress });
       return {
         method, family: 'cam', saliency: r.saliency, saliencyPer: 'image', classes: r.classes, scores: r.scores,
         forwardPasses: r.forwardPasses, peakGpuBytes: r.peakGpuBytes, timingsMs: r.timingsMs,
-        parameters: { layer: r.layer, batch: masked ? o.batch ?? model.defaultBatch(image.shape[2], image.shape[3]) : undefined },
+        parameters: { layer: r.layer, batch: masked ? o.batch ?? model.defaultBatch(x.shape[2], x.shape[3]) : undefined },
         extras: { layer: r.layer },
       };
-    },
+    }),
     note: (r) => ` at ${(r.extras as CamExtras).layer}`,
   };
 }

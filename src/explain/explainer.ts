@@ -4,12 +4,13 @@
  * The registry (registry.ts) lists them; callers never branch on the family.
  */
 import type { HostTensor } from '../io/tensor.js';
+import type { InputOptions, ModelInput } from '../model/input.js';
 import type { ResNet } from '../model/resnet.js';
 import type { RiseOptions } from './rise.js';
 
 export type ExplainerFamily = 'cam' | 'rise';
 
-export interface ExplainOptions {
+export interface ExplainOptions extends InputOptions {
   /** One class for all images or one per image (default: each image's top-1). */
   classIndex?: number | number[];
   /** Masked images per forward, for the methods that run them. */
@@ -19,7 +20,7 @@ export interface ExplainOptions {
   /** CAM: the block output to explain at (`layer1`…`layer4` or `layerX.Y`). */
   layer?: string;
   /** RISE: mask settings (mode defaults to the method's own). */
-  rise?: Omit<RiseOptions, 'classIndex' | 'batch' | 'onProgress'>;
+  rise?: Omit<RiseOptions, 'classIndex' | 'batch' | 'onProgress' | 'inputSize'>;
 }
 
 /** Abs-CAM / Grad-CAM family: where the maps were taken. */
@@ -63,8 +64,8 @@ export interface Explainer {
   batched: boolean;
   /** What onProgress counts, for a progress line; absent where the method reports none. */
   progress?: string;
-  /** image: [n, 3, H, W] (or [3, H, W]), ImageNet-normalised. */
-  explain(model: ResNet, image: HostTensor, options?: ExplainOptions): Promise<ExplainResult>;
+  /** image: ImageNet-normalised [n, 3, H, W] (or [3, H, W]) on the host or the GPU, or image sources (model/input.ts). */
+  explain(model: ResNet, image: ModelInput, options?: ExplainOptions): Promise<ExplainResult>;
   /** A short note on a result for logs (appended to "<method> for class c"), e.g. the layer. */
   note(result: ExplainResult): string;
 }

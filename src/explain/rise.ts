@@ -19,11 +19,12 @@ import { MaskGenerator } from '../kernels/rise-masks.js';
 import { riseAccumulate, riseConvergence, riseFinalize, riseMaskSum, type RiseNorm } from '../kernels/rise.js';
 import { softmax } from '../kernels/softmax.js';
 import { argmaxRows } from '../model/argmax.js';
+import { withInput, type InputOptions, type ModelInput } from '../model/input.js';
 import type { ResNet } from '../model/resnet.js';
 import type { Explainer, RiseExtras } from './explainer.js';
 import { planMasks, type MaskMode } from '../kernels/rise-mask-plan.js';
 
-export interface RiseOptions {
+export interface RiseOptions extends InputOptions {
   /** Number of masks N (default 4000, the RISE paper's for ResNet-50). */
   masks?: number;
   /** Grid size s (default 7) and keep probability p1 (default 0.5), the RISE paper's. */
@@ -72,15 +73,18 @@ export class RiseExplainer {
     this.ctx = model.ctx;
   }
 
-  /** image: [1, 3, H, W] or [3, H, W], ImageNet-normalised. */
-  async explain(image: HostTensor, opts: RiseOptions = {}): Promise<RiseResult> {
+  /** image: one ImageNet-normalised [1, 3, H, W] or [3, H, W] on the host or the GPU, or one image source (model/input.ts). */
+  async explain(image: ModelInput, opts: RiseOptions = {}): Promise<RiseResult> {
     const t0 = performance.now();
+    return withInput(this.ctx, image, opts, (x) => this.explainTensor(x, opts, t0));
+  }
+
+  private async explainTensor(x: GpuTensor, opts: RiseOptions, t0: number): Promise<RiseResult> {
     const ctx = this.ctx;
     const model = this.model;
-    const input = image.shape.length === 3 ? { shape: [1, ...image.shape], data: image.data } : image;
-    model.checkInput(input.shape);
-    if (input.shape[0] !== 1) throw new XaiError(`RISE explains one image at a time, got a batch of ${input.shape[0]}`);
-    const [, , H, W] = input.shape;
+    model.checkInput(x.shape);
+    if (x.shape[0] !== 1) throw new XaiError(`RISE explains one image at a time, got a batch of ${x.shape[0]}`);
+    const [, , H, W] = x.shape;
     const P = H * W;
     const C = model.numClasses;
     const mode = opts.mode ?? 'binary';
@@ -94,70 +98,73 @@ export class RiseExplainer {
     if (opts.tolerance !== undefined && !(opts.tolerance > 0)) throw new XaiError(`tolerance must be > 0, got ${opts.tolerance}`);
     // Masks are validated even when a file replaces them: p1 normalises binary maps either way.
     const generator = file ? undefined : new MaskGenerator(ctx, planMasks({ height: H, width: W, grid, p1, mode, seed }));
-    if (file && !(p1 > 0 && p1 <= 1)) throw new XaiError(`p1 must be in (0, 1], got ${p1}`);
-    const norm: RiseNorm = { byMean: mode !== 'binary', p1 };
-    const batch = Math.max(1, Math.min(opts.batch ?? model.defaultBatch(H, W), N, model.maxBatch(H, W), Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * 3 * P))));
-    const endPeak = ctx.pool.trackPeak();
+    try {
+      if (file && !(p1 > 0 && p1 <= 1)) throw new XaiError(`p1 must be in (0, 1], got ${p1}`);
+      const norm: RiseNorm = { byMean: mode !== 'binary', p1 };
+      const batch = Math.max(1, Math.min(opts.batch ?? model.defaultBatch(H, W), N, model.maxBatch(H, W), Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * 3 * P))));
+      const endPeak = ctx.pool.trackPeak();
 
-    const x = ctx.upload(input, 'image');
-    await model.prepare(x.shape);
-    await model.prepare([batch, ...x.shape.slice(1)]);
-    const first = model.forward(x);
-    const logits0 = await ctx.read(first.logits);
-    ctx.release(first.logits);
-    const cls = opts.classIndex ?? argmaxRows(logits0)[0];
-    if (!Number.isInteger(cls) || cls < 0 || cls >= C) throw new XaiError(`class ${cls} is out of range: the model has classes 0..${C - 1}`);
+      await model.prepare(x.shape);
+      await model.prepare([batch, ...x.shape.slice(1)]);
+      const first = model.forward(x);
+      const logits0 = await ctx.read(first.logits);
+      ctx.release(first.logits);
+      const cls = opts.classIndex ?? argmaxRows(logits0)[0];
+      if (!Number.isInteger(cls) || cls < 0 || cls >= C) throw new XaiError(`class ${cls} is out of range: the model has classes 0..${C - 1}`);
 
-    // Class groups whose [group, P] accumulator fits one binding.
-    const perGroup = Math.max(1, Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * P)));
-    const groups: { from: number; acc: GpuTensor }[] = [];
-    for (let c = 0; c < C; c += perGroup) groups.push({ from: c, acc: ctx.tensor([Math.min(perGroup, C - c), H, W], 'rise.saliency') });
-    const s1 = ctx.tensor([1, P], 'rise.s1');
-    const s2 = ctx.tensor([1, P], 'rise.s2');
-    const total = ctx.tensor([1], 'rise.total');
+      // Class groups whose [group, P] accumulator fits one binding.
+      const perGroup = Math.max(1, Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * P)));
+      const groups: { from: number; acc: GpuTensor }[] = [];
+      for (let c = 0; c < C; c += perGroup) groups.push({ from: c, acc: ctx.tensor([Math.min(perGroup, C - c), H, W], 'rise.saliency') });
+      const s1 = ctx.tensor([1, P], 'rise.s1');
+      const s2 = ctx.tensor([1, P], 'rise.s2');
+      const total = ctx.tensor([1], 'rise.total');
 
-    let done = 0;
-    let stoppedEarly = false;
-    let batches = 0;
-    while (done < N && !stoppedEarly) {
-      const count = Math.min(batch, N - done);
-      const masks = file ? ctx.upload({ shape: [count, H, W], data: file.data.subarray(done * P, (done + count) * P) }, 'rise.masks') : generator!.generate(done, count);
-      const masked = maskImage(ctx, x, 0, masks, 'rise.masked');
-      const { logits } = model.forward(masked);
-      const scores = opts.scores === 'softmax' ? softmax(ctx, logits, 'rise.softmax') : logits;
-      const accumulate = done > 0;
-      for (const g of groups) riseAccumulate(ctx, scores, masks, g.acc, g.from, { accumulate });
-      riseAccumulate(ctx, scores, masks, s1, cls, { accumulate });
-      riseAccumulate(ctx, scores, masks, s2, cls, { accumulate, squares: true });
-      riseMaskSum(ctx, masks, total, accumulate);
-      ctx.release(masks, masked, logits, scores === logits ? undefined : scores);
-      done += count;
-      batches++;
-      if (opts.onProgress) {
-        await ctx.sync(); // progress means work done, not work queued
-        opts.onProgress(done, N);
+      let done = 0;
+      let stoppedEarly = false;
+      let batches = 0;
+      while (done < N && !stoppedEarly) {
+        const count = Math.min(batch, N - done);
+        const masks = file ? ctx.upload({ shape: [count, H, W], data: file.data.subarray(done * P, (done + count) * P) }, 'rise.masks') : generator!.generate(done, count);
+        const masked = maskImage(ctx, x, 0, masks, 'rise.masked');
+        const { logits } = model.forward(masked);
+        const scores = opts.scores === 'softmax' ? softmax(ctx, logits, 'rise.softmax') : logits;
+        const accumulate = done > 0;
+        for (const g of groups) riseAccumulate(ctx, scores, masks, g.acc, g.from, { accumulate });
+        riseAccumulate(ctx, scores, masks, s1, cls, { accumulate });
+        riseAccumulate(ctx, scores, masks, s2, cls, { accumulate, squares: true });
+        riseMaskSum(ctx, masks, total, accumulate);
+        ctx.release(masks, masked, logits, scores === logits ? undefined : scores);
+        done += count;
+        batches++;
+        if (opts.onProgress) {
+          await ctx.sync(); // progress means work done, not work queued
+          opts.onProgress(done, N);
+        }
+        if (opts.tolerance && done < N && batches % CHECK_EVERY === 0) {
+          const st = await this.stats(s1, s2, total, done, norm);
+          stoppedEarly = st.max <= opts.tolerance * (st.hi - st.lo);
+        }
       }
-      if (opts.tolerance && done < N && batches % CHECK_EVERY === 0) {
-        const st = await this.stats(s1, s2, total, done, norm);
-        stoppedEarly = st.max <= opts.tolerance * (st.hi - st.lo);
+      const st = await this.stats(s1, s2, total, done, norm);
+      const out = new Float32Array(C * P);
+      for (const g of groups) {
+        riseFinalize(ctx, g.acc, total, done, norm);
+        out.set((await ctx.read(g.acc)).data, g.from * P);
       }
+      ctx.release(s1, s2, total, ...groups.map((g) => g.acc));
+      const peak = endPeak();
+      return {
+        saliency: { shape: [C, H, W], data: out },
+        classIndex: cls, score: logits0.data[cls], standardError: { max: st.max, mean: st.mean },
+        masksUsed: done, stoppedEarly, forwardPasses: 1 + done,
+        timingsMs: { total: Math.round(performance.now() - t0) },
+        peakGpuBytes: peak,
+        parameters: { masks: N, grid, p1, mode, seed, batch, scores: opts.scores ?? RISE_DEFAULTS.scores, masksFile: !!file, tolerance: opts.tolerance },
+      };
+    } finally {
+      generator?.dispose(); // the Gaussian table
     }
-    const st = await this.stats(s1, s2, total, done, norm);
-    const out = new Float32Array(C * P);
-    for (const g of groups) {
-      riseFinalize(ctx, g.acc, total, done, norm);
-      out.set((await ctx.read(g.acc)).data, g.from * P);
-    }
-    ctx.release(x, s1, s2, total, ...groups.map((g) => g.acc));
-    const peak = endPeak();
-    return {
-      saliency: { shape: [C, H, W], data: out },
-      classIndex: cls, score: logits0.data[cls], standardError: { max: st.max, mean: st.mean },
-      masksUsed: done, stoppedEarly, forwardPasses: 1 + done,
-      timingsMs: { total: Math.round(performance.now() - t0) },
-      peakGpuBytes: peak,
-      parameters: { masks: N, grid, p1, mode, seed, batch, scores: opts.scores ?? RISE_DEFAULTS.scores, masksFile: !!file, tolerance: opts.tolerance },
-    };
   }
 
   private async stats(s1: GpuTensor, s2: GpuTensor, total: GpuTensor, masks: number, norm: RiseNorm) {
@@ -175,7 +182,7 @@ export function riseExplainer(name: string, mode: MaskMode, summary: string): Ex
     defaults: { rise: { ...RISE_DEFAULTS, mode } },
     async explain(model, image, o = {}) {
       const r = await new RiseExplainer(model).explain(image, {
-        ...o.rise, mode: o.rise?.mode ?? mode, classIndex: oneClass(o.classIndex), batch: o.batch, onProgress: o.onProgress,
+        ...o.rise, inputSize: o.inputSize, mode: o.rise?.mode ?? mode, classIndex: oneClass(o.classIndex), batch: o.batch, onProgress: o.onProgress,
       });
       const extras: RiseExtras = { masksUsed: r.masksUsed, stoppedEarly: r.stoppedEarly, standardError: r.standardError };
       return {

@@ -19,6 +19,8 @@ export function bucketSize(bytes: number): number {
 export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
   private freeSet = new Set<GPUBuffer>();
+  /** Every buffer the pool created and has not destroyed, in use or free. */
+  private all = new Set<GPUBuffer>();
   /** Bytes of all buffers the pool has created and not destroyed (in use or free). */
   allocatedBytes = 0;
   peakAllocatedBytes = 0;
@@ -34,6 +36,7 @@ export class BufferPool {
       return reuse;
     }
     const buffer = this.device.createBuffer({ size, usage: USAGE_STORAGE, label });
+    this.all.add(buffer);
     this.allocatedBytes += size;
     this.peakAllocatedBytes = Math.max(this.peakAllocatedBytes, this.allocatedBytes);
     return buffer;
@@ -64,13 +67,31 @@ export class BufferPool {
 
   /** Destroys every free buffer (the ones in use stay). */
   trim(): void {
-    for (const list of this.free.values()) {
-      for (const b of list) {
-        this.allocatedBytes -= b.size;
-        b.destroy();
-      }
-    }
+    for (const list of this.free.values()) for (const b of list) this.forget(b);
     this.free.clear();
     this.freeSet.clear();
+  }
+
+  /** Destroys one buffer, in use or free (its memory is returned now, not kept for reuse). */
+  destroy(buffer: GPUBuffer): void {
+    if (!this.all.has(buffer)) return;
+    if (this.freeSet.delete(buffer)) {
+      const list = this.free.get(buffer.size)!;
+      list.splice(list.indexOf(buffer), 1);
+    }
+    this.forget(buffer);
+  }
+
+  /** Destroys every buffer the pool made, in use or not (the context is closing). */
+  destroyAll(): void {
+    for (const b of [...this.all]) this.forget(b);
+    this.free.clear();
+    this.freeSet.clear();
+  }
+
+  private forget(buffer: GPUBuffer): void {
+    this.all.delete(buffer);
+    this.allocatedBytes -= buffer.size;
+    buffer.destroy();
   }
 }

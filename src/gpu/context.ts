@@ -29,6 +29,8 @@ export interface Dispatch {
    * reads them off the shader: ENTRY_POINTS); every one it uses must be given, and no other.
    */
   buffers: Readonly<Record<string, GpuTensor | GPUBuffer>>;
+  /** Texture views by name, likewise (a host's image: shaders/image_input.wgsl). */
+  textures?: Readonly<Record<string, GPUTextureView>>;
   /**
    * Uniform block, bound where the shader declares it; at most 256 bytes. Either raw bytes, or values
    * by field name of the shader's `struct Params`, packed in its order and types (from the build's
@@ -175,8 +177,20 @@ export class GpuContext {
     this.device.queue.writeBuffer(t.buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
   }
 
+  /** Returns tensors to the pool for reuse (their memory stays allocated, for the next tensor). */
   release(...tensors: (GpuTensor | undefined)[]): void {
     for (const t of tensors) if (t) this.pool.release(t.buffer);
+  }
+
+  /**
+   * Destroys tensors now (dispose() of long-lived objects: weights, tables). The work recorded so
+   * far is submitted first, since a command buffer that uses a destroyed buffer fails to submit.
+   * After close() it does nothing: close() destroyed every buffer already.
+   */
+  destroy(...tensors: (GpuTensor | undefined)[]): void {
+    if (this.closed) return;
+    this.flush();
+    for (const t of tensors) if (t) this.pool.destroy(t.buffer);
   }
 
   /** A small buffer for a binding that a pipeline variant never reads. */
@@ -191,10 +205,11 @@ export class GpuContext {
     this.assertAlive();
     const label = d.label ?? pipelineLabel(d.pipeline);
     const entry = entryPoint(d.pipeline);
-    const given = Object.keys(d.buffers);
-    const wanted = Object.keys(entry.storage);
-    if (given.length !== wanted.length || given.some((k) => !(k in entry.storage))) {
-      throw new Error(`${label}: buffers {${given.join(', ')}} given, ${d.pipeline.shader}.${d.pipeline.entryPoint ?? 'main'} binds {${wanted.join(', ')}}`);
+    for (const [kind, given, wanted] of [['buffers', d.buffers, entry.storage], ['textures', d.textures ?? {}, entry.textures]] as const) {
+      const names = Object.keys(given);
+      if (names.length !== Object.keys(wanted).length || names.some((k) => !(k in wanted))) {
+        throw new Error(`${label}: ${kind} {${names.join(', ')}} given, ${d.pipeline.shader}.${d.pipeline.entryPoint ?? 'main'} binds {${Object.keys(wanted).join(', ')}}`);
+      }
     }
     const encoder = this.openEncoder();
     const pipeline = this.pipelines.get(d.pipeline);
@@ -202,6 +217,7 @@ export class GpuContext {
       binding: entry.storage[name],
       resource: 'buffer' in b ? { buffer: b.buffer, size: b.bytes } : { buffer: b },
     }));
+    for (const [name, view] of Object.entries(d.textures ?? {})) entries.push({ binding: entry.textures[name], resource: view });
     if ((entry.uniform === null) !== !d.params) throw new Error(`${label}: params ${d.params ? 'given to a shader without' : 'missing for'} a uniform block`);
     if (d.params && entry.uniform !== null) {
       const bytes = ArrayBuffer.isView(d.params) ? d.params : packUniforms(d.pipeline.shader, d.params, label);
@@ -315,15 +331,17 @@ export class GpuContext {
     const enc = this.device.createCommandEncoder({ label: 'readback' });
     enc.copyBufferToBuffer(t.buffer, 0, staging, 0, t.bytes);
     this.device.queue.submit([enc.finish()]);
+    let data: Float32Array;
     try {
       await staging.mapAsync(GPUMapMode.READ);
+      const bytes = staging.getMappedRange().slice(0);
+      data = dtypeOf(t) === 'f16' ? Float32Array.from(new Uint16Array(bytes, 0, numel(t.shape)), halfToFloat) : new Float32Array(bytes);
     } catch (e) {
       await this.checkErrors();
       throw new XaiError(`GPU readback failed: ${(e as Error).message}`);
+    } finally {
+      staging.destroy();
     }
-    const bytes = staging.getMappedRange().slice(0);
-    const data = dtypeOf(t) === 'f16' ? Float32Array.from(new Uint16Array(bytes, 0, numel(t.shape)), halfToFloat) : new Float32Array(bytes);
-    staging.destroy();
     await this.checkErrors();
     return { shape: [...t.shape], data };
   }
@@ -360,8 +378,10 @@ export class GpuContext {
   }
 
   /**
-   * Ends the context. An owned device is destroyed and the Dawn instance released, after which a
-   * Node process exits by itself; a host's device is left as it was (our buffers are freed).
+   * Ends the context. Every buffer it created is destroyed — weights of models not disposed,
+   * tensors not released, uniforms, caches — whether the device is ours or a host's. An owned
+   * device is then destroyed and the Dawn instance released, after which a Node process exits by
+   * itself; a host's device is left as it was.
    */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -369,9 +389,10 @@ export class GpuContext {
       if (!this.lost) await this.sync();
     } finally {
       this.closed = true;
-      this.pool.trim();
+      this.pool.destroyAll();
       for (const u of this.uniforms) u.destroy();
       this.dummy?.destroy();
+      this.profiler?.destroy();
       if (this.owned) this.device.destroy();
       if (this.keepAlive) this.keepAlive = null; // now, and only now, Dawn may go
     }

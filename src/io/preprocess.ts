@@ -32,7 +32,7 @@ export interface RgbImage {
  */
 const PRECISION_BITS = 22;
 
-interface Coeffs {
+export interface Coeffs {
   ksize: number;
   /** Per output pixel: first input index and window length. */
   bounds: Int32Array;
@@ -40,7 +40,8 @@ interface Coeffs {
   kk: Int32Array;
 }
 
-function precomputeCoeffs(inSize: number, outSize: number): Coeffs {
+/** PIL's fixed-point filter weights for resizing one axis from inSize to outSize. */
+export function precomputeCoeffs(inSize: number, outSize: number): Coeffs {
   const scale = inSize / outSize;
   const filterscale = Math.max(scale, 1);
   const support = filterscale; // the triangle filter's support is 1
@@ -135,16 +136,24 @@ export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 export function toNormalizedTensor(img: RgbImage): HostTensor {
   checkRgb(img, 'toNormalizedTensor');
   const { width: W, height: H, data } = img;
-  const f = Math.fround;
   const plane = W * H;
   const out = new Float32Array(3 * plane);
+  const lut = normalizationTable();
   for (let c = 0; c < 3; c++) {
-    const mean = f(IMAGENET_MEAN[c]), std = f(IMAGENET_STD[c]);
-    const lut = new Float32Array(256);
-    for (let v = 0; v < 256; v++) lut[v] = f(f(f(v / 255) - mean) / std);
-    for (let i = 0; i < plane; i++) out[c * plane + i] = lut[data[3 * i + c]];
+    for (let i = 0; i < plane; i++) out[c * plane + i] = lut[256 * c + data[3 * i + c]];
   }
   return { shape: [1, 3, H, W], data: out };
+}
+
+/** [3, 256]: the normalised value of each 8-bit level per channel, rounded to float32 as torch does. */
+export function normalizationTable(): Float32Array {
+  const f = Math.fround;
+  const lut = new Float32Array(3 * 256);
+  for (let c = 0; c < 3; c++) {
+    const mean = f(IMAGENET_MEAN[c]), std = f(IMAGENET_STD[c]);
+    for (let v = 0; v < 256; v++) lut[256 * c + v] = f(f(f(v / 255) - mean) / std);
+  }
+  return lut;
 }
 
 /** The inverse of toNormalizedTensor for a [1, 3, H, W] or [3, H, W] tensor: rounded, clamped to 0..255. */

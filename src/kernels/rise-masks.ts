@@ -14,6 +14,12 @@ export class MaskGenerator {
     }
   }
 
+  /** Frees the Gaussian table (the only memory a generator holds between calls). */
+  dispose(): void {
+    this.ctx.destroy(this.table);
+    this.table = undefined;
+  }
+
   /** Masks first .. first + count − 1 as [count, H, W] float32. */
   generate(first: number, count: number): GpuTensor {
     const { grids, shifts } = this.grids(first, count);

@@ -19,6 +19,7 @@ import { conv2d, uploadConv, type ConvLayer } from '../kernels/conv2d.js';
 import { rankPixels, stepImages } from '../kernels/causal.js';
 import { gatherScores } from '../kernels/maps.js';
 import { argmaxRows } from '../model/argmax.js';
+import { withInput, type InputOptions, type ModelInput } from '../model/input.js';
 import type { ResNet } from '../model/resnet.js';
 
 export type CausalMetricName = 'insertion' | 'deletion';
@@ -30,7 +31,7 @@ export const DEFAULT_STEP = 224;
 export const BLUR_1D = [0.0879581458, 0.0888961198, 0.0904741965, 0.0921911178, 0.0934893884, 0.0939820633,
   0.0934893884, 0.0921911178, 0.0904741965, 0.0888961198, 0.0879581458];
 
-export interface CausalOptions {
+export interface CausalOptions extends InputOptions {
   /** Pixels per step (default DEFAULT_STEP). */
   step?: number;
   /** Class to score (default: top-1 of the unmodified image). */
@@ -62,17 +63,22 @@ export class CausalMetrics {
     this.ctx = model.ctx;
   }
 
-  /** Both curves for one image and one saliency map, sharing the ranking and the class. */
-  async evaluate(image: HostTensor, saliency: HostTensor, metrics: readonly CausalMetricName[] = CAUSAL_METRICS, opts: CausalOptions = {}): Promise<CausalResult[]> {
+  /**
+   * Both curves for one image and one saliency map, sharing the ranking and the class. image: one
+   * image as model/input.ts takes it (a host or GPU tensor, or an image source).
+   */
+  async evaluate(image: ModelInput, saliency: HostTensor, metrics: readonly CausalMetricName[] = CAUSAL_METRICS, opts: CausalOptions = {}): Promise<CausalResult[]> {
+    return withInput(this.ctx, image, opts, (x) => this.evaluateTensor(x, saliency, metrics, opts));
+  }
+
+  private async evaluateTensor(x: GpuTensor, saliency: HostTensor, metrics: readonly CausalMetricName[], opts: CausalOptions): Promise<CausalResult[]> {
     const ctx = this.ctx;
-    const input = image.shape.length === 3 ? { shape: [1, ...image.shape], data: image.data } : image;
-    this.model.checkInput(input.shape);
-    if (input.shape[0] !== 1) throw new XaiError(`insertion/deletion take one image at a time, got ${input.shape[0]}`);
-    const [, , H, W] = input.shape;
+    this.model.checkInput(x.shape);
+    if (x.shape[0] !== 1) throw new XaiError(`insertion/deletion take one image at a time, got ${x.shape[0]}`);
+    const [, , H, W] = x.shape;
     const step = opts.step ?? DEFAULT_STEP;
     if (!Number.isInteger(step) || step < 1) throw new XaiError(`step must be a whole number ≥ 1, got ${step}`);
     for (const m of metrics) if (!CAUSAL_METRICS.includes(m)) throw new XaiError(`unknown metric "${m}"; metrics: ${CAUSAL_METRICS.join(', ')}`);
-    const x = ctx.upload(input, 'image');
     const cls = opts.classIndex ?? (await this.topClass(x));
     if (!Number.isInteger(cls) || cls < 0 || cls >= this.model.numClasses) {
       throw new XaiError(`class ${cls} is out of range: the model has classes 0..${this.model.numClasses - 1}`);
@@ -83,7 +89,7 @@ export class CausalMetrics {
     ctx.release(mapOnGpu);
     const n = Math.ceil((H * W) / step);
     const batch = Math.max(1, Math.min(opts.batch ?? this.model.defaultBatch(H, W), n + 1, this.model.maxBatch(H, W)));
-    await this.model.prepare([batch, ...input.shape.slice(1)]);
+    await this.model.prepare([batch, ...x.shape.slice(1)]);
     const results: CausalResult[] = [];
     for (const metric of metrics) {
       const start = metric === 'deletion' ? x : this.blur(x);
@@ -100,8 +106,14 @@ export class CausalMetrics {
       ctx.release(scores, start === x ? undefined : start);
       results.push({ metric, scores: curve, auc: auc(curve), classIndex: cls, step, forwardPasses: n + 1 });
     }
-    ctx.release(x, rank);
+    ctx.release(rank);
     return results;
+  }
+
+  /** Frees the blur's weights (made on the first insertion curve). */
+  dispose(): void {
+    if (this.blurConv) this.ctx.destroy(this.blurConv.weight, this.blurConv.scaleShift, ...this.blurConv.winograd.values());
+    this.blurConv = undefined;
   }
 
   private async topClass(x: GpuTensor): Promise<number> {

@@ -24,6 +24,7 @@ import { linear, type LinearLayer } from '../kernels/linear.js';
 import { globalAvgPool, maxPool2d } from '../kernels/pool.js';
 import { softmax } from '../kernels/softmax.js';
 import { requireF16, toF16 } from '../kernels/precision.js';
+import { asBatch, inputTensor, type InputOptions, type ModelInput } from './input.js';
 import { convInputs, parseResNet, type ConvBnSpec, type ResNetSpec } from './resnet-spec.js';
 
 interface ConvUnit {
@@ -49,6 +50,7 @@ export interface ForwardResult {
 export class ResNet {
   private units = new Map<string, ConvUnit>();
   private fc: LinearLayer;
+  private disposed = false;
   readonly tapNames: readonly string[];
   /**
    * How the scoring forwards (no taps, tuned convs: RISE, Abs-CAM Final, Score-CAM, insertion /
@@ -92,8 +94,28 @@ export class ResNet {
     return this.fc.weight;
   }
 
+  /**
+   * Frees the model's GPU memory now: every weight, and the tuned and gradient forms made since.
+   * The model cannot be used afterwards. (GpuContext.close() frees it too, with everything else.)
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const weights: GpuTensor[] = [this.fc.weight, this.fc.bias];
+    const conv = (p: ConvLayer) => weights.push(p.weight, p.scaleShift, ...p.winograd.values(), ...(p.half ? [p.half.weight, ...p.half.winograd.values()] : []));
+    for (const u of this.units.values()) {
+      weights.push(u.bn);
+      conv(u.fused);
+      if (u.raw) conv(u.raw);
+      if (u.grad) weights.push(u.grad.weight, ...(u.grad.transposed?.winograd.values() ?? []));
+    }
+    this.units.clear();
+    this.ctx.destroy(...weights);
+  }
+
   /** Input-gradient weights of a conv unit (BatchNorm scale folded in), uploaded on first use. */
   convGrad(convName: string): ConvGradLayer {
+    this.assertAlive();
     const u = this.units.get(convName);
     if (!u) throw new Error(`no conv named ${convName}`);
     u.grad ??= uploadConvGrad(this.ctx, u.spec.weight, u.spec.scale, u.spec, `${convName}.grad`);
@@ -102,10 +124,15 @@ export class ResNet {
 
   /** Checks an input shape [n, c, h, w] against the model; throws a one-line XaiError. */
   checkInput(shape: readonly number[], source = 'input'): void {
+    this.assertAlive();
     if (shape.length !== 4) throw new XaiError(`${source} has shape [${shape}]: expected [batch, ${this.spec.inChannels}, height, width]`);
     const [n, c, h, w] = shape;
     if (c !== this.spec.inChannels) throw new XaiError(`${source} has ${c} channels, the model takes ${this.spec.inChannels}`);
     if (n < 1 || h < 1 || w < 1) throw new XaiError(`${source} has an empty shape [${shape}]`);
+  }
+
+  private assertAlive(): void {
+    if (this.disposed) throw new Error('ResNet used after dispose()');
   }
 
   checkTaps(taps: readonly string[]): void {
@@ -218,38 +245,49 @@ export class ResNet {
   }
 
   /**
-   * Logits for a host batch, split into chunks that fit the adapter's binding size. One readback
-   * per chunk.
+   * Logits for a batch (a host tensor, a GPU tensor or image sources: model/input.ts), split into
+   * chunks that fit the adapter's binding size. One readback per chunk.
    */
-  async predict(input: HostTensor): Promise<HostTensor> {
-    return (await this.run(input, false)).logits;
+  async predict(input: ModelInput, opts?: InputOptions): Promise<HostTensor> {
+    return (await this.run(input, false, opts)).logits;
   }
 
-  /** Logits and softmax probabilities for a host batch, from one forward per chunk. */
-  async classify(input: HostTensor): Promise<{ logits: HostTensor; probabilities: HostTensor }> {
-    const r = await this.run(input, true);
+  /** Logits and softmax probabilities for a batch, from one forward per chunk. */
+  async classify(input: ModelInput, opts?: InputOptions): Promise<{ logits: HostTensor; probabilities: HostTensor }> {
+    const r = await this.run(input, true, opts);
     return { logits: r.logits, probabilities: r.probabilities! };
   }
 
-  private async run(input: HostTensor, withProbabilities: boolean): Promise<{ logits: HostTensor; probabilities?: HostTensor }> {
-    this.checkInput(input.shape);
-    const [n, c, hh, ww] = input.shape;
-    const chunk = this.maxBatch(hh, ww);
-    const shape = [n, this.numClasses];
-    const logits = new Float32Array(n * this.numClasses);
-    const probabilities = withProbabilities ? new Float32Array(n * this.numClasses) : undefined;
-    const per = c * hh * ww;
-    for (let i = 0; i < n; i += chunk) {
-      const m = Math.min(chunk, n - i);
-      await this.prepare([m, c, hh, ww]);
-      const x = this.ctx.upload({ shape: [m, c, hh, ww], data: input.data.subarray(i * per, (i + m) * per) }, 'input');
-      const out = this.forward(x).logits;
-      const probs = probabilities ? softmax(this.ctx, out) : undefined;
-      logits.set((await this.ctx.read(out)).data, i * this.numClasses);
-      if (probs) probabilities!.set((await this.ctx.read(probs)).data, i * this.numClasses);
-      this.ctx.release(x, out, probs);
+  private async run(input: ModelInput, withProbabilities: boolean, opts: InputOptions = {}): Promise<{ logits: HostTensor; probabilities?: HostTensor }> {
+    // A host batch is uploaded chunk by chunk; anything else is on the GPU first, chunks copied out.
+    const host = 'data' in input ? asBatch(input) : undefined;
+    const gpu = host ? undefined : await inputTensor(this.ctx, input, opts);
+    try {
+      const inShape = host?.shape ?? gpu!.x.shape;
+      this.checkInput(inShape);
+      const [n, c, hh, ww] = inShape;
+      const chunk = this.maxBatch(hh, ww);
+      const shape = [n, this.numClasses];
+      const logits = new Float32Array(n * this.numClasses);
+      const probabilities = withProbabilities ? new Float32Array(n * this.numClasses) : undefined;
+      const per = c * hh * ww;
+      for (let i = 0; i < n; i += chunk) {
+        const m = Math.min(chunk, n - i);
+        await this.prepare([m, c, hh, ww]);
+        let x: GpuTensor;
+        if (host) x = this.ctx.upload({ shape: [m, c, hh, ww], data: host.data.subarray(i * per, (i + m) * per) }, 'input');
+        else if (m === n) x = gpu!.x;
+        else this.ctx.copy(gpu!.x, 4 * i * per, (x = this.ctx.tensor([m, c, hh, ww], 'input')), 0, 4 * m * per);
+        const out = this.forward(x).logits;
+        const probs = probabilities ? softmax(this.ctx, out) : undefined;
+        logits.set((await this.ctx.read(out)).data, i * this.numClasses);
+        if (probs) probabilities!.set((await this.ctx.read(probs)).data, i * this.numClasses);
+        this.ctx.release(x === gpu?.x ? undefined : x, out, probs);
+      }
+      return { logits: { shape, data: logits }, probabilities: probabilities && { shape, data: probabilities } };
+    } finally {
+      if (gpu?.owned) this.ctx.release(gpu.x);
     }
-    return { logits: { shape, data: logits }, probabilities: probabilities && { shape, data: probabilities } };
   }
 
   /**

@@ -15,7 +15,7 @@ import { aggregate, evaluateDataset, type DatasetItem, type DatasetOptions, type
 import { boxesToRegion, maskToRegion } from '../metrics/pointing.js';
 import { VERSION } from '../version.js';
 import { listOf, oneOf } from './args.js';
-import { defineCommand, defineOptions, FORWARD_BATCH, helpText, LAYER, parseOptions, PRECISION, RISE_OPTIONS, SIZE, STEP, WEIGHTS, type Values } from './options.js';
+import { defineCommand, defineOptions, FORWARD_BATCH, LAYER, parseOptions, PRECISION, RISE_OPTIONS, SIZE, STEP, WEIGHTS, type Values } from './options.js';
 import { checkEmptyOut, checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 import { writeReport } from './report-files.js';
@@ -85,10 +85,6 @@ const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.npy']);
 
 export async function evaluateDatasetCommand(argv: string[], log: (s: string) => void): Promise<number> {
   const { values: v } = parseOptions(EVALUATE_DATASET, argv);
-  if (v.help) {
-    log(helpText(EVALUATE_DATASET));
-    return 0;
-  }
   const cmd = 'evaluate-dataset';
   const { shard, source } = v.shard !== undefined ? parseShard(cmd, v.shard, process.env) : { shard: WHOLE, source: undefined };
   if (source) console.error(`webgpu-xai: shard ${shardLabel(shard)} (index from ${source})`);

@@ -8,7 +8,7 @@ import { ResNet } from '../model/resnet.js';
 import { CAUSAL_METRICS, CausalMetrics } from '../metrics/causal.js';
 import { curvesSvg } from '../viz/curve-plot.js';
 import { oneOf, wholeNumber } from './args.js';
-import { defineCommand, FORWARD_BATCH, helpText, parseOptions, SIZE, STEP, PRECISION, WEIGHTS } from './options.js';
+import { defineCommand, FORWARD_BATCH, parseOptions, SIZE, STEP, PRECISION, WEIGHTS } from './options.js';
 import { checkOutDir } from './output.js';
 
 export const EVALUATE = defineCommand({
@@ -37,10 +37,6 @@ Deletion replaces them with zeros (normalised space), insertion starts from a bl
 
 export async function evaluate(argv: string[], log: (s: string) => void): Promise<number> {
   const { values: v, given } = parseOptions(EVALUATE, argv);
-  if (v.help) {
-    log(helpText(EVALUATE));
-    return 0;
-  }
   const { metric, weights: weightsPath, input: inputPath, saliency: saliencyPath, out, step, batch, class: cls, size } = v;
   const metrics = metric === 'both' ? CAUSAL_METRICS : [metric];
   checkOutDir('evaluate', out, [weightsPath, inputPath, saliencyPath]);

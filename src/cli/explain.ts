@@ -13,7 +13,7 @@ import { assertFinite, type HostTensor } from '../io/tensor.js';
 import { ResNet } from '../model/resnet.js';
 import { overlayHeatmap } from '../viz/overlay.js';
 import { oneOf, positiveNumber, UsageError } from './args.js';
-import { defineCommand, FORWARD_BATCH, helpText, LAYER, parseOptions, RISE_OPTIONS, SIZE, PRECISION, WEIGHTS } from './options.js';
+import { defineCommand, FORWARD_BATCH, LAYER, parseOptions, RISE_OPTIONS, SIZE, PRECISION, WEIGHTS } from './options.js';
 import { checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 import { convChoices } from '../kernels/conv-tuner.js';
@@ -62,10 +62,6 @@ returns it), the overlay shows --class (default top-1).`,
 
 export async function explain(argv: string[], log: (s: string) => void): Promise<number> {
   const { values: v, given } = parseOptions(EXPLAIN, argv);
-  if (v.help) {
-    log(helpText(EXPLAIN));
-    return 0;
-  }
   const { method, weights: weightsPath, input: inputs, out, size, batch, layer, class: classArg } = v;
   const explainer = explainerFor(method);
   // RISE settings not given are left to the explainer's defaults (RISE_DEFAULTS; a masks file sets N).

@@ -11,7 +11,7 @@ import { EVALUATE, evaluate } from './evaluate.js';
 import { EXPLAIN, explain } from './explain.js';
 import { MASKS, masks } from './masks.js';
 import { MERGE, merge } from './merge.js';
-import type { Command } from './options.js';
+import { helpText, parseOptions, type Command } from './options.js';
 import { PREDICT, predict } from './predict.js';
 import { REPORT, report } from './report.js';
 import { TUNE, tune } from './tune.js';
@@ -92,6 +92,11 @@ async function run(argv: string[], log: (s: string) => void): Promise<number> {
     return 2;
   }
   try {
+    // --help is answered here, from the command's declaration: commands never see it.
+    if (parseOptions(command.spec, rest).values.help) {
+      log(helpText(command.spec));
+      return 0;
+    }
     return await command.run(rest, log);
   } catch (e) {
     return reportError(e, name);

@@ -9,7 +9,7 @@ import { saveRgbPng } from '../io/image-files.js';
 import { loadInput } from '../io/input.js';
 import { maskSheet } from '../viz/sheet.js';
 import { inputSize, MAX_MASKS, oneOf, wholeNumber } from './args.js';
-import { defineCommand, helpText, parseOptions, RISE_GRID } from './options.js';
+import { defineCommand, parseOptions, RISE_GRID } from './options.js';
 import { checkFreeSpace, checkOutDir } from './output.js';
 import { progressReporter } from './progress.js';
 
@@ -36,10 +36,6 @@ masked by each: the original project's visualize_masks_and_masked_images).`,
 
 export async function masks(argv: string[], log: (s: string) => void): Promise<number> {
   const { values: v } = parseOptions(MASKS, argv);
-  if (v.help) {
-    log(helpText(MASKS));
-    return 0;
-  }
   const { n, size, out, mode, p1, batch } = v;
   const plan = planMasks({ height: size.height, width: size.width, grid: v.grid, p1, mode, seed: v.seed });
   const show = Math.min(n, v.show);

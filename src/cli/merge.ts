@@ -10,7 +10,7 @@ import type { InputSize } from '../io/input.js';
 import type { CausalMetricName } from '../metrics/causal.js';
 import { aggregate } from '../metrics/dataset.js';
 import { UsageError } from './args.js';
-import { defineCommand, helpText, parseOptions } from './options.js';
+import { defineCommand, parseOptions } from './options.js';
 import { checkEmptyOut, checkOutDir } from './output.js';
 import { writeReport } from './report-files.js';
 import { readManifest, readRecords, recordPath, runDifferences, type Manifest } from './run-folder.js';
@@ -37,10 +37,6 @@ const list = (names: readonly string[]) => `${names.slice(0, LIST).join(', ')}${
 
 export async function merge(argv: string[], log: (s: string) => void): Promise<number> {
   const { values: v, positionals: dirs } = parseOptions(MERGE, argv);
-  if (v.help) {
-    log(helpText(MERGE));
-    return 0;
-  }
   if (dirs.length === 0) throw new UsageError('merge: name the shard folders to merge (merge DIR... --out OUT)');
   const { out } = v;
   checkOutDir('merge', out, []);

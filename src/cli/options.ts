@@ -14,10 +14,8 @@
  *   });
  *
  *   const { values: v, given } = parseOptions(PREDICT, argv); // v.top: number, v.out: string
- *   if (v.help) {
- *     log(helpText(PREDICT));
- *     return 0;
- *   }
+ *
+ * (--help never reaches a command: main.ts answers it from the declaration.)
  *
  * A value with no `parse` is the text as given; one that is neither `required` nor has a
  * `default` may be undefined; `given` says which options the command line named.

@@ -6,7 +6,7 @@ import { loadWeightsFile, readFileBytes, saveNpyFile, writeFileAtomic } from '..
 import { loadInput } from '../io/input.js';
 import { ResNet } from '../model/resnet.js';
 import { wholeNumber } from './args.js';
-import { defineCommand, helpText, parseOptions, SIZE, PRECISION, WEIGHTS } from './options.js';
+import { defineCommand, parseOptions, SIZE, PRECISION, WEIGHTS } from './options.js';
 import { checkOutDir } from './output.js';
 
 export const PREDICT = defineCommand({
@@ -29,10 +29,6 @@ export const PREDICT = defineCommand({
 
 export async function predict(argv: string[], log: (s: string) => void): Promise<number> {
   const { values: v, given } = parseOptions(PREDICT, argv);
-  if (v.help) {
-    log(helpText(PREDICT));
-    return 0;
-  }
   const { weights: weightsPath, input: inputPath, size, top } = v;
   if (v.out !== undefined) checkOutDir('predict', v.out, [weightsPath, inputPath, v.labels]);
 

@@ -31,7 +31,7 @@ import { overlayHeatmap } from '../viz/overlay.js';
 import { maskSheet } from '../viz/sheet.js';
 import { UsageError } from './args.js';
 import { DATASET_OPTIONS, folderImages, methodsOption, runDataset, type DatasetHooks, type ImageFile } from './evaluate-dataset.js';
-import { defineCommand, helpText, parseOptions, WEIGHTS } from './options.js';
+import { defineCommand, parseOptions, WEIGHTS } from './options.js';
 import { readClassNames } from './predict.js';
 import { progressReporter } from './progress.js';
 import { MANIFEST, readManifest, readRecords, RECORDS, show, type Settings } from './run-folder.js';
@@ -70,10 +70,6 @@ Needs --weights, --out and --images or --input; or only --from DIR.`,
 
 export async function report(argv: string[], log: (s: string) => void): Promise<number> {
   const { values: v, given } = parseOptions(REPORT, argv);
-  if (v.help) {
-    log(helpText(REPORT));
-    return 0;
-  }
   if (v.from !== undefined) {
     const extra = [...given].filter((k) => k !== 'from');
     if (extra.length) throw new UsageError(`${CMD}: --from rebuilds the pages of a finished output; it takes no other option (got --${extra[0]})`);

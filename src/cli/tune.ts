@@ -8,7 +8,7 @@ import { ConvTuner } from '../kernels/conv-tuner.js';
 import { ResNet } from '../model/resnet.js';
 import { convInputs } from '../model/resnet-spec.js';
 import { listOf, UsageError, wholeNumber } from './args.js';
-import { defineCommand, helpText, parseOptions, SIZE, PRECISION, WEIGHTS } from './options.js';
+import { defineCommand, parseOptions, SIZE, PRECISION, WEIGHTS } from './options.js';
 
 export const TUNE = defineCommand({
   name: 'tune',
@@ -34,10 +34,6 @@ forces one variant.`,
 
 export async function tune(argv: string[], log: (s: string) => void): Promise<number> {
   const { values: v } = parseOptions(TUNE, argv);
-  if (v.help) {
-    log(helpText(TUNE));
-    return 0;
-  }
   const { weights: weightsPath, size, batch: batches } = v;
   const stateDict = loadWeightsFile(weightsPath);
   const ctx = await GpuContext.create();

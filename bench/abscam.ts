@@ -28,13 +28,18 @@ const ctx = await GpuContext.node();
 try {
   const model = ResNet.fromStateDict(ctx, randomResNet('resnet18', 4), 'resnet18');
   const explainer = new CamExplainer(model);
-  const image = { shape: [1, 3, size, size], data: new Float32Array(3 * size * size).map((_, i) => Math.sin(i * 0.013)) };
+  const image = {
+    shape: [1, 3, size, size],
+    data: new Float32Array(3 * size * size).map((_, i) => Math.sin(i * 0.013)),
+  };
   console.log(`resnet18 at ${size}x${size}, ${values.layer}, adapter: ${ctx.adapterInfo}`);
 
   const bench = new Bench({ iterations: 3, time: 0, warmupIterations: 1, warmupTime: 0 });
   const x = ctx.upload({ shape: [batch, 3, size, size], data: new Float32Array(batch * 3 * size * size).fill(0.1) });
   await model.prepare(x.shape); // the plain forward runs the convs Final's batches run (and tuning is not timed)
-  bench.add('abscam-init', async () => { await explainer.absCamInit(image, { layer: values.layer }); });
+  bench.add('abscam-init', async () => {
+    await explainer.absCamInit(image, { layer: values.layer });
+  });
   bench.add(`plain forward, batch ${batch}`, async () => {
     const { logits } = model.forward(x);
     await ctx.sync();
@@ -51,7 +56,10 @@ try {
     await ctx.stopProfiling();
     const xi = ctx.upload(image);
     for (let r = 0; r < 3; r++) {
-      for (const [name, forced] of [['tuned', undefined], ['gather', GRAD_GATHER]] as const) {
+      for (const [name, forced] of [
+        ['tuned', undefined],
+        ['gather', GRAD_GATHER],
+      ] as const) {
         ConvTuner.of(ctx).forceGrad(forced);
         ctx.startProfiling();
         const g = await gradientAt(model, xi, 'input', [0]);
@@ -62,22 +70,54 @@ try {
     }
     ConvTuner.of(ctx).forceGrad(undefined);
     ctx.release(xi);
-    console.log(`backward to the input, GPU ms (best of 3): tuned ${backward.tuned.toFixed(1)}, gather ${backward.gather.toFixed(1)} (${(backward.gather / backward.tuned).toFixed(2)}x)`);
+    console.log(
+      `backward to the input, GPU ms (best of 3): tuned ${backward.tuned.toFixed(1)}, gather ${backward.gather.toFixed(1)} (${(backward.gather / backward.tuned).toFixed(2)}x)`,
+    );
   }
 
   const t0 = performance.now();
-  const final = await explainer.absCamFinal(image, { layer: values.layer, batch, onProgress: progressReporter('abscam-final') });
+  const final = await explainer.absCamFinal(image, {
+    layer: values.layer,
+    batch,
+    onProgress: progressReporter('abscam-final'),
+  });
   const finalMs = performance.now() - t0;
   const rows = [
     { task: 'abscam-init', ms: +initMs.toFixed(0), 'passes/s': +(1000 / initMs).toFixed(2), 'peak MiB': '' },
-    { task: 'abscam-final', ms: +finalMs.toFixed(0), 'passes/s': +((1000 * final.forwardPasses) / finalMs).toFixed(2), 'peak MiB': +(final.peakGpuBytes / 2 ** 20).toFixed(1) },
-    { task: `plain forward, batch ${batch}`, ms: +fwdMs.toFixed(0), 'passes/s': +((1000 * batch) / fwdMs).toFixed(2), 'peak MiB': '' },
+    {
+      task: 'abscam-final',
+      ms: +finalMs.toFixed(0),
+      'passes/s': +((1000 * final.forwardPasses) / finalMs).toFixed(2),
+      'peak MiB': +(final.peakGpuBytes / 2 ** 20).toFixed(1),
+    },
+    {
+      task: `plain forward, batch ${batch}`,
+      ms: +fwdMs.toFixed(0),
+      'passes/s': +((1000 * batch) / fwdMs).toFixed(2),
+      'peak MiB': '',
+    },
   ];
   console.table(rows);
-  const ratio = (final.forwardPasses / finalMs) / (batch / fwdMs);
+  const ratio = final.forwardPasses / finalMs / (batch / fwdMs);
   console.log(`abscam-final forward passes/s relative to a plain batched forward: ${ratio.toFixed(2)}`);
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/abscam.json', JSON.stringify({ size, layer: values.layer, batch, adapter: ctx.adapterInfo, date: new Date().toISOString(), rows, finalVsPlainForward: ratio, backwardGpuMs: backward }, null, 2) + '\n');
+  writeFileSync(
+    'bench/results/abscam.json',
+    JSON.stringify(
+      {
+        size,
+        layer: values.layer,
+        batch,
+        adapter: ctx.adapterInfo,
+        date: new Date().toISOString(),
+        rows,
+        finalVsPlainForward: ratio,
+        backwardGpuMs: backward,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 } finally {
   await ctx.close();
 }

@@ -11,13 +11,25 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { GpuContext } from '../src/gpu/context.js';
 import { relToMax } from '../src/io/tensor.js';
-import { conv2d, convOutSize, parseVariant, uploadConv, variantApplies, variantName, DEFAULT_CONV_VARIANT, type ConvVariant } from '../src/kernels/conv2d.js';
+import {
+  conv2d,
+  convOutSize,
+  parseVariant,
+  uploadConv,
+  variantApplies,
+  variantName,
+  DEFAULT_CONV_VARIANT,
+  type ConvVariant,
+} from '../src/kernels/conv2d.js';
 import { convInputs, parseResNet, type ConvBnSpec } from '../src/model/resnet-spec.js';
 import { type ARCHS, randomResNet } from './random-resnet.js';
 import { benchOptions } from './options.js';
 
 const values = benchOptions({
-  arch: 'resnet18', size: '224', batch: '16', reps: '3',
+  arch: 'resnet18',
+  size: '224',
+  batch: '16',
+  reps: '3',
   variants: 'direct-4x1-wg64,direct-2x4-wg64,winograd2-1-wg64,winograd4-1-wg64',
 });
 const size = Number(values.size);
@@ -50,15 +62,22 @@ try {
   for (const { conv: c, h } of convShapes()) {
     const [co, ci, kh, kw] = c.weight.shape;
     const conv = uploadConv(ctx, c.weight, c.scale, c.shift, c, c.convName);
-    const x = ctx.upload({ shape: [batch, ci, h, h], data: new Float32Array(batch * ci * h * h).map((_, i) => Math.sin(i * 0.37)) });
+    const x = ctx.upload({
+      shape: [batch, ci, h, h],
+      data: new Float32Array(batch * ci * h * h).map((_, i) => Math.sin(i * 0.37)),
+    });
     const ho = convOutSize(h, kh, c.stride, c.pad);
     const flops = 2 * batch * co * ci * kh * kw * ho * ho;
     const ref = await ctx.read(conv2d(ctx, x, conv, { variant: DEFAULT_CONV_VARIANT }));
-    const row: Record<string, string | number> = { conv: c.convName, shape: `${ci}→${co} ${kh}x${kw}/s${c.stride} @${h}` };
+    const row: Record<string, string | number> = {
+      conv: c.convName,
+      shape: `${ci}→${co} ${kh}x${kw}/s${c.stride} @${h}`,
+    };
     const usable = variants.filter((v) => variantApplies(v, conv));
     for (const v of usable) {
       const err = relToMax((await ctx.read(conv2d(ctx, x, conv, { variant: v }))).data, ref.data);
-      if (!(err <= 1e-3)) throw new Error(`${c.convName} ${variantName(v)}: max |Δ| ${err} of the output's largest magnitude`);
+      if (!(err <= 1e-3))
+        throw new Error(`${c.convName} ${variantName(v)}: max |Δ| ${err} of the output's largest magnitude`);
     }
     const best = new Map<string, number>();
     for (let r = 0; r < reps; r++) {
@@ -77,7 +96,14 @@ try {
   console.log(`effective GFLOP/s per variant (direct-conv FLOPs / GPU time), best of ${reps}`);
   console.table(rows);
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/conv.json', JSON.stringify({ arch: values.arch, size, batch, adapter: ctx.adapterInfo, date: new Date().toISOString(), rows }, null, 2) + '\n');
+  writeFileSync(
+    'bench/results/conv.json',
+    JSON.stringify(
+      { arch: values.arch, size, batch, adapter: ctx.adapterInfo, date: new Date().toISOString(), rows },
+      null,
+      2,
+    ) + '\n',
+  );
 } finally {
   await ctx.close();
 }

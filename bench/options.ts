@@ -13,7 +13,9 @@ export function benchOptions<D extends Defaults>(defaults: D): Values<D> {
   const options = Object.fromEntries(
     Object.entries(defaults).map(([name, d]) => [
       name,
-      typeof d === 'boolean' ? { type: 'boolean' as const, default: d } : { type: 'string' as const, ...(d === undefined ? {} : { default: d }) },
+      typeof d === 'boolean'
+        ? { type: 'boolean' as const, default: d }
+        : { type: 'string' as const, ...(d === undefined ? {} : { default: d }) },
     ]),
   );
   return parseArgs({ options }).values as Values<D>;

@@ -19,7 +19,13 @@ try {
   if (!ctx.startProfiling()) throw new Error('this adapter has no timestamp queries');
   await ctx.stopProfiling();
   const sink = ctx.tensor([groups * WG], 'peak.sink');
-  const run = () => ctx.dispatch({ pipeline: { shader: 'fma_peak', constants: { ITERS: iters, WG } }, buffers: { sink }, workgroups: [groups], label: 'fma_peak' });
+  const run = () =>
+    ctx.dispatch({
+      pipeline: { shader: 'fma_peak', constants: { ITERS: iters, WG } },
+      buffers: { sink },
+      workgroups: [groups],
+      label: 'fma_peak',
+    });
   run();
   await ctx.sync();
   let best = Infinity;
@@ -30,9 +36,23 @@ try {
   }
   const flops = 2 * 16 * iters * groups * WG;
   const gflops = flops / best;
-  console.log(`FMA roof on ${ctx.adapterInfo} (LP_NUM_THREADS=${process.env.LP_NUM_THREADS}): ${gflops.toFixed(1)} GFLOP/s (best of ${values.reps}, ${(best / 1e6).toFixed(1)} ms)`);
+  console.log(
+    `FMA roof on ${ctx.adapterInfo} (LP_NUM_THREADS=${process.env.LP_NUM_THREADS}): ${gflops.toFixed(1)} GFLOP/s (best of ${values.reps}, ${(best / 1e6).toFixed(1)} ms)`,
+  );
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/peak.json', JSON.stringify({ adapter: ctx.adapterInfo, lpNumThreads: process.env.LP_NUM_THREADS ?? null, date: new Date().toISOString(), gflops }, null, 2) + '\n');
+  writeFileSync(
+    'bench/results/peak.json',
+    JSON.stringify(
+      {
+        adapter: ctx.adapterInfo,
+        lpNumThreads: process.env.LP_NUM_THREADS ?? null,
+        date: new Date().toISOString(),
+        gflops,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 } finally {
   await ctx.close();
 }

@@ -33,7 +33,15 @@ import { CausalMetrics } from '../src/metrics/causal.js';
 import { resnetOnnx, resnetTfjs } from './peers/graphs.js';
 import { benchOptions } from './options.js';
 
-const values = benchOptions({ size: '224', batches: '1,16', iterations: '3', skip: '', masks: '500', 'causal-size': '112', step: '112' });
+const values = benchOptions({
+  size: '224',
+  batches: '1,16',
+  iterations: '3',
+  skip: '',
+  masks: '500',
+  'causal-size': '112',
+  step: '112',
+});
 const size = Number(values.size);
 const batches = values.batches!.split(',').map(Number);
 const iterations = Number(values.iterations);
@@ -50,7 +58,14 @@ const spec = parseResNet(sd, 'resnet18');
 const input = new Float32Array(maxBatch * 3 * size * size).map((_, i) => Math.sin(i * 0.013) * 1.5);
 const inputOf = (b: number) => input.subarray(0, b * 3 * size * size);
 
-interface Row { engine: string; device: string; batch: number; ms: number; 'img/s': number; 'vs ours': string }
+interface Row {
+  engine: string;
+  device: string;
+  batch: number;
+  ms: number;
+  'img/s': number;
+  'vs ours': string;
+}
 const rows: Row[] = [];
 const notes: string[] = [];
 const time = async (fn: () => Promise<unknown>) => {
@@ -77,7 +92,14 @@ try {
     });
     ctx.release(x);
     ours.set(b, ms);
-    rows.push({ engine: 'webgpu-xai (tuned)', device: ctx.adapterInfo, batch: b, ms: +ms.toFixed(1), 'img/s': +((1000 * b) / ms).toFixed(2), 'vs ours': '1.00' });
+    rows.push({
+      engine: 'webgpu-xai (tuned)',
+      device: ctx.adapterInfo,
+      batch: b,
+      ms: +ms.toFixed(1),
+      'img/s': +((1000 * b) / ms).toFixed(2),
+      'vs ours': '1.00',
+    });
   }
   if (!skip.has('methods')) await ourMethods(ctx);
 } finally {
@@ -88,18 +110,37 @@ const ratio = (b: number, ms: number) => `${(ours.get(b)! / ms).toFixed(2)}`;
 // ---- the methods end to end: ours, then PyTorch's (after the forward peers) -----------------------
 async function ourMethods(ctx: GpuContext): Promise<void> {
   const model = ResNet.fromStateDict(ctx, randomResNet('resnet18', 4), 'resnet18');
-  const image = { shape: [1, 3, size, size], data: new Float32Array(3 * size * size).map((_, i) => Math.sin(i * 0.013)) };
-  const small = { shape: [1, 3, causalSize, causalSize], data: new Float32Array(3 * causalSize ** 2).map((_, i) => Math.sin(i * 0.013)) };
-  const saliency = { shape: [causalSize, causalSize], data: new Float32Array(causalSize ** 2).map((_, i) => Math.sin(i * 0.37)) };
-  for (const [b, s] of [[1, size], [METHOD_BATCH, size], [1, causalSize], [METHOD_BATCH, causalSize]]) await model.prepare([b, 3, s, s]);
+  const image = {
+    shape: [1, 3, size, size],
+    data: new Float32Array(3 * size * size).map((_, i) => Math.sin(i * 0.013)),
+  };
+  const small = {
+    shape: [1, 3, causalSize, causalSize],
+    data: new Float32Array(3 * causalSize ** 2).map((_, i) => Math.sin(i * 0.013)),
+  };
+  const saliency = {
+    shape: [causalSize, causalSize],
+    data: new Float32Array(causalSize ** 2).map((_, i) => Math.sin(i * 0.37)),
+  };
+  for (const [b, s] of [
+    [1, size],
+    [METHOD_BATCH, size],
+    [1, causalSize],
+    [METHOD_BATCH, causalSize],
+  ])
+    await model.prepare([b, 3, s, s]);
   const timeOnce = async (name: string, fn: () => Promise<unknown>) => {
     const t0 = performance.now();
     await fn();
     methodMs.set(name, performance.now() - t0);
   };
   await timeOnce('rise', () => new RiseExplainer(model).explain(image, { masks, batch: METHOD_BATCH }));
-  await timeOnce('abscam-final', () => new CamExplainer(model).absCamFinal(image, { layer: 'layer4', batch: METHOD_BATCH }));
-  await timeOnce('insertion+deletion', () => new CausalMetrics(model).evaluate(small, saliency, ['insertion', 'deletion'], { step, batch: METHOD_BATCH }));
+  await timeOnce('abscam-final', () =>
+    new CamExplainer(model).absCamFinal(image, { layer: 'layer4', batch: METHOD_BATCH }),
+  );
+  await timeOnce('insertion+deletion', () =>
+    new CausalMetrics(model).evaluate(small, saliency, ['insertion', 'deletion'], { step, batch: METHOD_BATCH }),
+  );
 }
 
 // ---- tfjs-backend-webgpu on the same Dawn adapter -------------------------------------------------
@@ -116,7 +157,9 @@ if (!skip.has('tfjs')) {
   const check = forward(tf.tensor4d(inputOf(1), [1, 3, size, size]));
   const diff = relToMax(await check.data(), ourLogits!);
   check.dispose();
-  notes.push(`tfjs-backend-webgpu ${tf.version_core}: logits within ${diff.toExponential(1)} of ours (relative to max)`);
+  notes.push(
+    `tfjs-backend-webgpu ${tf.version_core}: logits within ${diff.toExponential(1)} of ours (relative to max)`,
+  );
   for (const b of batches) {
     const x = tf.tensor4d(inputOf(b), [b, 3, size, size]);
     const ms = await time(async () => {
@@ -125,7 +168,14 @@ if (!skip.has('tfjs')) {
       y.dispose();
     });
     x.dispose();
-    rows.push({ engine: 'tfjs-backend-webgpu', device: 'same Dawn adapter', batch: b, ms: +ms.toFixed(1), 'img/s': +((1000 * b) / ms).toFixed(2), 'vs ours': ratio(b, ms) });
+    rows.push({
+      engine: 'tfjs-backend-webgpu',
+      device: 'same Dawn adapter',
+      batch: b,
+      ms: +ms.toFixed(1),
+      'img/s': +((1000 * b) / ms).toFixed(2),
+      'vs ours': ratio(b, ms),
+    });
   }
   tf.engine().reset();
   keepDawn = gpu;
@@ -135,13 +185,28 @@ if (!skip.has('tfjs')) {
 if (!skip.has('ort')) {
   const ort = await import('onnxruntime-node');
   const threads = availableParallelism();
-  const session = await ort.InferenceSession.create(resnetOnnx(spec, size), { executionProviders: ['cpu'], intraOpNumThreads: threads, graphOptimizationLevel: 'all' });
-  const run = async (b: number) => (await session.run({ x: new ort.Tensor('float32', inputOf(b).slice(), [b, 3, size, size]) })).logits.data as Float32Array;
+  const session = await ort.InferenceSession.create(resnetOnnx(spec, size), {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+    graphOptimizationLevel: 'all',
+  });
+  const run = async (b: number) =>
+    (await session.run({ x: new ort.Tensor('float32', inputOf(b).slice(), [b, 3, size, size]) })).logits
+      .data as Float32Array;
   const diff = relToMax(await run(1), ourLogits!);
-  notes.push(`onnxruntime-node ${ort.env.versions.common}: logits within ${diff.toExponential(1)} of ours; ${threads} threads`);
+  notes.push(
+    `onnxruntime-node ${ort.env.versions.common}: logits within ${diff.toExponential(1)} of ours; ${threads} threads`,
+  );
   for (const b of batches) {
     const ms = await time(() => run(b));
-    rows.push({ engine: 'onnxruntime-node', device: `CPU, ${threads} threads`, batch: b, ms: +ms.toFixed(1), 'img/s': +((1000 * b) / ms).toFixed(2), 'vs ours': ratio(b, ms) });
+    rows.push({
+      engine: 'onnxruntime-node',
+      device: `CPU, ${threads} threads`,
+      batch: b,
+      ms: +ms.toFixed(1),
+      'img/s': +((1000 * b) / ms).toFixed(2),
+      'vs ours': ratio(b, ms),
+    });
   }
   await session.release();
 }
@@ -151,38 +216,72 @@ if (!skip.has('torch')) {
   const python = process.env.PYTHON ?? '/usr/bin/python3';
   try {
     const script = new URL('../../bench/peers/torch_resnet.py', import.meta.url).pathname;
-    const out = JSON.parse(execFileSync(python, [script, String(size), batches.join(','), String(iterations)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
-    notes.push(`PyTorch ${out.torch} (${python}): ${out.threads} threads; its own random torchvision weights (timing only)`);
+    const out = JSON.parse(
+      execFileSync(python, [script, String(size), batches.join(','), String(iterations)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    notes.push(
+      `PyTorch ${out.torch} (${python}): ${out.threads} threads; its own random torchvision weights (timing only)`,
+    );
     for (const r of out.results as { batch: number; ms: number }[]) {
-      rows.push({ engine: 'PyTorch', device: `CPU, ${out.threads} threads`, batch: r.batch, ms: +r.ms.toFixed(1), 'img/s': +((1000 * r.batch) / r.ms).toFixed(2), 'vs ours': ratio(r.batch, r.ms) });
+      rows.push({
+        engine: 'PyTorch',
+        device: `CPU, ${out.threads} threads`,
+        batch: r.batch,
+        ms: +r.ms.toFixed(1),
+        'img/s': +((1000 * r.batch) / r.ms).toFixed(2),
+        'vs ours': ratio(r.batch, r.ms),
+      });
     }
   } catch (e) {
     notes.push(`PyTorch skipped: ${python} could not run it (${(e as Error).message.split('\n')[0]})`);
   }
 }
 
-const methodRows: { method: string; what: string; 'ours s': number; 'PyTorch s'?: number; 'PyTorch / ours'?: string }[] = [];
+const methodRows: {
+  method: string;
+  what: string;
+  'ours s': number;
+  'PyTorch s'?: number;
+  'PyTorch / ours'?: string;
+}[] = [];
 if (!skip.has('methods')) {
   const python = process.env.PYTHON ?? '/usr/bin/python3';
   let torchMs: Record<string, number> = {};
   try {
     const script = new URL('../../bench/peers/torch_methods.py', import.meta.url).pathname;
-    const out = JSON.parse(execFileSync(python, [script, String(size), String(masks), String(causalSize), String(step)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    const out = JSON.parse(
+      execFileSync(python, [script, String(size), String(masks), String(causalSize), String(step)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     torchMs = out.ms;
     notes.push(`methods: PyTorch ${out.torch} on the CPU, ${out.threads} threads (bench/peers/torch_methods.py)`);
   } catch (e) {
     notes.push(`PyTorch methods skipped: ${python} could not run them (${(e as Error).message.split('\n')[0]})`);
   }
   const what: Record<string, string> = {
-    rise: `N = ${masks} at ${size}`, 'abscam-final': `layer4 at ${size}`, 'insertion+deletion': `${causalSize} px, step ${step}`,
+    rise: `N = ${masks} at ${size}`,
+    'abscam-final': `layer4 at ${size}`,
+    'insertion+deletion': `${causalSize} px, step ${step}`,
   };
   for (const [method, ms] of methodMs) {
     const t = torchMs[method];
-    methodRows.push({ method, what: what[method], 'ours s': +(ms / 1000).toFixed(1), ...(t ? { 'PyTorch s': +(t / 1000).toFixed(1), 'PyTorch / ours': (t / ms).toFixed(2) } : {}) });
+    methodRows.push({
+      method,
+      what: what[method],
+      'ours s': +(ms / 1000).toFixed(1),
+      ...(t ? { 'PyTorch s': +(t / 1000).toFixed(1), 'PyTorch / ours': (t / ms).toFixed(2) } : {}),
+    });
   }
 }
 
-console.log(`ResNet-18 forward at ${size}x${size}, ${iterations} iterations each, logits read back; LP_NUM_THREADS=${process.env.LP_NUM_THREADS}`);
+console.log(
+  `ResNet-18 forward at ${size}x${size}, ${iterations} iterations each, logits read back; LP_NUM_THREADS=${process.env.LP_NUM_THREADS}`,
+);
 console.table(rows);
 if (methodRows.length) {
   console.log(`methods end to end, batch ${METHOD_BATCH} (PyTorch / ours > 1: we are faster)`);
@@ -191,6 +290,21 @@ if (methodRows.length) {
 console.log('vs ours: how many times faster the peer is than webgpu-xai at the same batch (< 1: we are faster)');
 for (const n of notes) console.log(`- ${n}`);
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/peers.json', JSON.stringify({ size, iterations, lpNumThreads: process.env.LP_NUM_THREADS, date: new Date().toISOString(), rows, methods: methodRows, notes }, null, 2) + '\n');
+writeFileSync(
+  'bench/results/peers.json',
+  JSON.stringify(
+    {
+      size,
+      iterations,
+      lpNumThreads: process.env.LP_NUM_THREADS,
+      date: new Date().toISOString(),
+      rows,
+      methods: methodRows,
+      notes,
+    },
+    null,
+    2,
+  ) + '\n',
+);
 console.log('wrote bench/results/peers.json');
 void keepDawn;

@@ -26,10 +26,22 @@ export function randomResNet(arch: keyof typeof ARCHS, classes: number, width = 
   };
   const bn = (name: string, c: number) => {
     const fill = (f: () => number) => ({ shape: [c], data: Float32Array.from({ length: c }, f) });
-    sd.set(`${name}.weight`, fill(() => 0.5 + uniform()));
-    sd.set(`${name}.bias`, fill(() => 0.2 * (uniform() - 0.5)));
-    sd.set(`${name}.running_mean`, fill(() => 0.2 * (uniform() - 0.5)));
-    sd.set(`${name}.running_var`, fill(() => 0.5 + uniform()));
+    sd.set(
+      `${name}.weight`,
+      fill(() => 0.5 + uniform()),
+    );
+    sd.set(
+      `${name}.bias`,
+      fill(() => 0.2 * (uniform() - 0.5)),
+    );
+    sd.set(
+      `${name}.running_mean`,
+      fill(() => 0.2 * (uniform() - 0.5)),
+    );
+    sd.set(
+      `${name}.running_var`,
+      fill(() => 0.5 + uniform()),
+    );
   };
   const { block, layers } = ARCHS[arch];
   const expansion = block === 'basic' ? 1 : 4;
@@ -42,12 +54,17 @@ export function randomResNet(arch: keyof typeof ARCHS, classes: number, width = 
       const p = `layer${l + 1}.${b}`;
       const stride = l > 0 && b === 0 ? 2 : 1;
       if (block === 'basic') {
-        conv(`${p}.conv1`, planes, inplanes, 3); bn(`${p}.bn1`, planes);
-        conv(`${p}.conv2`, planes, planes, 3); bn(`${p}.bn2`, planes);
+        conv(`${p}.conv1`, planes, inplanes, 3);
+        bn(`${p}.bn1`, planes);
+        conv(`${p}.conv2`, planes, planes, 3);
+        bn(`${p}.bn2`, planes);
       } else {
-        conv(`${p}.conv1`, planes, inplanes, 1); bn(`${p}.bn1`, planes);
-        conv(`${p}.conv2`, planes, planes, 3); bn(`${p}.bn2`, planes);
-        conv(`${p}.conv3`, planes * 4, planes, 1); bn(`${p}.bn3`, planes * 4);
+        conv(`${p}.conv1`, planes, inplanes, 1);
+        bn(`${p}.bn1`, planes);
+        conv(`${p}.conv2`, planes, planes, 3);
+        bn(`${p}.bn2`, planes);
+        conv(`${p}.conv3`, planes * 4, planes, 1);
+        bn(`${p}.bn3`, planes * 4);
       }
       if (stride !== 1 || inplanes !== planes * expansion) {
         conv(`${p}.downsample.0`, planes * expansion, inplanes, 1);

@@ -24,9 +24,16 @@ const batch = Number(values.batch);
 
 const ctx = await GpuContext.node();
 try {
-  const model = ResNet.fromStateDict(ctx, values.weights ? loadWeightsFile(values.weights) : randomResNet('resnet18', 4), values.weights ?? 'resnet18');
+  const model = ResNet.fromStateDict(
+    ctx,
+    values.weights ? loadWeightsFile(values.weights) : randomResNet('resnet18', 4),
+    values.weights ?? 'resnet18',
+  );
   const rise = new RiseExplainer(model);
-  const image = { shape: [1, 3, size, size], data: new Float32Array(3 * size * size).map((_, i) => Math.sin(i * 0.013)) };
+  const image = {
+    shape: [1, 3, size, size],
+    data: new Float32Array(3 * size * size).map((_, i) => Math.sin(i * 0.013)),
+  };
   console.log(`${model.spec.arch} at ${size}x${size}, N = ${N}, batch ${batch}; adapter: ${ctx.adapterInfo}`);
 
   // Share of GPU time per kind of kernel, over two batches (tuned first: a profile of the steady state).
@@ -43,7 +50,10 @@ try {
   const ms = performance.now() - t0;
 
   const bench = new Bench({ iterations: 3, time: 0, warmupIterations: 1, warmupTime: 0 });
-  const x = ctx.upload({ shape: [r.parameters.batch, 3, size, size], data: new Float32Array(r.parameters.batch * 3 * size * size).fill(0.1) });
+  const x = ctx.upload({
+    shape: [r.parameters.batch, 3, size, size],
+    data: new Float32Array(r.parameters.batch * 3 * size * size).fill(0.1),
+  });
   await model.prepare(x.shape); // tuned already by RISE itself: the same convs
   bench.add('plain forward', async () => {
     const { logits } = model.forward(x);
@@ -55,21 +65,56 @@ try {
   ctx.release(x);
 
   const rows = [
-    { task: `rise N=${N}`, 'total s': +(ms / 1000).toFixed(1), 'masks/s': +((1000 * N) / ms).toFixed(2), 'peak MiB': +(r.peakGpuBytes / 2 ** 20).toFixed(1), 'GPU time outside forward': `${((100 * riseNs) / allNs).toFixed(1)}%` },
-    { task: `plain forward, batch ${r.parameters.batch}`, 'total s': +(fwdMs / 1000).toFixed(2), 'masks/s': +((1000 * r.parameters.batch) / fwdMs).toFixed(2), 'peak MiB': '', 'GPU time outside forward': '' },
+    {
+      task: `rise N=${N}`,
+      'total s': +(ms / 1000).toFixed(1),
+      'masks/s': +((1000 * N) / ms).toFixed(2),
+      'peak MiB': +(r.peakGpuBytes / 2 ** 20).toFixed(1),
+      'GPU time outside forward': `${((100 * riseNs) / allNs).toFixed(1)}%`,
+    },
+    {
+      task: `plain forward, batch ${r.parameters.batch}`,
+      'total s': +(fwdMs / 1000).toFixed(2),
+      'masks/s': +((1000 * r.parameters.batch) / fwdMs).toFixed(2),
+      'peak MiB': '',
+      'GPU time outside forward': '',
+    },
   ];
   let compare: { n: number; peakMiB: number } | undefined;
   if (values['compare-n']) {
     const m = Number(values['compare-n']);
     const c = await rise.explain(image, { masks: m, batch, onProgress: progressReporter(`rise N=${m}`) });
     compare = { n: m, peakMiB: +(c.peakGpuBytes / 2 ** 20).toFixed(1) };
-    rows.push({ task: `rise N=${m}`, 'total s': +(c.timingsMs.total / 1000).toFixed(1), 'masks/s': +((1000 * m) / c.timingsMs.total).toFixed(2), 'peak MiB': compare.peakMiB, 'GPU time outside forward': '' });
+    rows.push({
+      task: `rise N=${m}`,
+      'total s': +(c.timingsMs.total / 1000).toFixed(1),
+      'masks/s': +((1000 * m) / c.timingsMs.total).toFixed(2),
+      'peak MiB': compare.peakMiB,
+      'GPU time outside forward': '',
+    });
   }
   console.table(rows);
-  const ratio = (N / ms) / (r.parameters.batch / fwdMs);
+  const ratio = N / ms / (r.parameters.batch / fwdMs);
   console.log(`RISE masks/s relative to a plain batched forward: ${ratio.toFixed(2)}`);
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/rise.json', JSON.stringify({ size, masks: N, batch, arch: model.spec.arch, adapter: ctx.adapterInfo, date: new Date().toISOString(), rows, riseVsPlainForward: ratio, compare }, null, 2) + '\n');
+  writeFileSync(
+    'bench/results/rise.json',
+    JSON.stringify(
+      {
+        size,
+        masks: N,
+        batch,
+        arch: model.spec.arch,
+        adapter: ctx.adapterInfo,
+        date: new Date().toISOString(),
+        rows,
+        riseVsPlainForward: ratio,
+        compare,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 } finally {
   await ctx.close();
 }

@@ -14,7 +14,13 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const PAGE = '<!doctype html><script type="module" src="/dist/test/browser/page.js"></script>';
 
 interface PageResult {
-  adapter: string; logits: number[]; cam: number[]; classes: number[]; rise: number[]; insertion: number[]; deletion: number[];
+  adapter: string;
+  logits: number[];
+  cam: number[];
+  classes: number[];
+  rise: number[];
+  insertion: number[];
+  deletion: number[];
   tuning: ConvChoice[];
 }
 
@@ -30,11 +36,16 @@ test('forward, Abs-CAM, RISE and insertion/deletion in headless Chromium on a pa
     assert.is(c.source, 'tuned', c.key);
     assert.ok(CONV_CANDIDATES.map(variantName).includes(c.variant), c.variant);
     assert.ok(c.timesMs && c.variant in c.timesMs, `${c.key}: chosen without a timing`);
-    assert.ok(Object.values(c.timesMs!).every((t) => t >= c.timesMs![c.variant]), `${c.key}: ${c.variant} is not the fastest`);
+    assert.ok(
+      Object.values(c.timesMs!).every((t) => t >= c.timesMs![c.variant]),
+      `${c.key}: ${c.variant} is not the fastest`,
+    );
   }
   const picked = new Map<string, number>();
   for (const c of tuning) picked.set(c.variant, (picked.get(c.variant) ?? 0) + 1);
-  console.log(`  browser tuner: ${tuning.length} conv shapes tuned; chosen: ${[...picked].map(([v, k]) => `${v} ×${k}`).join(', ')}`);
+  console.log(
+    `  browser tuner: ${tuning.length} conv shapes tuned; chosen: ${[...picked].map(([v, k]) => `${v} ×${k}`).join(', ')}`,
+  );
   const dir = `${ROOT}test/fixtures/`;
   const refLogits = loadNpyFile(`${dir}model/resnet18-w8-c5.logits-0.npy`).data;
   const maxLogit = Math.max(...refLogits.map(Math.abs));

@@ -16,11 +16,23 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
  * outlast it, and the GPU process is then killed ("Instance dropped") mid-test.
  */
 function launch(url: string, extraArgs: string[] = []): ReturnType<typeof spawn> {
-  return spawn(CHROMIUM, [
-    '--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-gpu-watchdog', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'webgpu-xai-chromium-'))}`,
-    ...extraArgs, url,
-  ], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+  return spawn(
+    CHROMIUM,
+    [
+      '--headless=new',
+      '--no-sandbox',
+      '--enable-unsafe-webgpu',
+      '--disable-gpu-watchdog',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'webgpu-xai-chromium-'))}`,
+      ...extraArgs,
+      url,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] },
+  );
 }
 
 export interface PageReport<T> {
@@ -46,7 +58,15 @@ export function runPage<T>(opts: { root: string; html: string; timeoutMs: number
         return true;
       },
     });
-    const timer = setTimeout(() => finish(() => reject(new Error(`no result from the page within ${opts.timeoutMs / 1000}s; chromium said: ${stderr.slice(-500)}`))), opts.timeoutMs);
+    const timer = setTimeout(
+      () =>
+        finish(() =>
+          reject(
+            new Error(`no result from the page within ${opts.timeoutMs / 1000}s; chromium said: ${stderr.slice(-500)}`),
+          ),
+        ),
+      opts.timeoutMs,
+    );
     const finish = (then: () => void) => {
       clearTimeout(timer);
       browser?.kill('SIGKILL');
@@ -57,7 +77,9 @@ export function runPage<T>(opts: { root: string; html: string; timeoutMs: number
       const port = (server.address() as { port: number }).port;
       browser = launch(`http://127.0.0.1:${port}/`);
       browser.stderr?.on('data', (d) => (stderr += d));
-      browser.on('error', (e) => finish(() => reject(new Error(`cannot start ${CHROMIUM}: ${e.message} (run scripts/setup.sh --browser)`))));
+      browser.on('error', (e) =>
+        finish(() => reject(new Error(`cannot start ${CHROMIUM}: ${e.message} (run scripts/setup.sh --browser)`))),
+      );
     });
   });
 }
@@ -72,7 +94,10 @@ export class DrivenPage {
   private pending = new Map<number, { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }>();
   private session = '';
 
-  private constructor(private browser: ReturnType<typeof spawn>, private stderr: () => string) {
+  private constructor(
+    private browser: ReturnType<typeof spawn>,
+    private stderr: () => string,
+  ) {
     let buffered = '';
     (browser.stdio[4] as NodeJS.ReadableStream).on('data', (d: Buffer) => {
       buffered += d.toString();
@@ -96,12 +121,16 @@ export class DrivenPage {
     const page = new DrivenPage(browser, () => stderr);
     let target: { targetId: string } | undefined;
     for (let i = 0; i < 100 && !target; i++) {
-      const { targetInfos } = (await page.send('Target.getTargets')) as { targetInfos: { type: string; targetId: string }[] };
+      const { targetInfos } = (await page.send('Target.getTargets')) as {
+        targetInfos: { type: string; targetId: string }[];
+      };
       target = targetInfos.find((t) => t.type === 'page');
       if (!target) await new Promise((r) => setTimeout(r, 100));
     }
     if (!target) throw new Error(`chromium opened no page; it said: ${stderr.slice(-500)}`);
-    page.session = ((await page.send('Target.attachToTarget', { targetId: target.targetId, flatten: true })) as { sessionId: string }).sessionId;
+    page.session = (
+      (await page.send('Target.attachToTarget', { targetId: target.targetId, flatten: true })) as { sessionId: string }
+    ).sessionId;
     return page;
   }
 
@@ -117,9 +146,11 @@ export class DrivenPage {
   /** The value of a JavaScript expression in the page (promises awaited). */
   async evaluate<T>(expression: string): Promise<T> {
     const r = (await this.send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true })) as {
-      result: { value?: T }; exceptionDetails?: { exception?: { description?: string }; text: string };
+      result: { value?: T };
+      exceptionDetails?: { exception?: { description?: string }; text: string };
     };
-    if (r.exceptionDetails) throw new Error(`in the page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+    if (r.exceptionDetails)
+      throw new Error(`in the page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
     return r.result.value as T;
   }
 
@@ -127,7 +158,8 @@ export class DrivenPage {
   async waitFor(expression: string, timeoutMs: number): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (!(await this.evaluate<boolean>(`!!(${expression})`))) {
-      if (Date.now() > until) throw new Error(`waited ${timeoutMs / 1000}s for ${expression}; chromium said: ${this.stderr().slice(-300)}`);
+      if (Date.now() > until)
+        throw new Error(`waited ${timeoutMs / 1000}s for ${expression}; chromium said: ${this.stderr().slice(-300)}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -9,7 +9,11 @@ export const BIN = `${ROOT}bin/webgpu-xai.js`;
 
 /** Runs the command to its end: exit code, stdout, our stderr lines (all of stderr: raw), whether a JS stack was printed. */
 export function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, ...env },
+  });
   assert.is(r.error, undefined, `the process did not exit by itself: ${r.error?.message}`);
   // Dawn and the Vulkan loader print warnings of their own on stderr; ours start "webgpu-xai:".
   const lines = r.stderr.split('\n');
@@ -45,6 +49,7 @@ export function flippedDemo(): Uint8Array {
   const img = decodeImage(readFileSync(`${ROOT}weights/demo.png`), 'demo.png');
   const flipped = new Uint8Array(img.data.length);
   const row = img.width * 3;
-  for (let y = 0; y < img.height; y++) flipped.set(img.data.subarray(y * row, (y + 1) * row), (img.height - 1 - y) * row);
+  for (let y = 0; y < img.height; y++)
+    flipped.set(img.data.subarray(y * row, (y + 1) * row), (img.height - 1 - y) * row);
   return encodePng({ width: img.width, height: img.height, data: flipped });
 }

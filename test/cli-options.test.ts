@@ -11,7 +11,11 @@ import { cli, ROOT } from './cli-helpers.js';
 
 test('the main --help lists every command with its summary', () => {
   const help = cli(['--help']).stdout;
-  for (const { spec } of COMMANDS) assert.ok(help.split('\n').some((l) => l.trim() === `${spec.name.padEnd(17)} ${spec.summary}`.trim()), spec.name);
+  for (const { spec } of COMMANDS)
+    assert.ok(
+      help.split('\n').some((l) => l.trim() === `${spec.name.padEnd(17)} ${spec.summary}`.trim()),
+      spec.name,
+    );
 });
 
 test("every command's --help lists each declared option, with its declared default", () => {
@@ -27,10 +31,15 @@ test("every command's --help lists each declared option, with its declared defau
       let end = at + 1;
       while (end < lines.length && /^ {4,}\S/.test(lines[end])) end++;
       const text = lines.slice(at, end).join(' ');
-      if (o.default !== undefined) assert.ok(text.includes(`(default ${showValue(o.default)})`), `${spec.name} --${key}: default in ${text}`);
-      if (o.required) assert.ok(lines[0].includes(`--${key} ${o.arg}`), `${spec.name}: required --${key} in the usage line`);
+      if (o.default !== undefined)
+        assert.ok(text.includes(`(default ${showValue(o.default)})`), `${spec.name} --${key}: default in ${text}`);
+      if (o.required)
+        assert.ok(lines[0].includes(`--${key} ${o.arg}`), `${spec.name}: required --${key} in the usage line`);
     }
-    assert.ok(lines.some((l) => l.startsWith('  -h, --help ')), `${spec.name}: -h, --help`);
+    assert.ok(
+      lines.some((l) => l.startsWith('  -h, --help ')),
+      `${spec.name}: -h, --help`,
+    );
   }
 });
 
@@ -58,7 +67,8 @@ test("README's usage lines name only declared options, with the declared default
       for (const [, group] of text.matchAll(/\[([^\]]*)\]/g)) {
         for (const [, key, value] of group.matchAll(/--([a-z][a-z0-9-]*)(?: ([\d.,x]+)(?=[\s\]]|$))?/g)) {
           const o = spec.options[key];
-          if (value !== undefined && o?.default !== undefined) assert.is(value, showValue(o.default), `README.md: ${spec.name} [--${key} ${value}]`);
+          if (value !== undefined && o?.default !== undefined)
+            assert.is(value, showValue(o.default), `README.md: ${spec.name} [--${key} ${value}]`);
         }
       }
       for (const [, key] of text.matchAll(/--([a-z][a-z0-9-]*)/g)) {
@@ -66,7 +76,8 @@ test("README's usage lines name only declared options, with the declared default
         named.add(key);
       }
     }
-    for (const key of Object.keys(spec.options)) assert.ok(named.has(key), `README.md: the usage of ${spec.name} does not show --${key}`);
+    for (const key of Object.keys(spec.options))
+      assert.ok(named.has(key), `README.md: the usage of ${spec.name} does not show --${key}`);
   }
 });
 
@@ -75,7 +86,11 @@ test('every checked option refuses a malformed value with one line naming the co
     for (const [key, o] of Object.entries(spec.options)) {
       if (!o.parse) continue;
       const flag = `${spec.name}: --${key}`;
-      assert.throws(() => o.parse!('?', flag), (e: Error) => e instanceof UsageError && e.message.startsWith(flag) && !e.message.includes('\n'), flag);
+      assert.throws(
+        () => o.parse!('?', flag),
+        (e: Error) => e instanceof UsageError && e.message.startsWith(flag) && !e.message.includes('\n'),
+        flag,
+      );
     }
   }
 });

@@ -3,7 +3,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../src/cli/args.js';
@@ -23,7 +33,9 @@ test('predict writes logits.npy equal to PyTorch and prediction.json', () => {
   const out = join(tmp, 'run');
   const labels = join(tmp, 'labels.txt');
   writeFileSync(labels, 'alpha\nbeta\ngamma\ndelta\nepsilon\n');
-  const r = cli(argv`predict --weights ${MODEL}resnet18-w8-c5.pth --input ${MODEL}resnet18-w8-c5.input-1.npy --labels ${labels} --top 2 --out ${out}`);
+  const r = cli(
+    argv`predict --weights ${MODEL}resnet18-w8-c5.pth --input ${MODEL}resnet18-w8-c5.input-1.npy --labels ${labels} --top 2 --out ${out}`,
+  );
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stderr, '');
   assert.not.ok(r.jsStack);
@@ -42,7 +54,9 @@ test('predict writes logits.npy equal to PyTorch and prediction.json', () => {
 
 test('predict on the bundled demo PNG (resize + normalise + model) matches PyTorch', () => {
   const out = join(tmp, 'demo');
-  const r = cli(argv`predict --weights ${ROOT}weights/demo-resnet18-w16.pth --input ${ROOT}weights/demo.png --size 112 --labels ${ROOT}weights/demo-labels.txt --out ${out}`);
+  const r = cli(
+    argv`predict --weights ${ROOT}weights/demo-resnet18-w16.pth --input ${ROOT}weights/demo.png --size 112 --labels ${ROOT}weights/demo-labels.txt --out ${out}`,
+  );
   assert.is(r.code, 0, r.stderr);
   const expected = JSON.parse(readFileSync(`${ROOT}weights/demo-expected.json`, 'utf8'));
   const logits = loadNpyFile(join(out, 'logits.npy'));
@@ -53,19 +67,31 @@ test('predict on the bundled demo PNG (resize + normalise + model) matches PyTor
 
 test('predict --precision f16 stays within the f16 bound of PyTorch (test/precision.test.ts); an unknown precision is a usage error', () => {
   const out = join(tmp, 'demo-f16');
-  const r = cli(argv`predict --weights ${ROOT}weights/demo-resnet18-w16.pth --input ${ROOT}weights/demo.png --size 112 --precision f16 --out ${out}`);
+  const r = cli(
+    argv`predict --weights ${ROOT}weights/demo-resnet18-w16.pth --input ${ROOT}weights/demo.png --size 112 --precision f16 --out ${out}`,
+  );
   assert.is(r.code, 0, r.stderr);
   const expected = JSON.parse(readFileSync(`${ROOT}weights/demo-expected.json`, 'utf8'));
   const logits = loadNpyFile(join(out, 'logits.npy'));
-  assertClose(logits.data, expected.logits, 2e-3 * Math.max(...expected.logits.map(Math.abs)), 0, 'demo logits in f16 (2e-3 of max |logit|)');
-  const bad = cli(argv`predict --weights ${ROOT}weights/demo-resnet18-w16.pth --input ${ROOT}weights/demo.png --precision f64`);
+  assertClose(
+    logits.data,
+    expected.logits,
+    2e-3 * Math.max(...expected.logits.map(Math.abs)),
+    0,
+    'demo logits in f16 (2e-3 of max |logit|)',
+  );
+  const bad = cli(
+    argv`predict --weights ${ROOT}weights/demo-resnet18-w16.pth --input ${ROOT}weights/demo.png --precision f64`,
+  );
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /--precision must be one of f32, f16, got "f64"/);
 });
 
 test('explain abscam-init on the demo writes saliency.npy, overlay.png and explanation.json', () => {
   const out = join(tmp, 'explain');
-  const r = cli(argv`explain --method abscam-init --weights ${ROOT}weights/demo-resnet18-w16.pth --input ${ROOT}weights/demo.png --size 112 --out ${out}`);
+  const r = cli(
+    argv`explain --method abscam-init --weights ${ROOT}weights/demo-resnet18-w16.pth --input ${ROOT}weights/demo.png --size 112 --out ${out}`,
+  );
   assert.is(r.code, 0, r.stderr);
   const sal = loadNpyFile(join(out, 'saliency.npy'));
   assert.equal(sal.shape, [112, 112]);
@@ -82,17 +108,21 @@ test('explain abscam-init on the demo writes saliency.npy, overlay.png and expla
 test('explain on two images (a batch) with one class each', () => {
   const out = join(tmp, 'explain2');
   const input = `${MODEL}resnet18-w8-c5.input-0.npy`; // [2, 3, 64, 64]
-  const r = cli(argv`explain --method gradcam --weights ${MODEL}resnet18-w8-c5.pth --input ${input} --class 4,1 --layer layer3 --out ${out}`);
+  const r = cli(
+    argv`explain --method gradcam --weights ${MODEL}resnet18-w8-c5.pth --input ${input} --class 4,1 --layer layer3 --out ${out}`,
+  );
   assert.is(r.code, 0, r.stderr);
   assert.equal(loadNpyFile(join(out, 'saliency.npy')).shape, [2, 64, 64]);
   assert.equal(JSON.parse(readFileSync(join(out, 'explanation.json'), 'utf8')).classes, [4, 1]);
   readFileSync(join(out, 'overlay-1.png'));
 });
 
-test('explain rise with the original project\'s masks file reproduces PyTorch; masks exports .npy and a sheet', () => {
+test("explain rise with the original project's masks file reproduces PyTorch; masks exports .npy and a sheet", () => {
   const RISE = `${ROOT}test/fixtures/rise/`;
   const out = join(tmp, 'rise');
-  const r = cli(argv`explain --method rise --weights ${MODEL}resnet18-w8-c5.pth --input ${RISE}input.npy --masks-file ${RISE}masks-binary.npy --scores softmax --out ${out}`);
+  const r = cli(
+    argv`explain --method rise --weights ${MODEL}resnet18-w8-c5.pth --input ${RISE}input.npy --masks-file ${RISE}masks-binary.npy --scores softmax --out ${out}`,
+  );
   assert.is(r.code, 0, r.stderr);
   const sal = loadNpyFile(join(out, 'saliency.npy'));
   const ref = loadNpyFile(`${RISE}saliency-binary-softmax.npy`);
@@ -104,24 +134,42 @@ test('explain rise with the original project\'s masks file reproduces PyTorch; m
   // What each conv shape ran as, and why (the suite's cache starts empty: tuned here).
   const variants = Object.entries(report.convVariants as Record<string, string>);
   assert.ok(variants.length >= 4, JSON.stringify(report.convVariants));
-  for (const [key, v] of variants) assert.match(`${key}: ${v}`, /^conv2d \d+x\d+\/s\d\/p\d \d+>\d+ \d+x\d+ n\d+: (direct|winograd)\S+ \((tuned|cached)\)$/);
-  const m = cli(argv`masks --n 10 --size 48 --grid 6 --mode gaussian --seed 3 --input ${RISE}input.npy --out ${join(tmp, 'masks')}`);
+  for (const [key, v] of variants)
+    assert.match(
+      `${key}: ${v}`,
+      /^conv2d \d+x\d+\/s\d\/p\d \d+>\d+ \d+x\d+ n\d+: (direct|winograd)\S+ \((tuned|cached)\)$/,
+    );
+  const m = cli(
+    argv`masks --n 10 --size 48 --grid 6 --mode gaussian --seed 3 --input ${RISE}input.npy --out ${join(tmp, 'masks')}`,
+  );
   assert.is(m.code, 0, m.stderr);
   const masks = loadNpyFile(join(tmp, 'masks', 'masks.npy'));
   assert.equal(masks.shape, [10, 1, 48, 48]);
   assert.ok(masks.data.every((v) => v >= 0 && v <= 1));
   readFileSync(join(tmp, 'masks', 'masks.png'));
   // The exported masks, fed back as a masks file, give what the generator gives directly.
-  const a = cli(argv`explain --method rise-gauss --weights ${MODEL}resnet18-w8-c5.pth --input ${RISE}input.npy --masks 10 --grid 6 --seed 3 --out ${join(tmp, 'ra')}`);
-  const b = cli(argv`explain --method rise-gauss --weights ${MODEL}resnet18-w8-c5.pth --input ${RISE}input.npy --masks-file ${join(tmp, 'masks', 'masks.npy')} --out ${join(tmp, 'rb')}`);
+  const a = cli(
+    argv`explain --method rise-gauss --weights ${MODEL}resnet18-w8-c5.pth --input ${RISE}input.npy --masks 10 --grid 6 --seed 3 --out ${join(tmp, 'ra')}`,
+  );
+  const b = cli(
+    argv`explain --method rise-gauss --weights ${MODEL}resnet18-w8-c5.pth --input ${RISE}input.npy --masks-file ${join(tmp, 'masks', 'masks.npy')} --out ${join(tmp, 'rb')}`,
+  );
   assert.equal([a.code, b.code], [0, 0], a.stderr + b.stderr);
-  assertClose(loadNpyFile(join(tmp, 'ra', 'saliency.npy')).data, loadNpyFile(join(tmp, 'rb', 'saliency.npy')).data, 1e-6, 1e-6, 'generated vs exported masks');
+  assertClose(
+    loadNpyFile(join(tmp, 'ra', 'saliency.npy')).data,
+    loadNpyFile(join(tmp, 'rb', 'saliency.npy')).data,
+    1e-6,
+    1e-6,
+    'generated vs exported masks',
+  );
 });
 
 test('evaluate --metric both writes curves equal to the RISE protocol in PyTorch', () => {
   const C = `${ROOT}test/fixtures/causal/`;
   const out = join(tmp, 'eval');
-  const r = cli(argv`evaluate --metric both --weights ${MODEL}resnet18-w8-c5.pth --input ${C}input.npy --saliency ${C}saliency.npy --step 37 --out ${out}`);
+  const r = cli(
+    argv`evaluate --metric both --weights ${MODEL}resnet18-w8-c5.pth --input ${C}input.npy --saliency ${C}saliency.npy --step 37 --out ${out}`,
+  );
   assert.is(r.code, 0, r.stderr);
   const index = JSON.parse(readFileSync(`${C}index.json`, 'utf8'));
   for (const metric of ['insertion', 'deletion']) {
@@ -138,16 +186,29 @@ test('evaluate-dataset: a folder with a broken image gives its table, summary an
   const demo = readFileSync(`${ROOT}weights/demo.png`);
   writeFileSync(join(dir, 'a-ring.png'), demo);
   writeFileSync(join(dir, 'b",flipped.png'), flippedDemo());
-  writeFileSync(join(dir, 'c-broken.png'), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 1, 2]));
-  writeFileSync(join(dir, 'd-nan.npy'), encodeNpy({ shape: [1, 3, 112, 112], data: new Float32Array(3 * 112 * 112).fill(NaN, 5) }));
-  writeFileSync(join(dir, 'e-two.npy'), encodeNpy({ shape: [2, 3, 112, 112], data: new Float32Array(2 * 3 * 112 * 112) }));
+  writeFileSync(
+    join(dir, 'c-broken.png'),
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 1, 2]),
+  );
+  writeFileSync(
+    join(dir, 'd-nan.npy'),
+    encodeNpy({ shape: [1, 3, 112, 112], data: new Float32Array(3 * 112 * 112).fill(NaN, 5) }),
+  );
+  writeFileSync(
+    join(dir, 'e-two.npy'),
+    encodeNpy({ shape: [2, 3, 112, 112], data: new Float32Array(2 * 3 * 112 * 112) }),
+  );
   writeFileSync(join(dir, 'f-small.npy'), encodeNpy({ shape: [1, 3, 64, 64], data: new Float32Array(3 * 64 * 64) }));
   symlinkSync(join(dir, 'nowhere.png'), join(dir, 'g-dangling.png'));
   // A name with a quote and a comma: quoted in the labels file, and must not shift results.csv's columns.
   writeFileSync(join(tmp, 'labels.csv'), 'file,class\na-ring.png,2\n"b"",flipped.png",2\n');
-  writeFileSync(join(tmp, 'boxes.json'), JSON.stringify({ 'a-ring.png': [[135, 125, 200, 195]], 'b",flipped.png': [[135, 29, 200, 99]] }));
+  writeFileSync(
+    join(tmp, 'boxes.json'),
+    JSON.stringify({ 'a-ring.png': [[135, 125, 200, 195]], 'b",flipped.png': [[135, 29, 200, 99]] }),
+  );
   const out = join(tmp, 'dataset-out');
-  const r = cli(argv`evaluate-dataset --weights ${ROOT}weights/demo-resnet18-w16.pth --images ${dir} --methods gradcam,rise --masks 64
+  const r =
+    cli(argv`evaluate-dataset --weights ${ROOT}weights/demo-resnet18-w16.pth --images ${dir} --methods gradcam,rise --masks 64
     --labels ${join(tmp, 'labels.csv')} --boxes ${join(tmp, 'boxes.json')} --size 112 --step 112 --out ${out}`);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /skipped c-broken\.png: .*c-broken\.png: truncated PNG/);
@@ -157,17 +218,37 @@ test('evaluate-dataset: a folder with a broken image gives its table, summary an
   assert.match(r.stderr, /skipped g-dangling\.png: .*g-dangling\.png: broken symbolic link/);
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
   assert.is(csv.length, 1 + 2 * 2);
-  assert.is(csv[0], 'image,method,class,insertion_auc,deletion_auc,pointing_hit,pointing_energy,seconds,explain_seconds');
+  assert.is(
+    csv[0],
+    'image,method,class,insertion_auc,deletion_auc,pointing_hit,pointing_energy,seconds,explain_seconds',
+  );
   const rows = csv.slice(1).map((line) => parseCsvLine(line)!);
-  assert.ok(rows.every((f) => f.length === 9), 'every row has 9 fields');
-  assert.ok(rows.every((f) => Number(f[8]) > 0 && Number(f[8]) <= Number(f[7])), 'explaining takes part of the time');
-  assert.equal(rows.map((f) => f.slice(0, 3)), [['a-ring.png', 'gradcam', '2'], ['a-ring.png', 'rise', '2'], ['b",flipped.png', 'gradcam', '2'], ['b",flipped.png', 'rise', '2']]);
+  assert.ok(
+    rows.every((f) => f.length === 9),
+    'every row has 9 fields',
+  );
+  assert.ok(
+    rows.every((f) => Number(f[8]) > 0 && Number(f[8]) <= Number(f[7])),
+    'explaining takes part of the time',
+  );
+  assert.equal(
+    rows.map((f) => f.slice(0, 3)),
+    [
+      ['a-ring.png', 'gradcam', '2'],
+      ['a-ring.png', 'rise', '2'],
+      ['b",flipped.png', 'gradcam', '2'],
+      ['b",flipped.png', 'rise', '2'],
+    ],
+  );
   assert.match(csv[3], /^"b"",flipped\.png",gradcam,2,0\.\d+,0\.\d+,[01],0\.\d+,\d/);
   const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-  assert.equal(report.skipped.map((s: { image: string }) => s.image), ['c-broken.png', 'd-nan.npy', 'e-two.npy', 'f-small.npy', 'g-dangling.png']);
+  assert.equal(
+    report.skipped.map((s: { image: string }) => s.image),
+    ['c-broken.png', 'd-nan.npy', 'e-two.npy', 'f-small.npy', 'g-dangling.png'],
+  );
   assert.is(report.summary.gradcam.insertion.n, 2);
   assert.ok(report.summary.rise['pointing hit'].n === 2);
-  assert.is(report.meanCurves.rise.deletion.length, 112 * 112 / 112 + 1);
+  assert.is(report.meanCurves.rise.deletion.length, (112 * 112) / 112 + 1);
   readFileSync(join(out, 'curves-insertion.svg'));
   assert.match(r.stdout, /gradcam +insertion 0\.\d+ ± 0\.\d+ \(n=2\)/);
 });
@@ -190,7 +271,10 @@ test('evaluate-dataset --gt-masks: an image without its mask is skipped, the oth
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /skipped b\.png: no such file: .*gt-masks\/b\.png/);
   const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-  assert.equal(report.rows.map((row: { image: string }) => row.image), ['a.png']);
+  assert.equal(
+    report.rows.map((row: { image: string }) => row.image),
+    ['a.png'],
+  );
   assert.is(report.summary['abscam-init']['pointing hit'].n, 1);
 });
 
@@ -214,8 +298,21 @@ const datasetWithLabels = (labels: string) => {
   const dir = join(tmp, 'labelled');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'a-ring.png'), readFileSync(`${ROOT}weights/demo.png`));
-  return ['evaluate-dataset', '--weights', `${ROOT}weights/demo-resnet18-w16.pth`, '--images', dir, '--methods', 'gradcam', '--size', '112',
-    '--labels', broken('labels-bad.csv', new TextEncoder().encode(labels)), '--out', join(tmp, 'labelled-out')];
+  return [
+    'evaluate-dataset',
+    '--weights',
+    `${ROOT}weights/demo-resnet18-w16.pth`,
+    '--images',
+    dir,
+    '--methods',
+    'gradcam',
+    '--size',
+    '112',
+    '--labels',
+    broken('labels-bad.csv', new TextEncoder().encode(labels)),
+    '--out',
+    join(tmp, 'labelled-out'),
+  ];
 };
 
 // biome-ignore format: a table of cases, one a line
@@ -328,7 +425,11 @@ test('the failed write above left nothing behind but the folder in the way', () 
 
 test('results printed into a full disk (stdout on /dev/full) → exit 1, not 0', () => {
   const full = openSync('/dev/full', 'w');
-  const r = spawnSync(process.execPath, [BIN, 'predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', full, 'pipe'] });
+  const r = spawnSync(
+    process.execPath,
+    [BIN, 'predict', '--weights', `${MODEL}resnet18-w8-c5.pth`, '--input', `${MODEL}resnet18-w8-c5.input-1.npy`],
+    { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', full, 'pipe'] },
+  );
   closeSync(full);
   assert.is(r.status, 1);
   assert.match(r.stderr, /webgpu-xai: error: cannot write to standard output: ENOSPC/);
@@ -336,10 +437,14 @@ test('results printed into a full disk (stdout on /dev/full) → exit 1, not 0',
 
 test('a masks run killed half-way leaves no truncated masks.npy', async () => {
   const out = join(tmp, 'killed');
-  const child = spawn(process.execPath, [BIN, 'masks', '--n', '50000', '--size', '64', '--batch', '16', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'masks', '--n', '50000', '--size', '64', '--batch', '16', '--out', out], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   // Kill it once the first batch is written (the first progress line).
   await new Promise<void>((done) => {
-    child.stderr.on('data', (d: Buffer) => { if (/masks: \d+\/50000/.test(String(d))) child.kill('SIGKILL'); });
+    child.stderr.on('data', (d: Buffer) => {
+      if (/masks: \d+\/50000/.test(String(d))) child.kill('SIGKILL');
+    });
     child.on('close', () => done());
   });
   assert.is(child.signalCode, 'SIGKILL');
@@ -353,7 +458,13 @@ test('exit codes: usage 2, bad input 1, a GPU validation error (our bug) 70 nami
   try {
     assert.is(reportError(new UsageError('explain: --p1 must be in (0, 1], got "2"'), 'explain'), 2);
     assert.is(reportError(new XaiError('no such file: w.pth'), 'predict'), 1);
-    assert.is(reportError(new GpuValidationError('GPU validation error in kernels [conv2d-3x3]: Binding size is too small\nmore'), 'predict'), 70);
+    assert.is(
+      reportError(
+        new GpuValidationError('GPU validation error in kernels [conv2d-3x3]: Binding size is too small\nmore'),
+        'predict',
+      ),
+      70,
+    );
     assert.is(reportError(new TypeError('x is undefined'), 'predict'), 70);
   } finally {
     console.error = original;
@@ -372,13 +483,29 @@ test('tune pre-tunes a model into the cache; a second run finds every choice the
   const first = cli(args, env);
   assert.is(first.code, 0, first.stderr);
   const lines = first.stdout.trim().split('\n');
-  assert.match(lines.at(-1)!, /^(\d+) conv and gradient shapes on .*: \1 timed now, 0 from the cache, in [\d.]+ s; cache: .*tune-cache\/webgpu-xai\/tuning\.json$/);
-  assert.ok(lines.slice(0, -1).every((l) => / \[tuned\] {2}\(direct-4x1-wg64 /.test(l)), lines.join('\n'));
-  assert.ok(lines.some((l) => l.startsWith('conv2d_grad ')), 'input gradients tuned too');
+  assert.match(
+    lines.at(-1)!,
+    /^(\d+) conv and gradient shapes on .*: \1 timed now, 0 from the cache, in [\d.]+ s; cache: .*tune-cache\/webgpu-xai\/tuning\.json$/,
+  );
+  assert.ok(
+    lines.slice(0, -1).every((l) => / \[tuned\] {2}\(direct-4x1-wg64 /.test(l)),
+    lines.join('\n'),
+  );
+  assert.ok(
+    lines.some((l) => l.startsWith('conv2d_grad ')),
+    'input gradients tuned too',
+  );
   assert.ok(lines.some((l) => / n8: /.test(l)) && lines.some((l) => / n2: /.test(l)), 'both batch buckets');
   const second = cli(args, env);
   assert.is(second.code, 0, second.stderr);
-  assert.ok(second.stdout.trim().split('\n').slice(0, -1).every((l) => / \[cached\]$/.test(l)), second.stdout);
+  assert.ok(
+    second.stdout
+      .trim()
+      .split('\n')
+      .slice(0, -1)
+      .every((l) => / \[cached\]$/.test(l)),
+    second.stdout,
+  );
   assert.match(second.stdout, /: 0 timed now, \d+ from the cache/);
   const off = cli(args, { ...env, WEBGPU_XAI_TUNE: '0' });
   assert.is(off.code, 2);
@@ -387,7 +514,9 @@ test('tune pre-tunes a model into the cache; a second run finds every choice the
 
 test('no WebGPU adapter → says how to get one', () => {
   // An ICD list naming no file leaves the Vulkan loader with no driver.
-  const r = cli(argv`predict --weights ${MODEL}resnet18-w8-c5.pth --input ${MODEL}resnet18-w8-c5.input-1.npy`, { VK_ICD_FILENAMES: join(tmp, 'none.json') });
+  const r = cli(argv`predict --weights ${MODEL}resnet18-w8-c5.pth --input ${MODEL}resnet18-w8-c5.input-1.npy`, {
+    VK_ICD_FILENAMES: join(tmp, 'none.json'),
+  });
   assert.is(r.code, 1);
   assert.match(r.stderr, /no WebGPU adapter found.*scripts\/setup\.sh/);
   assert.is(r.stderr.split('\n').length, 1);

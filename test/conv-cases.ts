@@ -7,13 +7,61 @@
 import type { ConvVariant } from '../src/kernels/conv2d.js';
 import { randomArray } from './helpers.js';
 
-export interface ConvCase { name: string; n: number; ci: number; h: number; w: number; co: number; k: number; s: number; p: number; relu: boolean; residual: boolean }
+export interface ConvCase {
+  name: string;
+  n: number;
+  ci: number;
+  h: number;
+  w: number;
+  co: number;
+  k: number;
+  s: number;
+  p: number;
+  relu: boolean;
+  residual: boolean;
+}
 
 export const CONV_CASES: readonly ConvCase[] = [
-  { name: '3x3/s1/p1, 13 channels in', n: 3, ci: 13, h: 11, w: 9, co: 10, k: 3, s: 1, p: 1, relu: true, residual: true },
+  {
+    name: '3x3/s1/p1, 13 channels in',
+    n: 3,
+    ci: 13,
+    h: 11,
+    w: 9,
+    co: 10,
+    k: 3,
+    s: 1,
+    p: 1,
+    relu: true,
+    residual: true,
+  },
   { name: '3x3/s1/p1, 5 channels in', n: 3, ci: 5, h: 9, w: 11, co: 7, k: 3, s: 1, p: 1, relu: true, residual: true },
-  { name: '3x3/s1/p1, 17 channels in, 1 pixel wide', n: 3, ci: 17, h: 7, w: 1, co: 6, k: 3, s: 1, p: 1, relu: true, residual: false },
-  { name: '3x3/s1/p1, 33 channels out', n: 2, ci: 4, h: 6, w: 13, co: 33, k: 3, s: 1, p: 1, relu: true, residual: false },
+  {
+    name: '3x3/s1/p1, 17 channels in, 1 pixel wide',
+    n: 3,
+    ci: 17,
+    h: 7,
+    w: 1,
+    co: 6,
+    k: 3,
+    s: 1,
+    p: 1,
+    relu: true,
+    residual: false,
+  },
+  {
+    name: '3x3/s1/p1, 33 channels out',
+    n: 2,
+    ci: 4,
+    h: 6,
+    w: 13,
+    co: 33,
+    k: 3,
+    s: 1,
+    p: 1,
+    relu: true,
+    residual: false,
+  },
   { name: '7x7/s2/p3', n: 2, ci: 3, h: 23, w: 19, co: 10, k: 7, s: 2, p: 3, relu: true, residual: false },
   { name: '3x3/s2/p1, odd input', n: 2, ci: 6, h: 13, w: 10, co: 9, k: 3, s: 2, p: 1, relu: false, residual: true },
   { name: '3x3/s2/p1', n: 2, ci: 6, h: 13, w: 10, co: 8, k: 3, s: 2, p: 1, relu: false, residual: false },
@@ -29,8 +77,15 @@ export function convCase(name: string): ConvCase {
 }
 
 /** Fresh random weights [co, ci, k, k] in [-1, 1] and per-channel scales in [0.5, 1.5] (folded BatchNorm). */
-export function randomConvWeights(c: ConvCase, rand: () => number): { w: Float32Array; wShape: number[]; scale: Float32Array } {
-  return { w: randomArray(c.co * c.ci * c.k * c.k, rand), wShape: [c.co, c.ci, c.k, c.k], scale: randomArray(c.co, rand, 0.5, 1.5) };
+export function randomConvWeights(
+  c: ConvCase,
+  rand: () => number,
+): { w: Float32Array; wShape: number[]; scale: Float32Array } {
+  return {
+    w: randomArray(c.co * c.ci * c.k * c.k, rand),
+    wShape: [c.co, c.ci, c.k, c.k],
+    scale: randomArray(c.co, rand, 0.5, 1.5),
+  };
 }
 
 /**

@@ -12,7 +12,9 @@ import { parseYamlSubset } from './yaml-subset.js';
 const read = (path: string) => readFileSync(`${ROOT}deploy/${path}`, 'utf8');
 
 test('the YAML subset reader: mappings, sequences, "- key:" items, scalars; refuses what it does not know', () => {
-  const doc = parseYamlSubset('# c\na:\n  b: 1\n  c: "2"\n  d:\n    - x\n    - name: n\n      v: true\n    - \'y: z\'\ne: s:t\n');
+  const doc = parseYamlSubset(
+    '# c\na:\n  b: 1\n  c: "2"\n  d:\n    - x\n    - name: n\n      v: true\n    - \'y: z\'\ne: s:t\n',
+  );
   assert.equal(doc, { a: { b: 1, c: '2', d: ['x', { name: 'n', v: true }, 'y: z'] }, e: 's:t' });
   for (const bad of ['a: [1, 2]\n', 'a: |\n  x\n', 'a: 1\n  b: 2\n', 'a: 1\na: 2\n', 'a:\n\t- x\n']) {
     assert.throws(() => parseYamlSubset(bad), undefined, JSON.stringify(bad));
@@ -25,7 +27,11 @@ interface Job {
   kind: string;
   spec: { completionMode: string; completions: number; parallelism: number; template: { spec: PodSpec } };
 }
-interface PodSpec { restartPolicy: string; containers: Container[]; volumes: { name: string }[] }
+interface PodSpec {
+  restartPolicy: string;
+  containers: Container[];
+  volumes: { name: string }[];
+}
 interface Container {
   image: string;
   args: unknown[];
@@ -44,13 +50,19 @@ test('Kubernetes: an Indexed Job of N completions, each pod shard auto/N with --
   assert.is(job.spec.completionMode, 'Indexed');
   const n = job.spec.completions;
   assert.ok(Number.isInteger(n) && n >= 1, 'completions');
-  assert.ok(Number.isInteger(job.spec.parallelism) && job.spec.parallelism >= 1 && job.spec.parallelism <= n, 'parallelism in 1..completions');
+  assert.ok(
+    Number.isInteger(job.spec.parallelism) && job.spec.parallelism >= 1 && job.spec.parallelism <= n,
+    'parallelism in 1..completions',
+  );
   const pod = job.spec.template.spec;
   assert.ok(['OnFailure', 'Never'].includes(pod.restartPolicy));
   assert.is(pod.containers.length, 1);
   const [c] = pod.containers;
   assert.type(c.image, 'string');
-  assert.ok(c.args.every((a) => typeof a === 'string'), 'every argument a string (numbers quoted)');
+  assert.ok(
+    c.args.every((a) => typeof a === 'string'),
+    'every argument a string (numbers quoted)',
+  );
   const args = c.args as string[];
   assert.is(args[0], 'evaluate-dataset');
   assert.is(after(args, '--shard'), `auto/${n}`, 'the N of --shard auto/N equals completions');
@@ -59,14 +71,18 @@ test('Kubernetes: an Indexed Job of N completions, each pod shard auto/N with --
   // $(SHARD) in --out is the pod's completion index.
   assert.match(after(args, '--out'), /\$\(SHARD\)/);
   const env = Object.fromEntries(c.env.map((e) => [e.name, e]));
-  assert.is(env.SHARD.valueFrom?.fieldRef.fieldPath, "metadata.annotations['batch.kubernetes.io/job-completion-index']");
+  assert.is(
+    env.SHARD.valueFrom?.fieldRef.fieldPath,
+    "metadata.annotations['batch.kubernetes.io/job-completion-index']",
+  );
   assert.equal(env.NVIDIA_DRIVER_CAPABILITIES.value?.split(',').sort(), ['compute', 'graphics', 'utility']);
   assert.is(c.resources.limits['nvidia.com/gpu'], 1);
   // Every mount has its volume and back; the inputs are under a mount, the output under a writable one.
   const volumes = new Set(pod.volumes.map((v) => v.name));
   const mounts = c.volumeMounts;
   assert.equal(new Set(mounts.map((m) => m.name)), volumes);
-  const under = (path: string, writable = false) => mounts.some((m) => path.startsWith(`${m.mountPath}/`) && !(writable && m.readOnly));
+  const under = (path: string, writable = false) =>
+    mounts.some((m) => path.startsWith(`${m.mountPath}/`) && !(writable && m.readOnly));
   assert.ok(under(after(args, '--images')) && under(after(args, '--weights')), 'images and weights on a volume');
   assert.ok(under(after(args, '--out'), true), 'results on a writable volume');
 });
@@ -97,7 +113,8 @@ test('Dockerfile: bookworm + Node 20, Vulkan loader, lavapipe from bookworm-back
   // Everything it copies exists, and the build (tsc over tsconfig's "include") has its sources.
   const copied = [...df.matchAll(/^COPY (.+) \S+$/gm)].flatMap((m) => m[1].split(/\s+/));
   for (const path of copied) assert.ok(existsSync(`${ROOT}${path}`), `COPY ${path}`);
-  for (const dir of JSON.parse(readFileSync(`${ROOT}tsconfig.json`, 'utf8')).include) assert.ok(copied.includes(dir), `COPY ${dir}`);
+  for (const dir of JSON.parse(readFileSync(`${ROOT}tsconfig.json`, 'utf8')).include)
+    assert.ok(copied.includes(dir), `COPY ${dir}`);
 });
 
 test.run();

@@ -22,7 +22,13 @@ const STEP = 211;
 // Small batches: on SwiftShader the conv tuner's timing grows with the batch (minutes at 64).
 const BATCH = 4;
 
-interface LastRun { method: string; classes: number[]; shape: number[]; saliency: number[]; curves: { insertion: number[]; deletion: number[] } }
+interface LastRun {
+  method: string;
+  classes: number[];
+  shape: number[];
+  saliency: number[];
+  curves: { insertion: number[]; deletion: number[] };
+}
 
 let page: DrivenPage;
 let server: ReturnType<typeof exampleServer>;
@@ -33,7 +39,10 @@ test.before(async () => {
   const { port } = server.address() as { port: number };
   // canvas=off: the live mode draws each overlay into its frame texture but does not present it
   // (examples/browser/app.js says why: presenting a WebGPU canvas loses SwiftShader's instance).
-  page = await DrivenPage.open(`http://127.0.0.1:${port}/examples/browser/?canvas=off`, ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
+  page = await DrivenPage.open(`http://127.0.0.1:${port}/examples/browser/?canvas=off`, [
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+  ]);
   await page.waitFor(`document.getElementById('status')?.dataset.state === 'idle'`, 60_000);
 });
 
@@ -43,15 +52,34 @@ test.after(() => {
 });
 
 /** The CLI's saliency and curves for the same files and settings. */
-function cliRun(method: string, extra: readonly string[]): { saliency: Float32Array; insertion: Float32Array; deletion: Float32Array } {
+function cliRun(
+  method: string,
+  extra: readonly string[],
+): { saliency: Float32Array; insertion: Float32Array; deletion: Float32Array } {
   const out = mkdtempSync(join(tmpdir(), 'webgpu-xai-example-'));
   const common = ['--weights', WEIGHTS, '--input', IMAGE, '--size', String(SIZE), '--batch', String(BATCH)];
   const e = cli(['explain', '--method', method, ...common, ...extra, '--out', out]);
   assert.is(e.code, 0, e.stderr);
-  const m = cli(['evaluate', '--metric', 'both', ...common, '--saliency', `${out}/saliency.npy`, '--step', String(STEP), '--out', `${out}/metrics`]);
+  const m = cli([
+    'evaluate',
+    '--metric',
+    'both',
+    ...common,
+    '--saliency',
+    `${out}/saliency.npy`,
+    '--step',
+    String(STEP),
+    '--out',
+    `${out}/metrics`,
+  ]);
   assert.is(m.code, 0, m.stderr);
-  const curve = (name: string) => Float32Array.from(JSON.parse(readFileSync(`${out}/metrics/curve-${name}.json`, 'utf8')).scores);
-  return { saliency: loadNpyFile(`${out}/saliency.npy`).data, insertion: curve('insertion'), deletion: curve('deletion') };
+  const curve = (name: string) =>
+    Float32Array.from(JSON.parse(readFileSync(`${out}/metrics/curve-${name}.json`, 'utf8')).scores);
+  return {
+    saliency: loadNpyFile(`${out}/saliency.npy`).data,
+    insertion: curve('insertion'),
+    deletion: curve('deletion'),
+  };
 }
 
 for (const [method, settings, extra, saliencyTolerance] of [
@@ -71,10 +99,20 @@ for (const [method, settings, extra, saliencyTolerance] of [
       window.lastRun = undefined;
       document.getElementById('run').click();
     })()`);
-    await page.waitFor(`['done', 'error'].includes(document.getElementById('status').dataset.state) && document.getElementById('run').disabled === false`, 240_000);
-    const state = await page.evaluate<string>(`document.getElementById('status').dataset.state + ': ' + document.getElementById('status').textContent`);
+    await page.waitFor(
+      `['done', 'error'].includes(document.getElementById('status').dataset.state) && document.getElementById('run').disabled === false`,
+      240_000,
+    );
+    const state = await page.evaluate<string>(
+      `document.getElementById('status').dataset.state + ': ' + document.getElementById('status').textContent`,
+    );
     assert.ok(state.startsWith('done'), state);
-    assert.ok(await page.evaluate<boolean>(`document.getElementById('weights-name').textContent === 'demo-resnet18-w16.pth' && document.getElementById('image-name').textContent === 'rgb_37x23.png'`), 'the page did not take the files');
+    assert.ok(
+      await page.evaluate<boolean>(
+        `document.getElementById('weights-name').textContent === 'demo-resnet18-w16.pth' && document.getElementById('image-name').textContent === 'rgb_37x23.png'`,
+      ),
+      'the page did not take the files',
+    );
     assert.ok(await page.evaluate<boolean>(`document.querySelector('#curves svg') !== null`), 'no curves drawn');
     const r = await page.evaluate<LastRun>('window.lastRun');
     assert.is(r.method, method);
@@ -88,8 +126,13 @@ for (const [method, settings, extra, saliencyTolerance] of [
 }
 
 test('the live mode explains fake-webcam frames on the GPU and shows its frame rate', async () => {
-  await page.evaluate(`(() => { document.getElementById('live-method').value = 'abscam-init'; document.getElementById('webcam').click(); })()`);
-  await page.waitFor(`document.getElementById('fps').dataset.fps || document.getElementById('status').dataset.state === 'error'`, 120_000);
+  await page.evaluate(
+    `(() => { document.getElementById('live-method').value = 'abscam-init'; document.getElementById('webcam').click(); })()`,
+  );
+  await page.waitFor(
+    `document.getElementById('fps').dataset.fps || document.getElementById('status').dataset.state === 'error'`,
+    120_000,
+  );
   const status = await page.evaluate<string>(`document.getElementById('status').textContent`);
   assert.is(status, 'live', status);
   // Two more readings, for the report.
@@ -99,7 +142,11 @@ test('the live mode explains fake-webcam frames on the GPU and shows its frame r
     readings.push(await page.evaluate<string>(`document.getElementById('fps').textContent`));
   }
   console.log(`  live mode in Chromium (SwiftShader): ${readings.join('; ')}`);
-  assert.is(await page.evaluate<string>(`document.getElementById('status').textContent`), 'live', 'the live loop stopped');
+  assert.is(
+    await page.evaluate<string>(`document.getElementById('status').textContent`),
+    'live',
+    'the live loop stopped',
+  );
   assert.ok(await page.evaluate<boolean>(`Number(document.getElementById('fps').dataset.fps) > 0`));
   await page.evaluate(`document.getElementById('stop').click()`);
 });

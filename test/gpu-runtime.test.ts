@@ -14,7 +14,13 @@ test('a validation error surfaces at the next readback and names the kernel', as
   const x = ctx.upload({ shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) });
   const y = ctx.tensor([2, 3]);
   // The softmax pipeline binds x and y; the same buffer as both, read-only and read-write, is invalid.
-  ctx.dispatch({ pipeline: { shader: 'softmax', entryPoint: 'softmax' }, buffers: { x, y: x }, params: { rows: 2, cols: 3 }, workgroups: [1], label: 'broken-softmax' });
+  ctx.dispatch({
+    pipeline: { shader: 'softmax', entryPoint: 'softmax' },
+    buffers: { x, y: x },
+    params: { rows: 2, cols: 3 },
+    workgroups: [1],
+    label: 'broken-softmax',
+  });
   try {
     await ctx.read(y);
     assert.unreachable('expected a GPU error');
@@ -32,18 +38,38 @@ test('a dispatch names its buffers as the shader does: a missing or unknown name
   const ctx = await gpu();
   const x = ctx.tensor([2, 3]);
   const run = (buffers: Record<string, typeof x>, invocations = 2) =>
-    ctx.dispatch({ pipeline: { shader: 'softmax', entryPoint: 'softmax' }, buffers, params: { rows: 2, cols: 3 }, invocations, label: 'named' });
+    ctx.dispatch({
+      pipeline: { shader: 'softmax', entryPoint: 'softmax' },
+      buffers,
+      params: { rows: 2, cols: 3 },
+      invocations,
+      label: 'named',
+    });
   assert.throws(() => run({ x }), /named: buffers \{x\} given, softmax.softmax binds \{x, y\}/);
   assert.throws(() => run({ x, out: x }), /binds \{x, y\}/);
-  assert.throws(() => ctx.dispatch({ pipeline: { shader: 'softmax', entryPoint: 'softmax' }, buffers: { x, y: ctx.tensor([2, 3]) }, invocations: 2 }), /params missing/);
-  assert.throws(() => ctx.dispatch({ pipeline: { shader: 'pool', entryPoint: 'nope' }, buffers: {}, invocations: 1 }), /no entry point pool\.nope/);
+  assert.throws(
+    () =>
+      ctx.dispatch({
+        pipeline: { shader: 'softmax', entryPoint: 'softmax' },
+        buffers: { x, y: ctx.tensor([2, 3]) },
+        invocations: 2,
+      }),
+    /params missing/,
+  );
+  assert.throws(
+    () => ctx.dispatch({ pipeline: { shader: 'pool', entryPoint: 'nope' }, buffers: {}, invocations: 1 }),
+    /no entry point pool\.nope/,
+  );
   ctx.release(x);
 });
 
 test('a tensor larger than one binding is refused with its size', async () => {
   const ctx = await gpu();
   const n = Math.ceil(ctx.limits.maxStorageBufferBindingSize / 4) + 1;
-  assert.throws(() => ctx.tensor([n], 'huge'), /huge: a tensor of shape \[\d+\] needs .* MiB, more than this adapter binds at once/);
+  assert.throws(
+    () => ctx.tensor([n], 'huge'),
+    /huge: a tensor of shape \[\d+\] needs .* MiB, more than this adapter binds at once/,
+  );
 });
 
 test('the buffer pool reuses freed buffers and tracks peak bytes', async () => {
@@ -70,7 +96,10 @@ test('profiling times every dispatch', async () => {
   softmax(ctx, x, 'sm1');
   softmax(ctx, x, 'sm2');
   const times = await ctx.stopProfiling();
-  assert.equal(times.map((t) => t.label), ['sm1', 'sm2']);
+  assert.equal(
+    times.map((t) => t.label),
+    ['sm1', 'sm2'],
+  );
   assert.ok(times.every((t) => t.ns >= 0));
 });
 
@@ -93,15 +122,21 @@ test('device loss gives a clear error', async () => {
   await ctx.close();
 });
 
-test('named uniforms are packed in the order and types of the shader\'s struct Params; an unknown name is refused', () => {
+test("named uniforms are packed in the order and types of the shader's struct Params; an unknown name is refused", () => {
   // rise.wgsl: batch, classes, pixels, classFrom, groupSize, masks (u32), p1 (f32), accumulate (u32).
   const bytes = packUniforms('rise', { pixels: 7, p1: 0.25, accumulate: 1 });
   const view = new DataView(bytes.buffer);
   assert.is(bytes.byteLength, 32);
-  assert.equal([0, 1, 2, 3, 4, 5].map((i) => view.getUint32(4 * i, true)), [0, 0, 7, 0, 0, 0]);
+  assert.equal(
+    [0, 1, 2, 3, 4, 5].map((i) => view.getUint32(4 * i, true)),
+    [0, 0, 7, 0, 0, 0],
+  );
   assert.is(view.getFloat32(24, true), 0.25);
   assert.is(view.getUint32(28, true), 1);
-  assert.throws(() => packUniforms('rise', { pixel: 7 }), /no uniform pixel in rise \(it has: batch, classes, pixels, classFrom, groupSize, masks, p1, accumulate\)/);
+  assert.throws(
+    () => packUniforms('rise', { pixel: 7 }),
+    /no uniform pixel in rise \(it has: batch, classes, pixels, classFrom, groupSize, masks, p1, accumulate\)/,
+  );
 });
 
 test.after(closeGpu);

@@ -10,8 +10,9 @@ import { closeGpu, gpu, relToMax, rng, SEED } from './helpers.js';
 
 const MODEL = new URL('../../test/fixtures/model/', import.meta.url).pathname;
 const CAM = new URL('../../test/fixtures/cam/', import.meta.url).pathname;
-const index = JSON.parse(readFileSync(`${CAM}index.json`, 'utf8')) as { gradients: Record<string, { input: string; classes: number[] }> };
-
+const index = JSON.parse(readFileSync(`${CAM}index.json`, 'utf8')) as {
+  gradients: Record<string, { input: string; classes: number[] }>;
+};
 
 // float32 forward + backward against float64: within 1e-4 of the largest gradient component.
 const GRAD_REL = 1e-4;
@@ -76,7 +77,10 @@ test('input gradient agrees with central finite differences of the forward', asy
   dirs.forEach((v, i) => {
     const fd = (logits.data[2 * i * k + cls] - logits.data[(2 * i + 1) * k + cls]) / (2 * h);
     const expected = v.reduce((s, e, j) => s + e * grad[j], 0);
-    assert.ok(Math.abs(fd - expected) <= 1e-2 * norm, `direction ${i}: finite difference ${fd}, ⟨∇, v⟩ ${expected}, |∇| ${norm} (TEST_SEED=${SEED})`);
+    assert.ok(
+      Math.abs(fd - expected) <= 1e-2 * norm,
+      `direction ${i}: finite difference ${fd}, ⟨∇, v⟩ ${expected}, |∇| ${norm} (TEST_SEED=${SEED})`,
+    );
   });
 });
 

@@ -28,7 +28,13 @@ export function randomArray(n: number, rand: () => number, lo = -1, hi = 1): Flo
 }
 
 /** Asserts every |got[i] − ref[i]| ≤ abs + rel·|ref[i]|, reporting the worst element. */
-export function assertClose(got: ArrayLike<number>, ref: ArrayLike<number>, abs: number, rel: number, what: string): void {
+export function assertClose(
+  got: ArrayLike<number>,
+  ref: ArrayLike<number>,
+  abs: number,
+  rel: number,
+  what: string,
+): void {
   assert.is(got.length, ref.length, `${what}: length`);
   let worst = -1;
   let worstExcess = 0;

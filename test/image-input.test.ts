@@ -26,7 +26,12 @@ function randomRgb(width: number, height: number): RgbImage {
 }
 
 /** A texture holding the image (alpha random too: it must be ignored). */
-function texture(ctx: GpuContext, img: RgbImage, format: 'rgba8unorm' | 'bgra8unorm', usage = GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST): GPUTexture {
+function texture(
+  ctx: GpuContext,
+  img: RgbImage,
+  format: 'rgba8unorm' | 'bgra8unorm',
+  usage = GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+): GPUTexture {
   const t = ctx.device.createTexture({ size: [img.width, img.height], format, usage });
   const px = new Uint8Array(4 * img.width * img.height);
   const order = format === 'rgba8unorm' ? [0, 1, 2] : [2, 1, 0];
@@ -34,14 +39,37 @@ function texture(ctx: GpuContext, img: RgbImage, format: 'rgba8unorm' | 'bgra8un
     for (let c = 0; c < 3; c++) px[4 * i + order[c]] = img.data[3 * i + c];
     px[4 * i + 3] = Math.floor(256 * rand());
   }
-  ctx.device.queue.writeTexture({ texture: t }, px, { bytesPerRow: 4 * img.width, rowsPerImage: img.height }, [img.width, img.height]);
+  ctx.device.queue.writeTexture({ texture: t }, px, { bytesPerRow: 4 * img.width, rowsPerImage: img.height }, [
+    img.width,
+    img.height,
+  ]);
   return t;
 }
 
 const cases: { inputs: [number, number][]; out: [number, number] }[] = [
-  { inputs: [[37, 29], [13, 9], [64, 47]], out: [17, 12] }, // shrink (antialiased windows), and enlarge
-  { inputs: [[31, 23], [23, 31]], out: [31, 40] }, // one axis unchanged (PIL skips that pass)
-  { inputs: [[5, 3], [101, 77], [17, 12]], out: [17, 12] }, // identity for the last
+  {
+    inputs: [
+      [37, 29],
+      [13, 9],
+      [64, 47],
+    ],
+    out: [17, 12],
+  }, // shrink (antialiased windows), and enlarge
+  {
+    inputs: [
+      [31, 23],
+      [23, 31],
+    ],
+    out: [31, 40],
+  }, // one axis unchanged (PIL skips that pass)
+  {
+    inputs: [
+      [5, 3],
+      [101, 77],
+      [17, 12],
+    ],
+    out: [17, 12],
+  }, // identity for the last
 ];
 
 for (const format of ['rgba8unorm', 'bgra8unorm'] as const) {
@@ -58,7 +86,11 @@ for (const format of ['rgba8unorm', 'bgra8unorm'] as const) {
         const ref = toNormalizedTensor(resizeBilinearPIL(img, out[0], out[1])).data;
         const mine = got.subarray(i * ref.length, (i + 1) * ref.length);
         const bad = ref.findIndex((v, k) => !Object.is(v, mine[k]));
-        assert.is(bad, -1, `${format} ${img.width}x${img.height} → ${out}: element ${bad} got ${mine[bad]}, want ${ref[bad]} (TEST_SEED=${SEED})`);
+        assert.is(
+          bad,
+          -1,
+          `${format} ${img.width}x${img.height} → ${out}: element ${bad} got ${mine[bad]}, want ${ref[bad]} (TEST_SEED=${SEED})`,
+        );
       });
       for (const t of textures) t.destroy();
     }
@@ -68,10 +100,11 @@ for (const format of ['rgba8unorm', 'bgra8unorm'] as const) {
 test('a texture of another format or without TEXTURE_BINDING is refused in one line', async () => {
   const ctx = await gpu();
   const r8 = ctx.device.createTexture({ size: [4, 4], format: 'r8unorm', usage: GPUTextureUsage.TEXTURE_BINDING });
-  const refused = (p: Promise<unknown>, message: RegExp) => p.then(
-    () => assert.unreachable('accepted'),
-    (e: Error) => assert.ok(e instanceof XaiError && message.test(e.message) && !e.message.includes('\n'), e.message),
-  );
+  const refused = (p: Promise<unknown>, message: RegExp) =>
+    p.then(
+      () => assert.unreachable('accepted'),
+      (e: Error) => assert.ok(e instanceof XaiError && message.test(e.message) && !e.message.includes('\n'), e.message),
+    );
   await refused(imagesToTensor(ctx, r8), /r8unorm texture; the model reads rgba8unorm or bgra8unorm/);
   const copyOnly = ctx.device.createTexture({ size: [4, 4], format: 'rgba8unorm', usage: GPUTextureUsage.COPY_DST });
   await refused(imagesToTensor(ctx, copyOnly), /TEXTURE_BINDING/);
@@ -98,12 +131,20 @@ test('predict, Abs-CAM Init, RISE and insertion/deletion from textures equal the
   assert.equal(a.classes, b.classes);
   const rise = new RiseExplainer(model);
   const riseOpts = { masks: 12, batch: 4 };
-  assert.equal((await rise.explain(textures[1], { ...riseOpts, inputSize: size })).saliency.data, (await rise.explain(host[1], riseOpts)).saliency.data, 'RISE');
+  assert.equal(
+    (await rise.explain(textures[1], { ...riseOpts, inputSize: size })).saliency.data,
+    (await rise.explain(host[1], riseOpts)).saliency.data,
+    'RISE',
+  );
   const metrics = new CausalMetrics(model);
   const map = { shape: [size.height, size.width], data: b.saliency.data.subarray(0, size.height * size.width) };
   const t = await metrics.evaluate(textures[0], map, ['insertion', 'deletion'], { step: 301, inputSize: size });
   const h = await metrics.evaluate(host[0], map, ['insertion', 'deletion'], { step: 301 });
-  assert.equal(t.map((r) => r.scores), h.map((r) => r.scores), 'insertion/deletion');
+  assert.equal(
+    t.map((r) => r.scores),
+    h.map((r) => r.scores),
+    'insertion/deletion',
+  );
   model.dispose();
   metrics.dispose();
   for (const tex of textures) tex.destroy();

@@ -12,15 +12,29 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XaiError } from '../src/errors.js';
 import {
-  decodeImage, denormalizeToRgb, encodePng, resizeBilinearPIL, toNormalizedTensor, type RgbImage,
+  decodeImage,
+  denormalizeToRgb,
+  encodePng,
+  resizeBilinearPIL,
+  toNormalizedTensor,
+  type RgbImage,
 } from '../src/io/image.js';
 import { loadImageTensor, saveRgbPng } from '../src/io/image-files.js';
 import { parseNpy } from '../src/io/npy.js';
 
 const DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'image');
 
-interface Sized { width: number; height: number; file: string }
-interface Entry extends Sized { kind: 'png' | 'jpeg'; rgb: string; resizes: Sized[]; tensor: Sized | null }
+interface Sized {
+  width: number;
+  height: number;
+  file: string;
+}
+interface Entry extends Sized {
+  kind: 'png' | 'jpeg';
+  rgb: string;
+  resizes: Sized[];
+  tensor: Sized | null;
+}
 const MANIFEST: Entry[] = JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8'));
 
 const bytesOf = (file: string): Uint8Array => new Uint8Array(readFileSync(join(DIR, file)));
@@ -30,7 +44,9 @@ const pilRgb = (e: Entry): RgbImage => ({ width: e.width, height: e.height, data
 
 function diffStats(got: ArrayLike<number>, ref: ArrayLike<number>): { max: number; mean: number; count: number } {
   assert.is(got.length, ref.length, 'length');
-  let max = 0, sum = 0, count = 0;
+  let max = 0,
+    sum = 0,
+    count = 0;
   for (let i = 0; i < ref.length; i++) {
     const d = Math.abs(got[i] - ref[i]);
     if (d > max) max = d;
@@ -194,19 +210,36 @@ test('bad input: corrupt and truncated PNG -> XaiError; bytes after IEND are ign
   for (const at of [0, 1, 10, deflated.length >> 1, deflated.length - 2]) {
     const bad = deflated.slice();
     bad[at] ^= 0x5a;
-    throwsXai(() => decodeImage(pngWithIdat(good, bad), 'z.png'), /^z\.png: corrupt PNG \(bad compressed image data: .+\)$/);
+    throwsXai(
+      () => decodeImage(pngWithIdat(good, bad), 'z.png'),
+      /^z\.png: corrupt PNG \(bad compressed image data: .+\)$/,
+    );
   }
-  throwsXai(() => decodeImage(pngWithIdat(good, deflateSync(inflated.subarray(0, 500))), 'short.png'),
-    /^short\.png: truncated PNG \(the image data stops after 500 of 2576 bytes\)$/);
+  throwsXai(
+    () => decodeImage(pngWithIdat(good, deflateSync(inflated.subarray(0, 500))), 'short.png'),
+    /^short\.png: truncated PNG \(the image data stops after 500 of 2576 bytes\)$/,
+  );
   assertSameBytes(decodeImage(pngWithIdat(good, deflated), 'ok.png'), decodeImage(good, 'x').data, 37, 23, 'rebuilt');
-  throwsXai(() => decodeImage(good.subarray(0, good.length - 40), 'cut.png'), /^cut\.png: truncated PNG \(the file ends inside the IDAT chunk\)$/);
-  throwsXai(() => decodeImage(good.subarray(0, good.length - 12), 'cut.png'), /^cut\.png: truncated PNG \(the file ends before the IEND chunk\)$/);
-  throwsXai(() => decodeImage(good.subarray(0, 12), 'cut.png'), /^cut\.png: truncated PNG \(the file ends inside a chunk header\)$/);
+  throwsXai(
+    () => decodeImage(good.subarray(0, good.length - 40), 'cut.png'),
+    /^cut\.png: truncated PNG \(the file ends inside the IDAT chunk\)$/,
+  );
+  throwsXai(
+    () => decodeImage(good.subarray(0, good.length - 12), 'cut.png'),
+    /^cut\.png: truncated PNG \(the file ends before the IEND chunk\)$/,
+  );
+  throwsXai(
+    () => decodeImage(good.subarray(0, 12), 'cut.png'),
+    /^cut\.png: truncated PNG \(the file ends inside a chunk header\)$/,
+  );
   const huge = good.slice(0, 33);
   new DataView(huge.buffer).setUint32(16, 20000); // IHDR width: 20000 x 23 is fine ...
   new DataView(huge.buffer).setUint32(20, 9000); // ... 20000 x 9000 is over PIL's limit
   new DataView(huge.buffer).setUint32(29, crc32Of(huge.subarray(12, 29)));
-  throwsXai(() => decodeImage(pngWithIdat(huge, deflated), 'huge.png'), /^huge\.png: the image is 20000x9000 = 180000000 pixels, over the limit/);
+  throwsXai(
+    () => decodeImage(pngWithIdat(huge, deflated), 'huge.png'),
+    /^huge\.png: the image is 20000x9000 = 180000000 pixels, over the limit/,
+  );
   const trailing = new Uint8Array(good.length + 5);
   trailing.set(good);
   assertSameBytes(decodeImage(trailing, 'tail.png'), decodeImage(good, 'x').data, 37, 23, 'trailing bytes');
@@ -248,7 +281,10 @@ test('bad input: truncated and corrupt JPEG -> XaiError', () => {
 });
 
 test('missing file -> XaiError "no such file"', () => {
-  throwsXai(() => loadImageTensor('/nonexistent/dir/img.png', { height: 8, width: 8 }), /^no such file: \/nonexistent\/dir\/img\.png$/);
+  throwsXai(
+    () => loadImageTensor('/nonexistent/dir/img.png', { height: 8, width: 8 }),
+    /^no such file: \/nonexistent\/dir\/img\.png$/,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'xai-image-'));
   try {
     const path = join(dir, 'text.png');

@@ -26,7 +26,18 @@ async function setup(c: ConvCase, epilogue: boolean) {
   const size = c.n * c.ci * c.h * c.w;
   const addend = epilogue && c.residual ? randomArray(size, rand) : undefined;
   const mask = epilogue && c.relu ? randomArray(size, rand) : undefined; // about half ≤ 0
-  const ref = conv2dGradRef({ dy, dyShape, w, wShape, scale, stride: c.s, pad: c.p, inputSize: [c.h, c.w], addend, mask });
+  const ref = conv2dGradRef({
+    dy,
+    dyShape,
+    w,
+    wShape,
+    scale,
+    stride: c.s,
+    pad: c.p,
+    inputSize: [c.h, c.w],
+    addend,
+    mask,
+  });
   const conv = uploadConvGrad(ctx, { shape: wShape, data: w }, scale, { stride: c.s, pad: c.p });
   const up = (a: Float32Array | undefined) => a && ctx.upload({ shape: [c.n, c.ci, c.h, c.w], data: a });
   const gdy = ctx.upload({ shape: dyShape, data: dy });
@@ -36,7 +47,13 @@ async function setup(c: ConvCase, epilogue: boolean) {
     const dx = conv2dGradInput(ctx, gdy, conv, { ...options, variant });
     assert.equal(dx.shape, [c.n, c.ci, c.h, c.w]);
     const [abs, rel] = variantTolerance(variant);
-    assertClose((await ctx.read(dx)).data, ref, abs, rel, `conv2d grad ${c.name}${what} ${variant ? variantName(variant) : '(default)'}`);
+    assertClose(
+      (await ctx.read(dx)).data,
+      ref,
+      abs,
+      rel,
+      `conv2d grad ${c.name}${what} ${variant ? variantName(variant) : '(default)'}`,
+    );
   };
   // Every variant the tuner may choose for this shape.
   const candidates = GRAD_CANDIDATES.filter((v) => gradVariantApplies(v, conv, [c.h, c.w], dyShape));
@@ -46,7 +63,8 @@ async function setup(c: ConvCase, epilogue: boolean) {
 for (const c of CONV_CASES) {
   test(`conv2d input gradient ${c.name}${c.residual ? ' + addend' : ''}${c.relu ? ' + relu mask' : ''}`, async () => {
     const { candidates, check } = await setup(c, true);
-    if (c.k === 3 && c.s === 1 && !candidates.some((v) => v.algo === 'winograd')) throw new Error('Winograd should apply');
+    if (c.k === 3 && c.s === 1 && !candidates.some((v) => v.algo === 'winograd'))
+      throw new Error('Winograd should apply');
     for (const variant of [undefined, ...candidates]) await check(variant, '');
   });
 }
@@ -87,7 +105,15 @@ test('head gradient: W[c_n, k] / hw per image class, with relu mask', async () =
   const fc = randomArray(classes * k, rand);
   const feats = randomArray(n * k * h * w, rand);
   const cls = new Uint32Array([2, 0, 3]);
-  const g = await ctx.read(headGrad(ctx, ctx.upload({ shape: [classes, k], data: fc }), ctx.upload({ shape: [n], data: cls }).buffer, ctx.upload({ shape: [n, k, h, w], data: feats }), { mask: true }));
+  const g = await ctx.read(
+    headGrad(
+      ctx,
+      ctx.upload({ shape: [classes, k], data: fc }),
+      ctx.upload({ shape: [n], data: cls }).buffer,
+      ctx.upload({ shape: [n, k, h, w], data: feats }),
+      { mask: true },
+    ),
+  );
   const ref = new Float64Array(n * k * h * w);
   for (let i = 0; i < ref.length; i++) {
     const b = Math.floor(i / (k * h * w));

@@ -21,7 +21,12 @@ async function setup(c: ConvCase) {
   const shift = randomArray(c.co, rand);
   const geometry = { xShape: [c.n, c.ci, c.h, c.w], w, wShape, scale, shift, stride: c.s, pad: c.p, relu: c.relu };
   const outShape = conv2dRef({ ...geometry, x }).shape;
-  const residual = c.residual ? randomArray(outShape.reduce((a, b) => a * b), rand) : undefined;
+  const residual = c.residual
+    ? randomArray(
+        outShape.reduce((a, b) => a * b),
+        rand,
+      )
+    : undefined;
   const expected = conv2dRef({ ...geometry, x, residual });
   const conv = uploadConv(ctx, { shape: wShape, data: w }, scale, shift, { stride: c.s, pad: c.p });
   const gx = ctx.upload({ shape: [c.n, c.ci, c.h, c.w], data: x });
@@ -41,7 +46,8 @@ for (const c of CONV_CASES) {
   test(`conv variants: ${c.name}${epilogue} (n=${c.n}, ${c.ci}→${c.co}, ${c.h}x${c.w})`, async () => {
     const { conv, check } = await setup(c);
     const applicable = CONV_CANDIDATES.filter((v) => variantApplies(v, conv));
-    if (c.k === 3 && c.s === 1 && !applicable.some((v) => v.algo === 'winograd')) throw new Error('Winograd should apply');
+    if (c.k === 3 && c.s === 1 && !applicable.some((v) => v.algo === 'winograd'))
+      throw new Error('Winograd should apply');
     for (const v of applicable) await check(v, c.name);
   });
 }
@@ -62,7 +68,19 @@ test('Winograd in many chunks of tiles (a small temporary budget) gives the same
 });
 
 test('conv variants with the grid folded into z (small workgroup limit)', async () => {
-  const { ctx, check } = await setup({ name: 'folded', n: 2, ci: 3, h: 21, w: 17, co: 5, k: 3, s: 1, p: 1, relu: false, residual: false });
+  const { ctx, check } = await setup({
+    name: 'folded',
+    n: 2,
+    ci: 3,
+    h: 21,
+    w: 17,
+    co: 5,
+    k: 3,
+    s: 1,
+    p: 1,
+    relu: false,
+    residual: false,
+  });
   const saved = ctx.maxWorkgroupsPerDim;
   ctx.maxWorkgroupsPerDim = 2;
   try {

@@ -17,7 +17,10 @@ test('maxpool 3x3/s2/p1, odd sizes, also with a folded grid', async () => {
     const saved = ctx.maxWorkgroupsPerDim;
     ctx.maxWorkgroupsPerDim = limit;
     const shape = [3, 5, 15, 12];
-    const x = randomArray(shape.reduce((a, b) => a * b), rand);
+    const x = randomArray(
+      shape.reduce((a, b) => a * b),
+      rand,
+    );
     const y = await ctx.read(maxPool2d(ctx, ctx.upload({ shape, data: x })));
     ctx.maxWorkgroupsPerDim = saved;
     assertClose(y.data, maxPoolRef(x, shape, 3, 2, 1), 0, 0, `maxpool (limit ${limit})`);
@@ -27,7 +30,10 @@ test('maxpool 3x3/s2/p1, odd sizes, also with a folded grid', async () => {
 test('global average pool', async () => {
   const ctx = await gpu();
   const shape = [3, 7, 5, 9];
-  const x = randomArray(shape.reduce((a, b) => a * b), rand);
+  const x = randomArray(
+    shape.reduce((a, b) => a * b),
+    rand,
+  );
   const y = await ctx.read(globalAvgPool(ctx, ctx.upload({ shape, data: x })));
   assertClose(y.data, avgPoolRef(x, shape), 1e-6, 1e-5, 'avgpool');
 });
@@ -38,7 +44,12 @@ test('linear (in not a multiple of 4)', async () => {
   const x = randomArray(n * inF, rand);
   const w = randomArray(outF * inF, rand);
   const b = randomArray(outF, rand);
-  const fc = { weight: ctx.upload({ shape: [outF, inF], data: w }), bias: ctx.upload({ shape: [outF], data: b }), inFeatures: inF, outFeatures: outF };
+  const fc = {
+    weight: ctx.upload({ shape: [outF, inF], data: w }),
+    bias: ctx.upload({ shape: [outF], data: b }),
+    inFeatures: inF,
+    outFeatures: outF,
+  };
   const y = await ctx.read(linear(ctx, ctx.upload({ shape: [n, inF], data: x }), fc));
   assertClose(y.data, linearRef(x, n, inF, w, b, outF), 1e-5, 1e-5, 'linear');
 });
@@ -60,7 +71,12 @@ test('channel affine + residual + relu', async () => {
   const scale = randomArray(5, rand, 0.5, 1.5);
   const shift = randomArray(5, rand);
   const ss = packScaleShift(scale, shift);
-  const y = await ctx.read(channelAffine(ctx, ctx.upload({ shape, data: x }), ctx.upload({ shape: [ss.length], data: ss }), { relu: true, residual: ctx.upload({ shape, data: r }) }));
+  const y = await ctx.read(
+    channelAffine(ctx, ctx.upload({ shape, data: x }), ctx.upload({ shape: [ss.length], data: ss }), {
+      relu: true,
+      residual: ctx.upload({ shape, data: r }),
+    }),
+  );
   const ref = new Float64Array(total);
   for (let i = 0; i < total; i++) {
     const c = Math.floor(i / 21) % 5;

@@ -10,7 +10,9 @@ const LAYERS = ['io', 'viz', 'gpu', 'kernels', 'model', 'explain', 'metrics', 'r
 
 test('each src/ folder imports only the folders below it', () => {
   const src = `${ROOT}src/`;
-  const folders = readdirSync(src, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  const folders = readdirSync(src, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name);
   assert.equal([...folders].sort(), [...LAYERS].sort(), 'a new folder needs its place in LAYERS');
   for (const [level, folder] of LAYERS.entries()) {
     for (const file of readdirSync(`${src}${folder}`).filter((f) => f.endsWith('.ts'))) {

@@ -34,7 +34,7 @@ function countBuffers(device: GPUDevice): () => string[] {
   return () => [...live].map((b) => b.label || '(no label)');
 }
 
-test('dispose() frees each object\'s buffers and close() frees every buffer we made on a borrowed device', async () => {
+test("dispose() frees each object's buffers and close() frees every buffer we made on a borrowed device", async () => {
   const acquired = await acquireNodeDevice();
   const device = acquired.device;
   const live = countBuffers(device);
@@ -51,14 +51,25 @@ test('dispose() frees each object\'s buffers and close() frees every buffer we m
   await cam.scoreCam(x, { layer: 'layer4', batch: 16 });
   await new RiseExplainer(model).explain(one, { masks: 20, mode: 'gaussian', batch: 8 });
   const metrics = new CausalMetrics(model);
-  await metrics.evaluate(one, { shape: [H, W], data: init.saliency.data.subarray(0, H * W) }, ['insertion', 'deletion'], { step: 97, batch: 8 });
-  const generator = new MaskGenerator(ctx, planMasks({ height: 9, width: 7, grid: 3, p1: 0.5, mode: 'gaussian', seed: 1 }));
+  await metrics.evaluate(
+    one,
+    { shape: [H, W], data: init.saliency.data.subarray(0, H * W) },
+    ['insertion', 'deletion'],
+    { step: 97, batch: 8 },
+  );
+  const generator = new MaskGenerator(
+    ctx,
+    planMasks({ height: 9, width: 7, grid: 3, p1: 0.5, mode: 'gaussian', seed: 1 }),
+  );
   ctx.release(generator.generate(0, 2));
 
   await ctx.sync();
   ctx.pool.trim(); // what is released goes; what objects hold stays
   const held = live();
-  assert.ok(held.some((l) => l.endsWith('.weight')), 'the model holds weights before dispose()');
+  assert.ok(
+    held.some((l) => l.endsWith('.weight')),
+    'the model holds weights before dispose()',
+  );
   assert.ok(held.includes('blur.weight') && held.includes('rise.gaussTable'), `held: ${held}`);
 
   model.dispose();
@@ -72,7 +83,7 @@ test('dispose() frees each object\'s buffers and close() frees every buffer we m
   assert.throws(() => model.checkInput(x.shape), /used after dispose/);
 
   await ctx.close();
-  assert.equal(live(), ['host'], 'alive after close(): only the host\'s own buffer');
+  assert.equal(live(), ['host'], "alive after close(): only the host's own buffer");
   // The device is still the host's to use.
   const again = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'host.after' });
   again.destroy();

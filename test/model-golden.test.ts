@@ -13,7 +13,6 @@ const index = JSON.parse(readFileSync(`${DIR}index.json`, 'utf8')) as {
   models: Record<string, { classes: number; inputs: number[][]; taps: string[] }>;
 };
 
-
 // References are float64 results. Logits within 1e-4 of max |logit| (the bar the issue sets).
 // Taps within 5e-5 of their max: float32 arithmetic itself is that far off float64 deep in the
 // net (PyTorch's float32 layer3 of the ResNet-50 fixture: 1.9e-5; ours: 1.5e-5).
@@ -69,8 +68,14 @@ test('unknown tap lists the valid names', async () => {
   const ctx = await gpu();
   const model = ResNet.fromStateDict(ctx, loadWeightsFile(`${DIR}resnet18-w8-c5.pth`));
   const x = ctx.upload({ shape: [1, 3, 32, 32], data: new Float32Array(3 * 32 * 32).fill(0.5) });
-  assert.throws(() => model.forward(x, ['layer5']), /unknown layer "layer5"; valid names: conv1, bn1, relu, maxpool, layer1, layer1.0/);
-  assert.throws(() => model.forward(ctx.upload({ shape: [1, 1, 32, 32], data: new Float32Array(1024) })), /1 channels, the model takes 3/);
+  assert.throws(
+    () => model.forward(x, ['layer5']),
+    /unknown layer "layer5"; valid names: conv1, bn1, relu, maxpool, layer1, layer1.0/,
+  );
+  assert.throws(
+    () => model.forward(ctx.upload({ shape: [1, 1, 32, 32], data: new Float32Array(1024) })),
+    /1 channels, the model takes 3/,
+  );
 });
 
 test('grids folded past the workgroup limit (1 per dimension here) give the same logits and probabilities', async () => {
@@ -89,7 +94,7 @@ test('grids folded past the workgroup limit (1 per dimension here) give the same
   }
 });
 
-test('the default batch follows the adapter\'s limits: a power of two up to 64 whose working set fits', async () => {
+test("the default batch follows the adapter's limits: a power of two up to 64 whose working set fits", async () => {
   const ctx = await gpu();
   const model = ResNet.fromStateDict(ctx, loadWeightsFile(`${DIR}resnet18-w8-c5.pth`), 'resnet18-w8-c5');
   const budget = Math.min(ctx.limits.maxBufferSize, 512 * 2 ** 20);
@@ -99,7 +104,10 @@ test('the default batch follows the adapter\'s limits: a power of two up to 64 w
     const perImage = 16 * model.largestActivation(size, size);
     assert.ok(Number.isInteger(Math.log2(b)) && b <= 64 && b <= model.maxBatch(size, size), `${size}: ${b}`);
     assert.ok(b === 1 || b * perImage <= budget, `${size}: batch ${b} needs ${b * perImage} bytes of ${budget}`);
-    assert.ok(b === 64 || 2 * b * perImage > budget || 2 * b > model.maxBatch(size, size), `${size}: batch ${b} could double`);
+    assert.ok(
+      b === 64 || 2 * b * perImage > budget || 2 * b > model.maxBatch(size, size),
+      `${size}: batch ${b} could double`,
+    );
     assert.ok(b <= previous, 'larger inputs never get larger batches');
     previous = b;
   }

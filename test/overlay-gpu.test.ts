@@ -32,30 +32,46 @@ function targetTexture(ctx: GpuContext, rgb: Uint8Array, w: number, h: number, f
 
 async function readRgb(ctx: GpuContext, t: GPUTexture, format: Format): Promise<Uint8Array> {
   const row = Math.ceil((4 * t.width) / 256) * 256;
-  const buf = ctx.device.createBuffer({ size: row * t.height, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const buf = ctx.device.createBuffer({
+    size: row * t.height,
+    usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+  });
   const enc = ctx.device.createCommandEncoder();
   enc.copyTextureToBuffer({ texture: t }, { buffer: buf, bytesPerRow: row }, [t.width, t.height]);
   ctx.device.queue.submit([enc.finish()]);
   await buf.mapAsync(GPUMapMode.READ);
   const bytes = new Uint8Array(buf.getMappedRange());
   const out = new Uint8Array(3 * t.width * t.height);
-  for (let y = 0; y < t.height; y++) for (let x = 0; x < t.width; x++) {
-    for (let c = 0; c < 3; c++) out[3 * (y * t.width + x) + c] = bytes[y * row + 4 * x + ORDER[format][c]];
-  }
+  for (let y = 0; y < t.height; y++)
+    for (let x = 0; x < t.width; x++) {
+      for (let c = 0; c < 3; c++) out[3 * (y * t.width + x) + c] = bytes[y * row + 4 * x + ORDER[format][c]];
+    }
   buf.destroy();
   return out;
 }
 
 /** Checks the GPU picture against the CPU overlay's arithmetic in float64, pixel by pixel. */
 function checkOverlay(got: Uint8Array, image: Uint8Array, map: ArrayLike<number>, alpha: number, what: string): void {
-  let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < map.length; i++) { lo = Math.min(lo, map[i]); hi = Math.max(hi, map[i]); }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (let i = 0; i < map.length; i++) {
+    lo = Math.min(lo, map[i]);
+    hi = Math.max(hi, map[i]);
+  }
   for (let i = 0; i < map.length; i++) {
     const t = ((map[i] - lo) / (hi - lo)) * 256;
     const bins = [Math.min(255, Math.floor(t))];
-    if (Math.abs(t - Math.round(t)) < 1e-4) bins.push(Math.min(255, Math.max(0, Math.round(t) - (bins[0] === Math.round(t) ? 1 : 0))));
-    const ok = bins.some((k) => [0, 1, 2].every((c) => Math.abs(got[3 * i + c] - ((1 - alpha) * image[3 * i + c] + alpha * JET_LUT[3 * k + c])) <= 1));
-    if (!ok) assert.unreachable(`${what}: pixel ${i} got ${[...got.subarray(3 * i, 3 * i + 3)]}, image ${[...image.subarray(3 * i, 3 * i + 3)]}, bin ${bins} (TEST_SEED=${SEED})`);
+    if (Math.abs(t - Math.round(t)) < 1e-4)
+      bins.push(Math.min(255, Math.max(0, Math.round(t) - (bins[0] === Math.round(t) ? 1 : 0))));
+    const ok = bins.some((k) =>
+      [0, 1, 2].every(
+        (c) => Math.abs(got[3 * i + c] - ((1 - alpha) * image[3 * i + c] + alpha * JET_LUT[3 * k + c])) <= 1,
+      ),
+    );
+    if (!ok)
+      assert.unreachable(
+        `${what}: pixel ${i} got ${[...got.subarray(3 * i, 3 * i + 3)]}, image ${[...image.subarray(3 * i, 3 * i + 3)]}, bin ${bins} (TEST_SEED=${SEED})`,
+      );
   }
 }
 
@@ -69,7 +85,7 @@ for (const format of ['rgba8unorm', 'bgra8unorm'] as const) {
     const saliency = ctx.upload({ shape: [3, h, w], data: maps });
     drawOverlay(ctx, saliency, target, { plane: 1, alpha: 0.4 });
     checkOverlay(await readRgb(ctx, target, format), image, maps.subarray(w * h, 2 * w * h), 0.4, format);
-    assert.equal((await ctx.read(saliency)).data, maps, 'the caller\'s map is left as it was');
+    assert.equal((await ctx.read(saliency)).data, maps, "the caller's map is left as it was");
     ctx.release(saliency);
     target.destroy();
   });
@@ -83,7 +99,10 @@ test('drawOverlay stretches the map to a larger target (nearest pixel)', async (
   const target = targetTexture(ctx, image, w * s, h * s, 'rgba8unorm');
   const saliency = ctx.upload({ shape: [h, w], data: map });
   drawOverlay(ctx, saliency, target);
-  const stretched = Float32Array.from({ length: w * s * h * s }, (_, i) => map[Math.floor(Math.floor(i / (w * s)) / s) * w + Math.floor((i % (w * s)) / s)]);
+  const stretched = Float32Array.from(
+    { length: w * s * h * s },
+    (_, i) => map[Math.floor(Math.floor(i / (w * s)) / s) * w + Math.floor((i % (w * s)) / s)],
+  );
   checkOverlay(await readRgb(ctx, target, 'rgba8unorm'), image, stretched, 0.5, 'stretched');
   ctx.release(saliency);
   target.destroy();

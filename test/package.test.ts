@@ -28,7 +28,9 @@ function readmeExports(entry: string): string[] {
 
 test('README.md lists exactly what each entry exports', async () => {
   const browser = Object.keys(await import('../src/index.js')).sort();
-  const node = Object.keys(await import('../src/node.js')).filter((k) => !browser.includes(k)).sort();
+  const node = Object.keys(await import('../src/node.js'))
+    .filter((k) => !browser.includes(k))
+    .sort();
   assert.equal(readmeExports('webgpu-xai'), browser);
   assert.equal(readmeExports('webgpu-xai/node'), node);
 });
@@ -82,28 +84,50 @@ run().then(
 test('a page with no bundler imports the tarball npm pack makes and classifies like Node', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'webgpu-xai-pack-'));
   // --ignore-scripts: the suite has built dist/ already (pack would run `prepare`, the build).
-  const [{ filename }] = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' }));
+  const [{ filename }] = JSON.parse(
+    execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }),
+  );
   execFileSync('tar', ['-xzf', join(dir, filename), '-C', dir]);
   const pkg = join(dir, 'package');
-  for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/node.js', 'dist/src/node.d.ts', 'bin/webgpu-xai.js', 'weights/demo.png']) {
+  for (const f of [
+    'dist/src/index.js',
+    'dist/src/index.d.ts',
+    'dist/src/node.js',
+    'dist/src/node.d.ts',
+    'bin/webgpu-xai.js',
+    'weights/demo.png',
+  ]) {
     assert.ok(existsSync(join(pkg, f)), `the tarball lacks ${f}`);
   }
   assert.not.ok(existsSync(join(pkg, 'dist/test')), 'the tarball ships the tests');
 
   const r = await runPage<{
-    exports: string[]; rgb: number[]; logits: number[]; cpuInput: number[]; gpuInput: number[];
-    fromSources: Record<string, number[]>; camMs: { texture: number; host: number };
+    exports: string[];
+    rgb: number[];
+    logits: number[];
+    cpuInput: number[];
+    gpuInput: number[];
+    fromSources: Record<string, number[]>;
+    camMs: { texture: number; host: number };
   }>({ root: dir, html: PAGE, timeoutMs: 180_000 });
   assert.ok(r.ok, `the page failed: ${r.error}`);
   const { exports, rgb, logits, cpuInput, gpuInput, fromSources, camMs } = r.result!;
-  console.log(`  Abs-CAM Init in Chromium (SwiftShader), ${SIZE}x${SIZE}, mean of 3: from an ImageBitmap ${camMs.texture.toFixed(0)} ms, from host pixels ${camMs.host.toFixed(0)} ms`);
+  console.log(
+    `  Abs-CAM Init in Chromium (SwiftShader), ${SIZE}x${SIZE}, mean of 3: from an ImageBitmap ${camMs.texture.toFixed(0)} ms, from host pixels ${camMs.host.toFixed(0)} ms`,
+  );
   // An ImageBitmap through copyExternalImageToTexture and the GPU resize: the CPU path's bits.
   assert.equal(gpuInput, cpuInput, 'GPU-preprocessed input differs from the CPU path');
   for (const [kind, l] of Object.entries(fromSources)) assert.equal(l, logits, `predict from ${kind}`);
   assert.equal(exports.sort(), Object.keys(await import('../src/index.js')).sort());
 
   const png = decodeImage(readFileSync(join(ROOT, 'weights/demo.png')), 'demo.png');
-  assert.ok(Buffer.from(Uint8Array.from(rgb)).equals(Buffer.from(png.data)), 'the browser decoded other pixels than Node');
+  assert.ok(
+    Buffer.from(Uint8Array.from(rgb)).equals(Buffer.from(png.data)),
+    'the browser decoded other pixels than Node',
+  );
   const ctx = await gpu();
   const model = ResNet.fromStateDict(ctx, loadWeightsFile(join(ROOT, 'weights/demo-resnet18-w16.pth')));
   const ref = await model.predict(toNormalizedTensor(resizeBilinearPIL(png, SIZE, SIZE)));

@@ -34,13 +34,19 @@ test('energy: the share of the non-negative map inside the region', () => {
 
 test('boxes scale from the original image to the model size; masks resize by nearest neighbour', () => {
   const region = boxesToRegion([[0, 0, 100, 50]], 200, 100, 10, 10); // left half, top half
-  assert.is(region.reduce((a, b) => a + b, 0), 25);
+  assert.is(
+    region.reduce((a, b) => a + b, 0),
+    25,
+  );
   assert.is(region[0], 1);
   assert.is(region[5], 0);
   const mask = { width: 4, height: 2, data: new Uint8Array(4 * 2 * 3) };
   mask.data.fill(255, 3 * 3, 4 * 3); // pixel (0, 3)
   const r = maskToRegion(mask, 4, 8);
-  assert.equal(Array.from(r), [0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  assert.equal(
+    Array.from(r),
+    [0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+  );
 });
 
 test.run();

@@ -31,8 +31,19 @@ function roundHalf(v: number): number {
 
 test('cast to f16 rounds as IEEE half does (normals, subnormals, ties, overflow)', async () => {
   const ctx = await gpu();
-  const values = [...randomArray(997, rand, -3, 3), ...randomArray(101, rand, -1e-5, 1e-5), ...randomArray(51, rand, -7e4, 7e4),
-    1 + 2 ** -11, 1 + 3 * 2 ** -11, 2048 + 1, 65504, 65519, 65520, -1e6, 0.1];
+  const values = [
+    ...randomArray(997, rand, -3, 3),
+    ...randomArray(101, rand, -1e-5, 1e-5),
+    ...randomArray(51, rand, -7e4, 7e4),
+    1 + 2 ** -11,
+    1 + 3 * 2 ** -11,
+    2048 + 1,
+    65504,
+    65519,
+    65520,
+    -1e6,
+    0.1,
+  ];
   const x = ctx.upload({ shape: [values.length], data: Float32Array.from(values) });
   const got = await ctx.read(toF16(ctx, x));
   assert.equal(got.data, Float32Array.from(values.map((v) => roundHalf(Math.fround(v)))));
@@ -46,14 +57,21 @@ const CONV_REL_F16 = 5e-3;
 test('every conv variant computes in f16 storage within its bound (odd sizes, batch 3, residual, ReLU)', async () => {
   const ctx = await gpu();
   const [n, ci, h, w, co] = [3, 13, 11, 9, 10];
-  for (const [k, s, p] of [[3, 1, 1], [7, 2, 3], [1, 2, 0]]) {
+  for (const [k, s, p] of [
+    [3, 1, 1],
+    [7, 2, 3],
+    [1, 2, 0],
+  ]) {
     const x = randomArray(n * ci * h * w, rand);
     const wt = randomArray(co * ci * k * k, rand);
     const scale = randomArray(co, rand, 0.5, 1.5);
     const shift = randomArray(co, rand);
     const g = { xShape: [n, ci, h, w], w: wt, wShape: [co, ci, k, k], scale, shift, stride: s, pad: p, relu: true };
     const outShape = conv2dRef({ ...g, x }).shape;
-    const residual = randomArray(outShape.reduce((a, b) => a * b), rand);
+    const residual = randomArray(
+      outShape.reduce((a, b) => a * b),
+      rand,
+    );
     const expected = conv2dRef({ ...g, x, residual });
     const conv = uploadConv(ctx, { shape: [co, ci, k, k], data: wt }, scale, shift, { stride: s, pad: p });
     const x16 = toF16(ctx, ctx.upload({ shape: [n, ci, h, w], data: x }));
@@ -63,7 +81,10 @@ test('every conv variant computes in f16 storage within its bound (odd sizes, ba
       assert.is(y.dtype, 'f16', `${variantName(v)}: output stored as f16`);
       const got = await ctx.read(y);
       const err = relToMax(got.data, expected.data);
-      assert.ok(err <= CONV_REL_F16, `${k}x${k}/s${s} ${variantName(v)} in f16: ${err.toExponential(2)} of max |y| > ${CONV_REL_F16}`);
+      assert.ok(
+        err <= CONV_REL_F16,
+        `${k}x${k}/s${s} ${variantName(v)} in f16: ${err.toExponential(2)} of max |y| > ${CONV_REL_F16}`,
+      );
     }
   }
 });
@@ -91,10 +112,20 @@ const FIXTURES = new URL('../../test/fixtures/model/', import.meta.url).pathname
 const WEIGHTS = new URL('../../weights/', import.meta.url).pathname;
 const demo = JSON.parse(readFileSync(`${WEIGHTS}demo-expected.json`, 'utf8')) as { size: number; logits: number[] };
 const networks = [
-  { name: 'demo model', weights: `${WEIGHTS}demo-resnet18-w16.pth`, bound: 2e-3,
-    input: () => loadImageTensor(`${WEIGHTS}demo.png`, { height: demo.size, width: demo.size }), logits: () => demo.logits },
-  { name: 'resnet18-w8-c5', weights: `${FIXTURES}resnet18-w8-c5.pth`, bound: 1e-2,
-    input: () => loadNpyFile(`${FIXTURES}resnet18-w8-c5.input-0.npy`), logits: () => loadNpyFile(`${FIXTURES}resnet18-w8-c5.logits-0.npy`).data },
+  {
+    name: 'demo model',
+    weights: `${WEIGHTS}demo-resnet18-w16.pth`,
+    bound: 2e-3,
+    input: () => loadImageTensor(`${WEIGHTS}demo.png`, { height: demo.size, width: demo.size }),
+    logits: () => demo.logits,
+  },
+  {
+    name: 'resnet18-w8-c5',
+    weights: `${FIXTURES}resnet18-w8-c5.pth`,
+    bound: 1e-2,
+    input: () => loadNpyFile(`${FIXTURES}resnet18-w8-c5.input-0.npy`),
+    logits: () => loadNpyFile(`${FIXTURES}resnet18-w8-c5.logits-0.npy`).data,
+  },
 ];
 
 for (const net of networks) {

@@ -36,19 +36,29 @@ test("README's explainer table lists exactly the registry's methods, in its orde
 
 test('each method is declared once; METHODS and RISE_METHODS come from the registry', () => {
   assert.equal(new Set(METHODS).size, METHODS.length);
-  assert.equal([...METHODS], EXPLAINERS.map((e) => e.name));
+  assert.equal(
+    [...METHODS],
+    EXPLAINERS.map((e) => e.name),
+  );
   assert.equal(RISE_METHODS, { rise: 'binary', 'rise-gauss': 'gaussian', 'rise-perlin': 'perlin' });
   for (const e of EXPLAINERS) {
     assert.is(explainerFor(e.name), e);
     assert.ok(e.summary.length > 0 && !e.summary.includes('\n'), `${e.name}: a one-line summary`);
   }
-  assert.throws(() => explainerFor('lime'), (err: Error) => err instanceof XaiError && /unknown method "lime" \(methods: abscam-init, /.test(err.message));
+  assert.throws(
+    () => explainerFor('lime'),
+    (err: Error) => err instanceof XaiError && /unknown method "lime" \(methods: abscam-init, /.test(err.message),
+  );
 });
 
 test('the help texts list every method (explain: with its summary)', () => {
   const explain = cli(['explain', '--help']).stdout;
   const lines = explain.split('\n');
-  for (const e of EXPLAINERS) assert.ok(lines.some((l) => l.trim().startsWith(`${e.name} `) && l.endsWith(e.summary)), `explain --help: ${e.name}`);
+  for (const e of EXPLAINERS)
+    assert.ok(
+      lines.some((l) => l.trim().startsWith(`${e.name} `) && l.endsWith(e.summary)),
+      `explain --help: ${e.name}`,
+    );
   assert.ok(cli(['evaluate-dataset', '--help']).stdout.includes(METHODS.join(', ')), 'evaluate-dataset --help');
 });
 

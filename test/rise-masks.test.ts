@@ -34,7 +34,10 @@ test('the same seed gives the same masks at batch 1 and batch 64', async () => {
   const per = 24 * 20;
   for (const i of [0, 1, 37, 63]) {
     const one = (await ctx.read(gen.generate(i, 1))).data;
-    assert.ok(one.every((v, k) => v === whole[i * per + k]), `mask ${i}`);
+    assert.ok(
+      one.every((v, k) => v === whole[i * per + k]),
+      `mask ${i}`,
+    );
   }
 });
 
@@ -53,7 +56,11 @@ test('the masks are the same with every grid folded past the workgroup limit (1 
 test('mask statistics: values in [0, 1], mean ≈ p1 (binary) / 0.5 (Gaussian), smooth', async () => {
   const ctx = await gpu();
   const N = 400;
-  for (const [mode, p1, mean] of [['binary', 0.3, 0.3], ['gaussian', 0.5, 0.5], ['perlin', 0.5, 0.5]] as const) {
+  for (const [mode, p1, mean] of [
+    ['binary', 0.3, 0.3],
+    ['gaussian', 0.5, 0.5],
+    ['perlin', 0.5, 0.5],
+  ] as const) {
     const p = planMasks({ height: 56, width: 56, grid: 7, p1, mode, seed: SEED });
     const m = (await ctx.read(new MaskGenerator(ctx, p).generate(0, N))).data;
     let sum = 0;
@@ -73,10 +80,22 @@ test('mask statistics: values in [0, 1], mean ≈ p1 (binary) / 0.5 (Gaussian), 
 });
 
 test('bad mask parameters are refused', () => {
-  assert.throws(() => planMasks({ height: 10, width: 10, grid: 11, p1: 0.5, mode: 'binary', seed: 0 }), /grid 11 is larger than the image/);
-  assert.throws(() => planMasks({ height: 10, width: 10, grid: 3, p1: 0, mode: 'binary', seed: 0 }), /p1 must be in \(0, 1\]/);
-  assert.throws(() => planMasks({ height: 10, width: 10, grid: 3, p1: 1.5, mode: 'binary', seed: 0 }), /p1 must be in \(0, 1\]/);
-  assert.throws(() => planMasks({ height: 10, width: 10, grid: 0, p1: 0.5, mode: 'binary', seed: 0 }), /grid must be a whole number/);
+  assert.throws(
+    () => planMasks({ height: 10, width: 10, grid: 11, p1: 0.5, mode: 'binary', seed: 0 }),
+    /grid 11 is larger than the image/,
+  );
+  assert.throws(
+    () => planMasks({ height: 10, width: 10, grid: 3, p1: 0, mode: 'binary', seed: 0 }),
+    /p1 must be in \(0, 1\]/,
+  );
+  assert.throws(
+    () => planMasks({ height: 10, width: 10, grid: 3, p1: 1.5, mode: 'binary', seed: 0 }),
+    /p1 must be in \(0, 1\]/,
+  );
+  assert.throws(
+    () => planMasks({ height: 10, width: 10, grid: 0, p1: 0.5, mode: 'binary', seed: 0 }),
+    /grid must be a whole number/,
+  );
 });
 
 test.after(closeGpu);

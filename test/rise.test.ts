@@ -20,7 +20,10 @@ for (const mode of ['binary', 'gaussian'] as const) {
     const grids = loadNpyFile(`${DIR}geometry-${mode}.grids.npy`);
     const shifts = loadNpyFile(`${DIR}geometry-${mode}.shifts.npy`);
     const fixed = Uint32Array.from(grids.data, (v) => Math.round(v * 2 ** p.bits));
-    const masks = new MaskGenerator(ctx, p).upsample(ctx.upload({ shape: grids.shape, data: fixed }), ctx.upload({ shape: shifts.shape, data: Uint32Array.from(shifts.data) }));
+    const masks = new MaskGenerator(ctx, p).upsample(
+      ctx.upload({ shape: grids.shape, data: fixed }),
+      ctx.upload({ shape: shifts.shape, data: Uint32Array.from(shifts.data) }),
+    );
     const ref = loadNpyFile(`${DIR}geometry-${mode}.masks.npy`);
     // Binary grids are exact in fixed point; Gaussian ones are rounded to 2^-bits (bits = 16 here).
     assertClose((await ctx.read(masks)).data, ref.data, mode === 'binary' ? 1e-6 : 1e-5, 1e-6, `${mode} geometry`);
@@ -33,12 +36,20 @@ async function explainer(): Promise<RiseExplainer> {
   return new RiseExplainer(model);
 }
 
-
-for (const [mode, file] of [['binary', 'masks-binary.npy'], ['gaussian', 'masks-gaussian.npy']] as const) {
+for (const [mode, file] of [
+  ['binary', 'masks-binary.npy'],
+  ['gaussian', 'masks-gaussian.npy'],
+] as const) {
   for (const scores of ['logits', 'softmax'] as const) {
     test(`RISE with the original project's ${mode} masks file, ${scores} scores, matches PyTorch for all classes`, async () => {
       const rise = await explainer();
-      const r = await rise.explain(loadNpyFile(`${DIR}input.npy`), { masksFile: loadNpyFile(`${DIR}${file}`), mode, p1: 0.5, scores, batch: 7 });
+      const r = await rise.explain(loadNpyFile(`${DIR}input.npy`), {
+        masksFile: loadNpyFile(`${DIR}${file}`),
+        mode,
+        p1: 0.5,
+        scores,
+        batch: 7,
+      });
       const ref = loadNpyFile(`${DIR}saliency-${mode}-${scores}.npy`);
       assert.equal(r.saliency.shape, ref.shape);
       assert.is(r.masksUsed, 20);
@@ -55,9 +66,11 @@ test('the standard error equals the per-pixel sample statistics of score·mask/p
   const r = await rise.explain(image, { masksFile: masks, p1: 0.5, batch: 6 });
   const [N, P] = [20, 48 * 48];
   const masked = new Float32Array(N * 3 * P);
-  for (let i = 0; i < N; i++) for (let c = 0; c < 3; c++) for (let p = 0; p < P; p++) {
-    masked[(i * 3 + c) * P + p] = image.data[c * P + p] * masks.data[i * P + p];
-  }
+  for (let i = 0; i < N; i++)
+    for (let c = 0; c < 3; c++)
+      for (let p = 0; p < P; p++) {
+        masked[(i * 3 + c) * P + p] = image.data[c * P + p] * masks.data[i * P + p];
+      }
   const logits = await model!.predict({ shape: [N, 3, 48, 48], data: masked });
   let max = 0;
   let sum = 0;
@@ -112,7 +125,10 @@ test('bad RISE parameters are refused clearly', async () => {
     [{ masks: 0 }, /number of masks must be a whole number > 0/],
     [{ p1: 1.5 }, /p1 must be in \(0, 1\]/],
     [{ grid: 49 }, /grid 49 is larger than the image \(48x48\)/],
-    [{ masksFile: { shape: [3, 1, 40, 48], data: new Float32Array(3 * 40 * 48) } }, /masks file has shape \[3,1,40,48\]; for this 48x48 input it must be \[N, 48, 48\]/],
+    [
+      { masksFile: { shape: [3, 1, 40, 48], data: new Float32Array(3 * 40 * 48) } },
+      /masks file has shape \[3,1,40,48\]; for this 48x48 input it must be \[N, 48, 48\]/,
+    ],
     [{ classIndex: 7 }, /class 7 is out of range/],
   ] as const) {
     try {

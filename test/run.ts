@@ -20,7 +20,11 @@ const files = readdirSync(here)
 // leaves the user's cache alone.
 const cacheDir = process.env.WEBGPU_XAI_CACHE_DIR ?? mkdtempSync(join(tmpdir(), 'webgpu-xai-test-cache-'));
 
-interface FileResult { passed: number; failed: number; note?: string }
+interface FileResult {
+  passed: number;
+  failed: number;
+  note?: string;
+}
 
 function runFile(file: string): Promise<FileResult> {
   return new Promise((resolve) => {
@@ -30,10 +34,19 @@ function runFile(file: string): Promise<FileResult> {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let text = '';
-    child.stdout.on('data', (d) => { text += d; process.stdout.write(d); });
-    child.stderr.on('data', (d) => { text += d; process.stderr.write(d); });
+    child.stdout.on('data', (d) => {
+      text += d;
+      process.stdout.write(d);
+    });
+    child.stderr.on('data', (d) => {
+      text += d;
+      process.stderr.write(d);
+    });
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, FILE_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, FILE_TIMEOUT_MS);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       // biome-ignore lint/suspicious/noControlCharactersInRegex: removes the terminal's colour codes (ESC [ ... m)
@@ -43,13 +56,21 @@ function runFile(file: string): Promise<FileResult> {
       const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
       const secs = ((Date.now() - started) / 1000).toFixed(1);
       if (Number.isNaN(total) || Number.isNaN(passed)) {
-        resolve({ passed: 0, failed: 1, note: `${file}: no uvu summary (exit ${code ?? signal}${timedOut ? ', timed out' : ''})` });
+        resolve({
+          passed: 0,
+          failed: 1,
+          note: `${file}: no uvu summary (exit ${code ?? signal}${timedOut ? ', timed out' : ''})`,
+        });
         return;
       }
       const failed = total - passed - skipped;
       if (timedOut || signal || (code !== 0 && failed === 0)) {
         // Every test passed but the process did not end cleanly: that is a failure of its own.
-        resolve({ passed, failed: failed + 1, note: `${file}: process ended with ${timedOut ? 'a timeout' : (signal ?? `exit ${code}`)} after ${secs}s` });
+        resolve({
+          passed,
+          failed: failed + 1,
+          note: `${file}: process ended with ${timedOut ? 'a timeout' : (signal ?? `exit ${code}`)} after ${secs}s`,
+        });
         return;
       }
       resolve({ passed, failed, note: failed ? `${file}: ${failed} failed` : undefined });

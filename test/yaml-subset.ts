@@ -6,7 +6,11 @@
  * collections, anchors, multi-line scalars, tabs) is an error rather than a silent misreading.
  */
 type Value = string | number | boolean | null | Value[] | { [key: string]: Value };
-interface Line { indent: number; text: string; no: number }
+interface Line {
+  indent: number;
+  text: string;
+  no: number;
+}
 
 export function parseYamlSubset(source: string): Value {
   const lines: Line[] = [];
@@ -14,7 +18,8 @@ export function parseYamlSubset(source: string): Value {
     if (/^\s*(#.*)?$/.test(raw)) return;
     if (/^\s*\t/.test(raw)) throw new Error(`line ${i + 1}: a tab in the indentation`);
     const text = raw.trimStart();
-    if (/^[[{&*!|>]/.test(text) || /:\s+[[{&*!|>]/.test(text)) throw new Error(`line ${i + 1}: outside the YAML subset: ${text}`);
+    if (/^[[{&*!|>]/.test(text) || /:\s+[[{&*!|>]/.test(text))
+      throw new Error(`line ${i + 1}: outside the YAML subset: ${text}`);
     lines.push({ indent: raw.length - text.length, text: text.trimEnd(), no: i + 1 });
   });
   let at = 0;

@@ -10,7 +10,8 @@ export function folded(c: ConvBnSpec): { weight: Float32Array; bias: Float32Arra
   const [co, ci, kh, kw] = c.weight.shape;
   const per = ci * kh * kw;
   const weight = new Float32Array(c.weight.data.length);
-  for (let o = 0; o < co; o++) for (let i = 0; i < per; i++) weight[o * per + i] = c.weight.data[o * per + i] * c.scale[o];
+  for (let o = 0; o < co; o++)
+    for (let i = 0; i < per; i++) weight[o * per + i] = c.weight.data[o * per + i] * c.scale[o];
   const bias = Float32Array.from(c.shift, (s, o) => s + (c.bias ? c.bias[o] * c.scale[o] : 0));
   return { weight, bias };
 }
@@ -22,9 +23,13 @@ export function resnetOnnx(spec: ResNetSpec, size: number): Uint8Array {
     const { weight, bias } = folded(c);
     inits.push(tensor(`${c.convName}.w`, c.weight.shape, weight), tensor(`${c.convName}.b`, [bias.length], bias));
     const k = c.weight.shape[2];
-    nodes.push(node('Conv', [x, `${c.convName}.w`, `${c.convName}.b`], [c.convName], {
-      kernel_shape: [k, k], strides: [c.stride, c.stride], pads: [c.pad, c.pad, c.pad, c.pad],
-    }));
+    nodes.push(
+      node('Conv', [x, `${c.convName}.w`, `${c.convName}.b`], [c.convName], {
+        kernel_shape: [k, k],
+        strides: [c.stride, c.stride],
+        pads: [c.pad, c.pad, c.pad, c.pad],
+      }),
+    );
     let y = c.convName;
     if (residual) {
       nodes.push(node('Add', [y, residual], [`${y}+res`]));
@@ -46,7 +51,10 @@ export function resnetOnnx(spec: ResNetSpec, size: number): Uint8Array {
     h = t;
   }
   nodes.push(node('GlobalAveragePool', [h], ['avgpool']), node('Flatten', ['avgpool'], ['flat']));
-  inits.push(tensor('fc.w', spec.fc.weight.shape, spec.fc.weight.data as Float32Array), tensor('fc.b', [spec.numClasses], spec.fc.bias));
+  inits.push(
+    tensor('fc.w', spec.fc.weight.shape, spec.fc.weight.data as Float32Array),
+    tensor('fc.b', [spec.numClasses], spec.fc.bias),
+  );
   nodes.push(node('Gemm', ['flat', 'fc.w', 'fc.b'], ['logits'], { transB: 1 }));
   return onnxModel(nodes, inits, ['x', ['N', spec.inChannels, size, size]], ['logits', ['N', spec.numClasses]]);
 }
@@ -56,14 +64,20 @@ type Tensor4D = import('@tensorflow/tfjs-core').Tensor4D;
 
 /** A tfjs forward of the spec: NCHW input in, logits out (weights uploaded once). */
 export function resnetTfjs(tf: Tf, spec: ResNetSpec): (x: Tensor4D) => import('@tensorflow/tfjs-core').Tensor2D {
-  const convs = new Map<string, { filter: import('@tensorflow/tfjs-core').Tensor4D; bias: import('@tensorflow/tfjs-core').Tensor1D; c: ConvBnSpec }>();
+  const convs = new Map<
+    string,
+    { filter: import('@tensorflow/tfjs-core').Tensor4D; bias: import('@tensorflow/tfjs-core').Tensor1D; c: ConvBnSpec }
+  >();
   const add = (c: ConvBnSpec) => {
     const { weight, bias } = folded(c);
     const [co, ci, kh, kw] = c.weight.shape;
     const hwio = new Float32Array(weight.length); // tfjs filters are [kh, kw, ci, co]
-    for (let o = 0; o < co; o++) for (let i = 0; i < ci; i++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) {
-      hwio[((y * kw + x) * ci + i) * co + o] = weight[((o * ci + i) * kh + y) * kw + x];
-    }
+    for (let o = 0; o < co; o++)
+      for (let i = 0; i < ci; i++)
+        for (let y = 0; y < kh; y++)
+          for (let x = 0; x < kw; x++) {
+            hwio[((y * kw + x) * ci + i) * co + o] = weight[((o * ci + i) * kh + y) * kw + x];
+          }
     convs.set(c.convName, { filter: tf.tensor4d(hwio, [kh, kw, ci, co]), bias: tf.tensor1d(bias), c });
   };
   add(spec.stem);
@@ -74,20 +88,41 @@ export function resnetTfjs(tf: Tf, spec: ResNetSpec): (x: Tensor4D) => import('@
   const conv = (name: string, x: Tensor4D, relu: boolean, residual?: Tensor4D): Tensor4D => {
     const { filter, bias, c } = convs.get(name)!;
     const p = c.pad;
-    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [p, p], [p, p], [0, 0]];
-    if (!residual) return tf.fused.conv2d({ x, filter, strides: c.stride, pad, bias, activation: relu ? 'relu' : 'linear' });
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [p, p],
+      [p, p],
+      [0, 0],
+    ];
+    if (!residual)
+      return tf.fused.conv2d({ x, filter, strides: c.stride, pad, bias, activation: relu ? 'relu' : 'linear' });
     const y = tf.fused.conv2d({ x, filter, strides: c.stride, pad, bias });
     return (relu ? tf.relu(tf.add(y, residual)) : tf.add(y, residual)) as Tensor4D;
   };
-  return (nchw) => tf.tidy(() => {
-    let h = conv('conv1', tf.transpose(nchw, [0, 2, 3, 1]) as Tensor4D, true);
-    h = tf.maxPool(tf.pad(h, [[0, 0], [1, 1], [1, 1], [0, 0]], -1e30) as Tensor4D, 3, 2, 'valid');
-    for (const b of spec.blocks) {
-      const residual = b.downsample ? conv(b.downsample.convName, h, false) : h;
-      let t = h;
-      b.convs.forEach((c, i) => (t = conv(c.convName, t, true, i === b.convs.length - 1 ? residual : undefined)));
-      h = t;
-    }
-    return tf.add(tf.matMul(tf.mean(h, [1, 2]), fcW), fcB) as import('@tensorflow/tfjs-core').Tensor2D;
-  });
+  return (nchw) =>
+    tf.tidy(() => {
+      let h = conv('conv1', tf.transpose(nchw, [0, 2, 3, 1]) as Tensor4D, true);
+      h = tf.maxPool(
+        tf.pad(
+          h,
+          [
+            [0, 0],
+            [1, 1],
+            [1, 1],
+            [0, 0],
+          ],
+          -1e30,
+        ) as Tensor4D,
+        3,
+        2,
+        'valid',
+      );
+      for (const b of spec.blocks) {
+        const residual = b.downsample ? conv(b.downsample.convName, h, false) : h;
+        let t = h;
+        b.convs.forEach((c, i) => (t = conv(c.convName, t, true, i === b.convs.length - 1 ? residual : undefined)));
+        h = t;
+      }
+      return tf.add(tf.matMul(tf.mean(h, [1, 2]), fcW), fcB) as import('@tensorflow/tfjs-core').Tensor2D;
+    });
 }

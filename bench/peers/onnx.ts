@@ -57,11 +57,21 @@ export function tensor(name: string, dims: number[], data: Float32Array): Uint8A
 type Attr = number | number[];
 
 export function node(op: string, inputs: string[], outputs: string[], attrs: Record<string, Attr> = {}): Uint8Array {
-  const attributes = Object.entries(attrs).map(([name, v]): Field => [5, 'bytes', message(
-    typeof v === 'number'
-      ? [[1, 'bytes', name], [20, 'varint', 2 /* INT */], [3, 'varint', v]]
-      : [[1, 'bytes', name], [20, 'varint', 7 /* INTS */], ...v.map((i): Field => [8, 'varint', i])],
-  )]);
+  const attributes = Object.entries(attrs).map(
+    ([name, v]): Field => [
+      5,
+      'bytes',
+      message(
+        typeof v === 'number'
+          ? [
+              [1, 'bytes', name],
+              [20, 'varint', 2 /* INT */],
+              [3, 'varint', v],
+            ]
+          : [[1, 'bytes', name], [20, 'varint', 7 /* INTS */], ...v.map((i): Field => [8, 'varint', i])],
+      ),
+    ],
+  );
   return message([
     ...inputs.map((i): Field => [1, 'bytes', i]),
     ...outputs.map((o): Field => [2, 'bytes', o]),
@@ -73,12 +83,25 @@ export function node(op: string, inputs: string[], outputs: string[], attrs: Rec
 
 /** A float tensor value; a string dimension is symbolic (the batch). */
 function valueInfo(name: string, dims: (number | string)[]): Uint8Array {
-  const shape = message(dims.map((d): Field => [1, 'bytes', message([typeof d === 'number' ? [1, 'varint', d] : [2, 'bytes', d]])]));
-  const tensorType = message([[1, 'varint', FLOAT], [2, 'bytes', shape]]);
-  return message([[1, 'bytes', name], [2, 'bytes', message([[1, 'bytes', tensorType]])]]);
+  const shape = message(
+    dims.map((d): Field => [1, 'bytes', message([typeof d === 'number' ? [1, 'varint', d] : [2, 'bytes', d]])]),
+  );
+  const tensorType = message([
+    [1, 'varint', FLOAT],
+    [2, 'bytes', shape],
+  ]);
+  return message([
+    [1, 'bytes', name],
+    [2, 'bytes', message([[1, 'bytes', tensorType]])],
+  ]);
 }
 
-export function model(nodes: Uint8Array[], initializers: Uint8Array[], input: [string, (number | string)[]], output: [string, (number | string)[]]): Uint8Array {
+export function model(
+  nodes: Uint8Array[],
+  initializers: Uint8Array[],
+  input: [string, (number | string)[]],
+  output: [string, (number | string)[]],
+): Uint8Array {
   const graph = message([
     ...nodes.map((n): Field => [1, 'bytes', n]),
     [2, 'bytes', 'resnet'],
@@ -90,6 +113,13 @@ export function model(nodes: Uint8Array[], initializers: Uint8Array[], input: [s
     [1, 'varint', 8], // IR version 8
     [2, 'bytes', 'webgpu-xai bench'],
     [7, 'bytes', graph],
-    [8, 'bytes', message([[1, 'bytes', ''], [2, 'varint', 17]])], // opset 17
+    [
+      8,
+      'bytes',
+      message([
+        [1, 'bytes', ''],
+        [2, 'varint', 17],
+      ]),
+    ], // opset 17
   ]);
 }

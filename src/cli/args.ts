@@ -56,8 +56,10 @@ export const inputSize: ValueParser<InputSize> = (text, flag) => {
   const m = /^(\d+)(?:x(\d+))?$/.exec(text);
   const height = m ? Number(m[1]) : NaN;
   const width = m ? Number(m[2] ?? m[1]) : NaN;
-  if (!(height >= 1 && width >= 1)) throw new UsageError(`${flag} must be N or HxW (e.g. 224 or 224x192), got "${text}"`);
-  if (height > MAX_SIDE || width > MAX_SIDE) throw new UsageError(`${flag} ${text} is over the limit of ${MAX_SIDE} per side`);
+  if (!(height >= 1 && width >= 1))
+    throw new UsageError(`${flag} must be N or HxW (e.g. 224 or 224x192), got "${text}"`);
+  if (height > MAX_SIDE || width > MAX_SIDE)
+    throw new UsageError(`${flag} ${text} is over the limit of ${MAX_SIDE} per side`);
   return { height, width };
 };
 
@@ -66,6 +68,10 @@ export function oneOf<T extends string>(values: readonly T[], noun?: string): Va
   return (text, flag) => {
     const v = text.trim();
     if (values.includes(v as T)) return v as T;
-    throw new UsageError(noun ? `${flag}: unknown ${noun} "${v}" (${noun}s: ${values.join(', ')})` : `${flag} must be one of ${values.join(', ')}, got "${text}"`);
+    throw new UsageError(
+      noun
+        ? `${flag}: unknown ${noun} "${v}" (${noun}s: ${values.join(', ')})`
+        : `${flag} must be one of ${values.join(', ')}, got "${text}"`,
+    );
   };
 }

@@ -19,12 +19,22 @@ Class = top-1 of the unmodified image (or --class), score = its softmax probabil
 are taken by saliency, descending (ties: lower pixel index first), --step per step.
 Deletion replaces them with zeros (normalised space), insertion starts from a blurred image.`,
   options: {
-    metric: { arg: 'M', required: true, help: 'insertion | deletion | both', parse: oneOf(['insertion', 'deletion', 'both'] as const) },
+    metric: {
+      arg: 'M',
+      required: true,
+      help: 'insertion | deletion | both',
+      parse: oneOf(['insertion', 'deletion', 'both'] as const),
+    },
     ...WEIGHTS,
     input: { arg: 'I', required: true, help: 'PNG/JPEG (resized like torchvision) or a normalised .npy' },
-    saliency: { arg: 'S', required: true, help: ".npy map [H, W], or [classes, H, W] (RISE output: the evaluated class's map)" },
+    saliency: {
+      arg: 'S',
+      required: true,
+      help: ".npy map [H, W], or [classes, H, W] (RISE output: the evaluated class's map)",
+    },
     out: {
-      arg: 'DIR', required: true,
+      arg: 'DIR',
+      required: true,
       help: 'writes DIR/curve.json (scores, auc, class, step) and DIR/curve.svg\n(curve-<metric>.* for --metric both)',
     },
     ...STEP,
@@ -37,7 +47,17 @@ Deletion replaces them with zeros (normalised space), insertion starts from a bl
 
 export async function evaluate(argv: string[], log: (s: string) => void): Promise<number> {
   const { values: v, given } = parseOptions(EVALUATE, argv);
-  const { metric, weights: weightsPath, input: inputPath, saliency: saliencyPath, out, step, batch, class: cls, size } = v;
+  const {
+    metric,
+    weights: weightsPath,
+    input: inputPath,
+    saliency: saliencyPath,
+    out,
+    step,
+    batch,
+    class: cls,
+    size,
+  } = v;
   const metrics = metric === 'both' ? CAUSAL_METRICS : [metric];
   checkOutDir('evaluate', out, [weightsPath, inputPath, saliencyPath]);
   const stateDict = loadWeightsFile(weightsPath);
@@ -51,11 +71,22 @@ export async function evaluate(argv: string[], log: (s: string) => void): Promis
     const results = await new CausalMetrics(model).evaluate(image, saliency, metrics, { step, classIndex: cls, batch });
     for (const r of results) {
       const stem = metrics.length > 1 ? `curve-${r.metric}` : 'curve';
-      const json = { metric: r.metric, scores: r.scores, auc: r.auc, class: r.classIndex, step: r.step, input: inputPath, saliency: saliencyPath, weights: weightsPath };
+      const json = {
+        metric: r.metric,
+        scores: r.scores,
+        auc: r.auc,
+        class: r.classIndex,
+        step: r.step,
+        input: inputPath,
+        saliency: saliencyPath,
+        weights: weightsPath,
+      };
       writeFileAtomic(join(out, `${stem}.json`), JSON.stringify(json, null, 2) + '\n');
       const title = `${r.metric[0].toUpperCase()}${r.metric.slice(1)}: AUC ${r.auc.toFixed(4)} (class ${r.classIndex}, step ${r.step})`;
       writeFileAtomic(join(out, `${stem}.svg`), curvesSvg(title, [{ label: '', scores: r.scores }]));
-      log(`${r.metric} AUC ${r.auc.toFixed(4)} for class ${r.classIndex} (${r.scores.length} points, step ${r.step}); wrote ${join(out, `${stem}.json`)} and .svg`);
+      log(
+        `${r.metric} AUC ${r.auc.toFixed(4)} for class ${r.classIndex} (${r.scores.length} points, step ${r.step}); wrote ${join(out, `${stem}.json`)} and .svg`,
+      );
     }
   } finally {
     await ctx.close();

@@ -58,7 +58,9 @@ export async function main(argv: string[]): Promise<number> {
  */
 function checkedStdout(): { log: (s: string) => void; failure: () => Promise<string | undefined> } {
   let failure: string | undefined;
-  const note = (e: unknown) => { failure ??= (e as NodeJS.ErrnoException).code ?? (e as Error).message; };
+  const note = (e: unknown) => {
+    failure ??= (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  };
   process.stdout.on('error', note);
   return {
     log: (s) => {
@@ -69,14 +71,18 @@ function checkedStdout(): { log: (s: string) => void; failure: () => Promise<str
       }
     },
     // An empty write's callback runs once everything before it has been written (or failed).
-    failure: () => new Promise((done) => {
-      try {
-        process.stdout.write('', (e) => { if (e) note(e); done(failure); });
-      } catch (e) {
-        note(e);
-        done(failure);
-      }
-    }),
+    failure: () =>
+      new Promise((done) => {
+        try {
+          process.stdout.write('', (e) => {
+            if (e) note(e);
+            done(failure);
+          });
+        } catch (e) {
+          note(e);
+          done(failure);
+        }
+      }),
   };
 }
 
@@ -88,7 +94,9 @@ async function run(argv: string[], log: (s: string) => void): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.spec.name === name);
   if (!command) {
-    console.error(`webgpu-xai: unknown command "${name}" (commands: ${COMMANDS.map((c) => c.spec.name).join(', ')}; see --help)`);
+    console.error(
+      `webgpu-xai: unknown command "${name}" (commands: ${COMMANDS.map((c) => c.spec.name).join(', ')}; see --help)`,
+    );
     return 2;
   }
   try {
@@ -115,7 +123,8 @@ export function reportError(e: unknown, name: string): number {
     return 1;
   }
   const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-  const what = e instanceof GpuValidationError ? 'internal error (a bug in webgpu-xai, please report it)' : 'internal error';
+  const what =
+    e instanceof GpuValidationError ? 'internal error (a bug in webgpu-xai, please report it)' : 'internal error';
   console.error(`webgpu-xai: ${what}: ${msg} (run with WEBGPU_XAI_DEBUG=1 for details)`);
   return 70;
 }

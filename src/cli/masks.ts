@@ -21,7 +21,9 @@ layout, usable as explain --masks-file) and DIR/masks.png (the first masks, and 
 masked by each: the original project's visualize_masks_and_masked_images).`,
   options: {
     n: {
-      arg: 'N', required: true, parse: wholeNumber(1, MAX_MASKS),
+      arg: 'N',
+      required: true,
+      parse: wholeNumber(1, MAX_MASKS),
       help: `number of masks, 1..${MAX_MASKS}; refused if masks.npy (N·H·W·4 bytes) would\nnot fit on the disk`,
     },
     size: { arg: 'S', required: true, parse: inputSize, help: 'mask size: N or HxW (the model input size)' },
@@ -40,7 +42,11 @@ export async function masks(argv: string[], log: (s: string) => void): Promise<n
   const plan = planMasks({ height: size.height, width: size.width, grid: v.grid, p1, mode, seed: v.seed });
   const show = Math.min(n, v.show);
   checkOutDir('masks', out, [v.input]);
-  checkFreeSpace(out, n * size.height * size.width * 4, `masks.npy (${n} masks of ${size.height}x${size.width} float32)`);
+  checkFreeSpace(
+    out,
+    n * size.height * size.width * 4,
+    `masks.npy (${n} masks of ${size.height}x${size.width} float32)`,
+  );
   const image = v.input !== undefined ? denormalizeToRgb(loadInput(v.input, size, true)) : undefined;
 
   const ctx = await GpuContext.create();
@@ -56,7 +62,11 @@ export async function masks(argv: string[], log: (s: string) => void): Promise<n
         const host = await ctx.read(t);
         ctx.release(t);
         file.write(host.data);
-        if (first < show) shown.set(host.data.subarray(0, Math.min(count, show - first) * size.height * size.width), first * size.height * size.width);
+        if (first < show)
+          shown.set(
+            host.data.subarray(0, Math.min(count, show - first) * size.height * size.width),
+            first * size.height * size.width,
+          );
         progress(first + count, n);
       }
     } catch (e) {
@@ -65,7 +75,9 @@ export async function masks(argv: string[], log: (s: string) => void): Promise<n
     }
     file.close();
     saveRgbPng(join(out, 'masks.png'), maskSheet(shown, show, size.height, size.width, image));
-    log(`wrote ${join(out, 'masks.npy')} (${n} ${mode} masks, ${size.height}x${size.width}, grid ${plan.grid}${mode === 'binary' ? `, p1 ${p1}` : ''}, seed ${plan.seed}) and ${join(out, 'masks.png')}`);
+    log(
+      `wrote ${join(out, 'masks.npy')} (${n} ${mode} masks, ${size.height}x${size.width}, grid ${plan.grid}${mode === 'binary' ? `, p1 ${p1}` : ''}, seed ${plan.seed}) and ${join(out, 'masks.png')}`,
+    );
   } finally {
     await ctx.close();
   }

@@ -33,7 +33,8 @@ unfinished images is named (rerun it with --resume).`,
 
 /** How many names an error lists before "..." */
 const LIST = 8;
-const list = (names: readonly string[]) => `${names.slice(0, LIST).join(', ')}${names.length > LIST ? `, ... (${names.length} in all)` : ''}`;
+const list = (names: readonly string[]) =>
+  `${names.slice(0, LIST).join(', ')}${names.length > LIST ? `, ... (${names.length} in all)` : ''}`;
 
 export async function merge(argv: string[], log: (s: string) => void): Promise<number> {
   const { values: v, positionals: dirs } = parseOptions(MERGE, argv);
@@ -48,7 +49,9 @@ export async function merge(argv: string[], log: (s: string) => void): Promise<n
     const diff = runDifferences(r.m, first.m, [`in ${r.dir}`, `in ${first.dir}`]);
     if (diff.length) throw new XaiError(`${r.dir} and ${first.dir} are runs with other settings: ${diff.join('; ')}`);
     if (r.m.shard.count !== first.m.shard.count) {
-      throw new XaiError(`${r.dir} is shard ${shardLabel(r.m.shard)} and ${first.dir} shard ${shardLabel(first.m.shard)}: shards of different splits do not merge`);
+      throw new XaiError(
+        `${r.dir} is shard ${shardLabel(r.m.shard)} and ${first.dir} shard ${shardLabel(first.m.shard)}: shards of different splits do not merge`,
+      );
     }
   }
   const byIndex = new Map<number, string>();
@@ -59,7 +62,10 @@ export async function merge(argv: string[], log: (s: string) => void): Promise<n
   }
   const count = first.m.shard.count;
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
-  if (missing.length) throw new XaiError(`missing shard${missing.length > 1 ? 's' : ''} ${list(missing.map((i) => `${i}/${count}`))} of ${count}`);
+  if (missing.length)
+    throw new XaiError(
+      `missing shard${missing.length > 1 ? 's' : ''} ${list(missing.map((i) => `${i}/${count}`))} of ${count}`,
+    );
 
   const owner = new Map<string, string>();
   for (const { dir, m } of runs) {
@@ -70,13 +76,36 @@ export async function merge(argv: string[], log: (s: string) => void): Promise<n
     }
     const unfinished = m.images.filter((image) => !existsSync(recordPath(dir, image)));
     if (unfinished.length) {
-      throw new XaiError(`${dir} (shard ${shardLabel(m.shard)}) has not finished ${unfinished.length} of ${m.images.length} images: ${list(unfinished)}; run it again with --resume`);
+      throw new XaiError(
+        `${dir} (shard ${shardLabel(m.shard)}) has not finished ${unfinished.length} of ${m.images.length} images: ${list(unfinished)}; run it again with --resume`,
+      );
     }
   }
 
-  const s = first.m.settings as Manifest['settings'] & { methods: string[]; metrics: CausalMetricName[]; step: number; size: InputSize };
+  const s = first.m.settings as Manifest['settings'] & {
+    methods: string[];
+    metrics: CausalMetricName[];
+    step: number;
+    size: InputSize;
+  };
   const images = [...owner.keys()].sort();
-  const report = aggregate(readRecords(images.map((image) => ({ dir: owner.get(image)!, image }))), s.methods, s.metrics);
-  writeReport(out, { weights: first.m.weights.path, images: first.m.imageFolder, methods: s.methods, metrics: s.metrics, step: s.step, size: s.size }, report, log);
+  const report = aggregate(
+    readRecords(images.map((image) => ({ dir: owner.get(image)!, image }))),
+    s.methods,
+    s.metrics,
+  );
+  writeReport(
+    out,
+    {
+      weights: first.m.weights.path,
+      images: first.m.imageFolder,
+      methods: s.methods,
+      metrics: s.metrics,
+      step: s.step,
+      size: s.size,
+    },
+    report,
+    log,
+  );
   return 0;
 }

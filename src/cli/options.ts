@@ -26,7 +26,16 @@ import { RISE_DEFAULTS } from '../explain/rise.js';
 import { DEFAULT_SIZE, type InputSize } from '../io/input.js';
 import { DEFAULT_STEP } from '../metrics/causal.js';
 import type { StorageType } from '../gpu/tensor.js';
-import { inputSize, MAX_MASKS, MAX_SEED, oneOf, probability, UsageError, wholeNumber, type ValueParser } from './args.js';
+import {
+  inputSize,
+  MAX_MASKS,
+  MAX_SEED,
+  oneOf,
+  probability,
+  UsageError,
+  wholeNumber,
+  type ValueParser,
+} from './args.js';
 
 export interface Option<T = unknown> {
   /** The value's placeholder in help ("N"); an option without one is a flag (true when given). */
@@ -64,7 +73,11 @@ export interface Command<O extends OptionTable = OptionTable> {
 /** The option table's values, as the command sees them. */
 type Parsed<O> = O extends { arg: string } ? (O extends { parse: ValueParser<infer T> } ? T : string) : boolean;
 type Value<O> = O extends { arg: string }
-  ? O extends { repeat: true } ? Parsed<O>[] : O extends { required: true } | { default: unknown } ? Parsed<O> : Parsed<O> | undefined
+  ? O extends { repeat: true }
+    ? Parsed<O>[]
+    : O extends { required: true } | { default: unknown }
+      ? Parsed<O>
+      : Parsed<O> | undefined
   : boolean;
 export type Values<O extends OptionTable> = { [K in keyof O]: Value<O[K]> } & { help: boolean };
 
@@ -74,16 +87,30 @@ export const defineCommand = <O extends OptionTable>(command: Command<O>): Comma
 export const defineOptions = <O extends OptionTable>(options: O): O => options;
 
 /** The options of `argv` checked against the command's table; positionals only where it takes them. */
-export function parseOptions<O extends OptionTable>(command: Command<O>, argv: string[]): { values: Values<O>; given: ReadonlySet<string>; positionals: string[] } {
+export function parseOptions<O extends OptionTable>(
+  command: Command<O>,
+  argv: string[],
+): { values: Values<O>; given: ReadonlySet<string>; positionals: string[] } {
   const name = command.name;
-  const config = Object.fromEntries(Object.entries(command.options).map(([key, o]) => [key, { type: o.arg ? 'string' : 'boolean', multiple: !!o.repeat } as const]));
+  const config = Object.fromEntries(
+    Object.entries(command.options).map(([key, o]) => [
+      key,
+      { type: o.arg ? 'string' : 'boolean', multiple: !!o.repeat } as const,
+    ]),
+  );
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: argv, options: { ...config, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: argv,
+      options: { ...config, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
     throw new UsageError(`${name}: ${(e as Error).message.split('\n')[0]}`);
   }
-  if (!command.positionals && parsed.positionals.length) throw new UsageError(`${name}: unexpected argument "${parsed.positionals[0]}"`);
+  if (!command.positionals && parsed.positionals.length)
+    throw new UsageError(`${name}: unexpected argument "${parsed.positionals[0]}"`);
   const raw = parsed.values as Record<string, string | string[] | boolean | undefined>;
   const values: Record<string, unknown> = { help: !!raw.help };
   if (raw.help) return { values: values as Values<O>, given: new Set(), positionals: parsed.positionals };
@@ -91,7 +118,7 @@ export function parseOptions<O extends OptionTable>(command: Command<O>, argv: s
     const text = raw[key];
     const flag = `${name}: --${key}`;
     if (!o.arg) values[key] = !!text;
-    else if (text === undefined || text === '' && o.required || Array.isArray(text) && text.length === 0) {
+    else if (text === undefined || (text === '' && o.required) || (Array.isArray(text) && text.length === 0)) {
       if (o.required) throw new UsageError(`${flag} is required`);
       values[key] = o.repeat ? [] : o.default;
     } else {
@@ -116,7 +143,12 @@ export function helpText(command: Command): string {
       group = o.group;
       lines.push('', ...(group ? [`${group}:`] : []));
     }
-    const def = o.defaultText !== undefined ? ` (default: ${o.defaultText})` : o.default !== undefined ? ` (default ${showValue(o.default)})` : '';
+    const def =
+      o.defaultText !== undefined
+        ? ` (default: ${o.defaultText})`
+        : o.default !== undefined
+          ? ` (default ${showValue(o.default)})`
+          : '';
     const help = `${o.help}${def}`.split('\n');
     lines.push(`  ${label(key, o).padEnd(width)}${help[0]}`, ...help.slice(1).map((l) => indent + l));
   }
@@ -149,7 +181,8 @@ export function showValue(v: unknown): string {
 
 export const WEIGHTS = defineOptions({
   weights: {
-    arg: 'W', required: true,
+    arg: 'W',
+    required: true,
     help: 'ResNet-18/34/50/101/152 state_dict saved by torch.save (.pth) or a .safetensors file;\nany class count (read from the keys)',
   },
 });
@@ -161,7 +194,8 @@ export const SIZE = defineOptions({
 /** The batch of the scoring forwards (Abs-CAM Final, Score-CAM, RISE, insertion/deletion). */
 export const FORWARD_BATCH = defineOptions({
   batch: {
-    arg: 'B', parse: wholeNumber(),
+    arg: 'B',
+    parse: wholeNumber(),
     help: 'images per forward of the scoring passes (Abs-CAM Final, Score-CAM,\nRISE, insertion/deletion)',
     defaultText: "from the adapter's limits (ResNet.defaultBatch):\n32 for a ResNet-18 at 224, 64 at 112",
   },
@@ -170,7 +204,9 @@ export const FORWARD_BATCH = defineOptions({
 /** How the scoring forwards store activations and weights (ResNet.precision). */
 export const PRECISION = defineOptions({
   precision: {
-    arg: 'P', default: 'f32' as StorageType, parse: oneOf<StorageType>(['f32', 'f16']),
+    arg: 'P',
+    default: 'f32' as StorageType,
+    parse: oneOf<StorageType>(['f32', 'f16']),
     help: 'f32, or f16: the scoring forwards store activations and weights in half\nprecision (sums stay f32; needs shader-f16; gradients stay f32)',
   },
 });
@@ -180,23 +216,39 @@ export const STEP = defineOptions({
 });
 
 export const LAYER = defineOptions({
-  layer: { arg: 'L', help: 'block output the CAM methods explain at: layer1..layer4 or layerX.Y', defaultText: CAM_DEFAULTS.layer },
+  layer: {
+    arg: 'L',
+    help: 'block output the CAM methods explain at: layer1..layer4 or layerX.Y',
+    defaultText: CAM_DEFAULTS.layer,
+  },
 });
 
 /** The RISE mask settings (explain, masks, evaluate-dataset). */
 export const RISE_GRID = defineOptions({
   grid: { arg: 'S', help: 'grid size s', default: RISE_DEFAULTS.grid, parse: wholeNumber(), group: 'RISE' },
-  p1: { arg: 'P', help: 'keep probability of binary masks, in (0, 1]', default: RISE_DEFAULTS.p1, parse: probability, group: 'RISE' },
+  p1: {
+    arg: 'P',
+    help: 'keep probability of binary masks, in (0, 1]',
+    default: RISE_DEFAULTS.p1,
+    parse: probability,
+    group: 'RISE',
+  },
   seed: {
-    arg: 'K', help: `mask seed, 0..${MAX_SEED}; the same seed gives the same masks\non any device and batch`,
-    default: RISE_DEFAULTS.seed, parse: wholeNumber(0, MAX_SEED), group: 'RISE',
+    arg: 'K',
+    help: `mask seed, 0..${MAX_SEED}; the same seed gives the same masks\non any device and batch`,
+    default: RISE_DEFAULTS.seed,
+    parse: wholeNumber(0, MAX_SEED),
+    group: 'RISE',
   },
 });
 
 export const RISE_OPTIONS = defineOptions({
   masks: {
-    arg: 'N', help: `number of masks, 1..${MAX_MASKS}`,
-    default: RISE_DEFAULTS.masks, parse: wholeNumber(1, MAX_MASKS), group: 'RISE',
+    arg: 'N',
+    help: `number of masks, 1..${MAX_MASKS}`,
+    default: RISE_DEFAULTS.masks,
+    parse: wholeNumber(1, MAX_MASKS),
+    group: 'RISE',
   },
   ...RISE_GRID,
 });

@@ -14,20 +14,27 @@ export const OUTPUT_FILES: Readonly<Record<string, RegExp>> = {
   masks: /^masks\.(npy|png)$/,
   evaluate: /^curve(-insertion|-deletion)?\.(json|svg)$/,
   'evaluate-dataset': /^(results\.(csv|json)|curves-(insertion|deletion)\.svg|manifest\.json)$/,
-  report: /^(index\.html|page-\d+\.html|report\.json|rise-masks-.+\.png|results\.(csv|json)|curves-(insertion|deletion)\.svg|manifest\.json)$/,
+  report:
+    /^(index\.html|page-\d+\.html|report\.json|rise-masks-.+\.png|results\.(csv|json)|curves-(insertion|deletion)\.svg|manifest\.json)$/,
   merge: /^(results\.(csv|json)|curves-(insertion|deletion)\.svg)$/,
 };
 
 const PSEUDO_FILE_SYSTEMS = ['/proc', '/sys'];
 
 export function checkOutDir(command: string, out: string, inputs: readonly (string | undefined)[]): void {
-  const fail = (why: string): never => { throw new XaiError(`--out ${out}: ${why}`); };
+  const fail = (why: string): never => {
+    throw new XaiError(`--out ${out}: ${why}`);
+  };
   const existing = existingAncestor(out);
   const real = realpathSync(existing);
   const pseudo = PSEUDO_FILE_SYSTEMS.find((p) => real === p || real.startsWith(`${p}/`));
   if (pseudo) fail(`is under ${pseudo}, a kernel pseudo-file system; refusing to write there`);
   if (!statSync(real).isDirectory()) {
-    fail(existing === resolve(out) ? 'is an existing file, not a folder' : `cannot be created: ${existing} is not a folder`);
+    fail(
+      existing === resolve(out)
+        ? 'is an existing file, not a folder'
+        : `cannot be created: ${existing} is not a folder`,
+    );
   }
   try {
     accessSync(real, constants.W_OK | constants.X_OK);
@@ -39,7 +46,8 @@ export function checkOutDir(command: string, out: string, inputs: readonly (stri
   for (const input of inputs) {
     if (input === undefined || !exists(input)) continue;
     const target = realpathSync(input);
-    if (dirname(target) === real && written.test(basename(target))) fail(`would overwrite the input ${input} (${join(out, basename(target))})`);
+    if (dirname(target) === real && written.test(basename(target)))
+      fail(`would overwrite the input ${input} (${join(out, basename(target))})`);
   }
 }
 
@@ -54,7 +62,10 @@ export function outEntries(out: string): string[] {
  */
 export function checkEmptyOut(out: string, hint: string): void {
   const entries = outEntries(out);
-  if (entries.length) throw new XaiError(`--out ${out} is not empty (it holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}); ${hint}`);
+  if (entries.length)
+    throw new XaiError(
+      `--out ${out} is not empty (it holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}); ${hint}`,
+    );
 }
 
 /**
@@ -64,7 +75,8 @@ export function checkEmptyOut(out: string, hint: string): void {
 export function checkFreeSpace(out: string, bytes: number, what: string): void {
   const fs = statfsSync(existingAncestor(out));
   const free = fs.bavail * fs.bsize;
-  if (bytes > free) throw new XaiError(`${what} would take ${gib(bytes)} GiB, the disk holding ${out} has ${gib(free)} GiB free`);
+  if (bytes > free)
+    throw new XaiError(`${what} would take ${gib(bytes)} GiB, the disk holding ${out} has ${gib(free)} GiB free`);
 }
 
 const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2);

@@ -16,7 +16,8 @@ export const PREDICT = defineCommand({
   options: {
     ...WEIGHTS,
     input: {
-      arg: 'I', required: true,
+      arg: 'I',
+      required: true,
       help: 'PNG or JPEG (resized like torchvision Resize((H, W)), ImageNet-normalised)\nor .npy: an already normalised tensor [3,H,W] or [N,3,H,W], used as is',
     },
     ...SIZE,
@@ -60,14 +61,20 @@ export async function predict(argv: string[], log: (s: string) => void): Promise
       images.push(rows);
       if (n > 1) log(`image ${i}:`);
       for (const [rank, r] of rows.entries()) {
-        log(`${String(rank + 1).padStart(3)}. ${r.label.padEnd(24)} ${(100 * r.probability).toFixed(2).padStart(6)}%   logit ${r.logit.toFixed(4)}`);
+        log(
+          `${String(rank + 1).padStart(3)}. ${r.label.padEnd(24)} ${(100 * r.probability).toFixed(2).padStart(6)}%   logit ${r.logit.toFixed(4)}`,
+        );
       }
     }
     if (v.out !== undefined) {
       saveNpyFile(join(v.out, 'logits.npy'), logits);
       const report = {
-        weights: weightsPath, input: inputPath, architecture: model.spec.arch, classes,
-        inputShape: input.shape, adapter: ctx.adapterInfo,
+        weights: weightsPath,
+        input: inputPath,
+        architecture: model.spec.arch,
+        classes,
+        inputShape: input.shape,
+        adapter: ctx.adapterInfo,
         predictions: n === 1 ? images[0] : images,
         timingsMs: { setup: round(tReady - t0), inference: round(tDone - tReady) },
       };
@@ -82,10 +89,16 @@ export async function predict(argv: string[], log: (s: string) => void): Promise
 
 /** One class name per line, in class order; an empty line inside would shift the names after it. */
 export function readClassNames(path: string): string[] {
-  const lines = new TextDecoder().decode(readFileBytes(path)).split(/\r?\n/).map((s) => s.trim());
+  const lines = new TextDecoder()
+    .decode(readFileBytes(path))
+    .split(/\r?\n/)
+    .map((s) => s.trim());
   while (lines.length && lines[lines.length - 1] === '') lines.pop();
   const blank = lines.indexOf('');
-  if (blank >= 0) throw new XaiError(`${path} line ${blank + 1} is empty: one class name per line, in class order (an empty line would shift the names after it)`);
+  if (blank >= 0)
+    throw new XaiError(
+      `${path} line ${blank + 1} is empty: one class name per line, in class order (an empty line would shift the names after it)`,
+    );
   return lines;
 }
 

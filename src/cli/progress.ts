@@ -2,7 +2,10 @@
  * Progress with ETA on stderr for long runs: rewritten in place on a terminal, otherwise one line
  * per 10% so that logs stay short.
  */
-export function progressReporter(what: string, stream: NodeJS.WriteStream = process.stderr): (done: number, total: number, detail?: string) => void {
+export function progressReporter(
+  what: string,
+  stream: NodeJS.WriteStream = process.stderr,
+): (done: number, total: number, detail?: string) => void {
   const start = performance.now();
   let lastDecile = -1;
   return (done, total, detail) => {

@@ -30,7 +30,14 @@ import { VERSION } from '../version.js';
 import { overlayHeatmap } from '../viz/overlay.js';
 import { maskSheet } from '../viz/sheet.js';
 import { UsageError } from './args.js';
-import { DATASET_OPTIONS, folderImages, methodsOption, runDataset, type DatasetHooks, type ImageFile } from './evaluate-dataset.js';
+import {
+  DATASET_OPTIONS,
+  folderImages,
+  methodsOption,
+  runDataset,
+  type DatasetHooks,
+  type ImageFile,
+} from './evaluate-dataset.js';
 import { defineCommand, parseOptions, WEIGHTS } from './options.js';
 import { readClassNames } from './predict.js';
 import { progressReporter } from './progress.js';
@@ -63,7 +70,10 @@ Needs --weights, --out and --images or --input; or only --from DIR.`,
     'class-names': { arg: 'F', help: 'one class name per line, in class order' },
     out: { arg: 'OUT', help: 'a new or empty folder' },
     note: { arg: 'TEXT', help: "a sentence shown under the page's title (why these settings, say)" },
-    from: { arg: 'DIR', help: 'rebuild DIR\'s pages from its files (a report or evaluate-dataset output);\nnothing is recomputed' },
+    from: {
+      arg: 'DIR',
+      help: "rebuild DIR's pages from its files (a report or evaluate-dataset output);\nnothing is recomputed",
+    },
     ...DATASET_OPTIONS,
   },
 });
@@ -72,18 +82,29 @@ export async function report(argv: string[], log: (s: string) => void): Promise<
   const { values: v, given } = parseOptions(REPORT, argv);
   if (v.from !== undefined) {
     const extra = [...given].filter((k) => k !== 'from');
-    if (extra.length) throw new UsageError(`${CMD}: --from rebuilds the pages of a finished output; it takes no other option (got --${extra[0]})`);
+    if (extra.length)
+      throw new UsageError(
+        `${CMD}: --from rebuilds the pages of a finished output; it takes no other option (got --${extra[0]})`,
+      );
     writePages(v.from, log);
     return 0;
   }
-  if ((v.images !== undefined) === v.input.length > 0) throw new UsageError(`${CMD}: give --images DIR or --input I (one or more), not ${v.input.length ? 'both' : 'neither'}`);
+  if ((v.images !== undefined) === v.input.length > 0)
+    throw new UsageError(
+      `${CMD}: give --images DIR or --input I (one or more), not ${v.input.length ? 'both' : 'neither'}`,
+    );
   const { weights, out } = v;
-  if (weights === undefined || out === undefined) throw new UsageError(`${CMD}: --${weights === undefined ? 'weights' : 'out'} is required`);
+  if (weights === undefined || out === undefined)
+    throw new UsageError(`${CMD}: --${weights === undefined ? 'weights' : 'out'} is required`);
   const images = v.images;
   const list = images !== undefined ? () => folderImages(images) : () => inputFiles(v.input);
   const classNames = v['class-names'] !== undefined ? readClassNames(v['class-names']) : undefined;
   const hooks = reportHooks(out, { classNamesFile: v['class-names'], classNames, note: v.note });
-  await runDataset(CMD, { ...v, weights, out }, list, images ?? v.input.join(', '), log, { shard: WHOLE, resume: false, hooks });
+  await runDataset(CMD, { ...v, weights, out }, list, images ?? v.input.join(', '), log, {
+    shard: WHOLE,
+    resume: false,
+    hooks,
+  });
   writePages(out, log);
   return 0;
 }
@@ -92,22 +113,40 @@ export async function report(argv: string[], log: (s: string) => void): Promise<
  * What report adds to the data-set run: per image its input picture, top-3, every map (.npy) and
  * overlay, and progress per image and method; at the end the RISE sheets and report.json.
  */
-function reportHooks(out: string, opts: { classNamesFile?: string; classNames?: string[]; note?: string }): DatasetHooks {
+function reportHooks(
+  out: string,
+  opts: { classNamesFile?: string; classNames?: string[]; note?: string },
+): DatasetHooks {
   const t0 = performance.now();
   let meta: ReportMeta;
   let firstImage: RgbImage | undefined;
   return {
     start: (model, ctx, manifest) => {
       const { classNames } = opts;
-      if (classNames && classNames.length !== model.numClasses) throw new XaiError(`${opts.classNamesFile} has ${classNames.length} class names, the model has ${model.numClasses} classes`);
+      if (classNames && classNames.length !== model.numClasses)
+        throw new XaiError(
+          `${opts.classNamesFile} has ${classNames.length} class names, the model has ${model.numClasses} classes`,
+        );
       meta = {
-        command: 'report', version: VERSION, date: new Date().toISOString(), adapter: ctx.adapterInfo,
-        model: { architecture: model.spec.arch, classes: model.numClasses, classNames, weights: manifest.weights.path, sha256: manifest.weights.sha256 },
+        command: 'report',
+        version: VERSION,
+        date: new Date().toISOString(),
+        adapter: ctx.adapterInfo,
+        model: {
+          architecture: model.spec.arch,
+          classes: model.numClasses,
+          classNames,
+          weights: manifest.weights.path,
+          sha256: manifest.weights.sha256,
+        },
         parameters: {
-          ...manifest.settings, layer: manifest.settings.layer ?? `${CAM_DEFAULTS.layer} (default)`,
+          ...manifest.settings,
+          layer: manifest.settings.layer ?? `${CAM_DEFAULTS.layer} (default)`,
           ...('masks' in manifest.settings ? { 'RISE scores': RISE_DEFAULTS.scores } : {}),
         },
-        seconds: { total: 0 }, images: {}, riseSheets: [],
+        seconds: { total: 0 },
+        images: {},
+        riseSheets: [],
         ...(opts.note !== undefined ? { note: opts.note } : {}),
       };
       const images = meta.images;
@@ -146,13 +185,26 @@ function reportHooks(out: string, opts: { classNamesFile?: string; classNames?: 
 }
 
 /** OUT/rise-masks-<method>.png per RISE method: its first SHEET_MASKS masks (the run's seed) and `image` times each. */
-async function writeRiseSheets(ctx: GpuContext, out: string, settings: Settings, image: RgbImage): Promise<ReportMeta['riseSheets']> {
-  const { size, grid, p1, seed } = settings as { size: { height: number; width: number }; grid: number; p1: number; seed: number };
+async function writeRiseSheets(
+  ctx: GpuContext,
+  out: string,
+  settings: Settings,
+  image: RgbImage,
+): Promise<ReportMeta['riseSheets']> {
+  const { size, grid, p1, seed } = settings as {
+    size: { height: number; width: number };
+    grid: number;
+    p1: number;
+    seed: number;
+  };
   const sheets: ReportMeta['riseSheets'] = [];
   for (const method of settings.methods as string[]) {
     const mode = explainerFor(method).defaults.rise?.mode;
     if (!mode) continue;
-    const t = new MaskGenerator(ctx, planMasks({ height: size.height, width: size.width, grid, p1, mode, seed })).generate(0, SHEET_MASKS);
+    const t = new MaskGenerator(
+      ctx,
+      planMasks({ height: size.height, width: size.width, grid, p1, mode, seed }),
+    ).generate(0, SHEET_MASKS);
     const masks = await ctx.read(t);
     ctx.release(t);
     const file = `rise-masks-${method}.png`;
@@ -167,7 +219,10 @@ function inputFiles(paths: string[]): ImageFile[] {
   const seen = new Map<string, string>();
   for (const path of paths) {
     const name = basename(path);
-    if (seen.has(name)) throw new UsageError(`${CMD}: two inputs are named ${name} (${seen.get(name)} and ${path}); the tables key images by name`);
+    if (seen.has(name))
+      throw new UsageError(
+        `${CMD}: two inputs are named ${name} (${seen.get(name)} and ${path}); the tables key images by name`,
+      );
     seen.set(name, path);
   }
   return [...seen].map(([name, path]) => ({ name, path }));
@@ -178,29 +233,45 @@ function top3(logits: Float32Array): { class: number; probability: number }[] {
   const max = Math.max(...logits);
   const e = Array.from(logits, (l) => Math.exp(l - max));
   const z = e.reduce((a, b) => a + b, 0);
-  return e.map((x, k) => ({ class: k, probability: x / z })).sort((a, b) => b.probability - a.probability).slice(0, 3);
+  return e
+    .map((x, k) => ({ class: k, probability: x / z }))
+    .sort((a, b) => b.probability - a.probability)
+    .slice(0, 3);
 }
 
 /** Writes the pages of the output folder `dir` from its files alone. */
 function writePages(dir: string, log: (s: string) => void): void {
   const resultsPath = join(dir, 'results.json');
-  if (!existsSync(resultsPath)) throw new XaiError(`${dir} holds no results.json: not a report or evaluate-dataset output folder`);
+  if (!existsSync(resultsPath))
+    throw new XaiError(`${dir} holds no results.json: not a report or evaluate-dataset output folder`);
   const results = readJsonFile(resultsPath) as Results;
-  if (!Array.isArray(results?.rows) || !Array.isArray(results.skipped) || !Array.isArray(results.methods) || typeof results.summary !== 'object') {
+  if (
+    !Array.isArray(results?.rows) ||
+    !Array.isArray(results.skipped) ||
+    !Array.isArray(results.methods) ||
+    typeof results.summary !== 'object'
+  ) {
     throw new XaiError(`${resultsPath} is not the results.json of evaluate-dataset or report`);
   }
   const manifest = existsSync(join(dir, MANIFEST)) ? readManifest(dir) : undefined;
   const metaPath = join(dir, 'report.json');
-  const meta = existsSync(metaPath) ? readJsonFile(metaPath) as ReportMeta : undefined;
+  const meta = existsSync(metaPath) ? (readJsonFile(metaPath) as ReportMeta) : undefined;
   // Each image's curves from its record (merge outputs have none: no small curves then).
   const records = new Map<string, ImageRecord>();
   if (manifest && existsSync(join(dir, RECORDS))) {
     const done = new Set(results.rows.map((r) => r.image));
-    for (const r of readRecords(manifest.images.filter((image) => done.has(image)).map((image) => ({ dir, image })))) records.set(r.image, r);
+    for (const r of readRecords(manifest.images.filter((image) => done.has(image)).map((image) => ({ dir, image }))))
+      records.set(r.image, r);
   }
   const settings = meta?.parameters ?? manifest?.settings ?? {};
   const parameters = Object.entries(settings).map(([k, v]): [string, string] => [k, show(v)]);
-  const pages = renderPages({ results, weights: manifest?.weights, parameters, meta, record: (image) => records.get(image) });
+  const pages = renderPages({
+    results,
+    weights: manifest?.weights,
+    parameters,
+    meta,
+    record: (image) => records.get(image),
+  });
   for (const p of pages) writeFileAtomic(join(dir, p.file), p.html);
   log(`wrote ${join(dir, 'index.html')}${pages.length > 1 ? ` and ${pages.length - 1} more pages` : ''}`);
 }

@@ -48,10 +48,12 @@ export function openRun(out: string, m: Manifest): { fresh: boolean; done: Set<s
   if (outEntries(out).length === 0) return { fresh: true, done: new Set() };
   const before = readManifest(out);
   const diff = runDifferences(m, before, ['here', `in ${out}`]);
-  if (shardLabel(before.shard) !== shardLabel(m.shard)) diff.push(`--shard: ${shardLabel(m.shard)} here, ${shardLabel(before.shard)} in ${out}`);
+  if (shardLabel(before.shard) !== shardLabel(m.shard))
+    diff.push(`--shard: ${shardLabel(m.shard)} here, ${shardLabel(before.shard)} in ${out}`);
   if (diff.length) throw new XaiError(`--resume: ${out} holds a run with other settings: ${diff.join('; ')}`);
   for (const dir of [out, join(out, RECORDS)]) {
-    for (const f of existsSync(dir) ? readdirSync(dir) : []) if (TEMPORARY.test(f)) rmSync(join(dir, f), { force: true });
+    for (const f of existsSync(dir) ? readdirSync(dir) : [])
+      if (TEMPORARY.test(f)) rmSync(join(dir, f), { force: true });
   }
   return { fresh: false, done: new Set(m.images.filter((image) => existsSync(recordPath(out, image)))) };
 }
@@ -67,8 +69,15 @@ export function readManifest(dir: string): Manifest {
   const path = join(dir, MANIFEST);
   if (!existsSync(path)) throw new XaiError(`${dir} holds no ${MANIFEST}: not an evaluate-dataset output folder`);
   const m = readJsonFile(path) as Manifest;
-  const ok = m?.command === 'evaluate-dataset' && typeof m.weights?.sha256 === 'string' && typeof m.settings === 'object' && m.settings !== null
-    && Number.isInteger(m.shard?.index) && Number.isInteger(m.shard?.count) && Array.isArray(m.images) && m.images.every((s) => typeof s === 'string');
+  const ok =
+    m?.command === 'evaluate-dataset' &&
+    typeof m.weights?.sha256 === 'string' &&
+    typeof m.settings === 'object' &&
+    m.settings !== null &&
+    Number.isInteger(m.shard?.index) &&
+    Number.isInteger(m.shard?.count) &&
+    Array.isArray(m.images) &&
+    m.images.every((s) => typeof s === 'string');
   if (!ok) throw new XaiError(`${path} is not an evaluate-dataset manifest`);
   return m;
 }
@@ -80,10 +89,12 @@ export function readManifest(dir: string): Manifest {
 export function runDifferences(a: Manifest, b: Manifest, where: readonly [string, string]): string[] {
   const out: string[] = [];
   const phrase = (what: string, x: string, y: string) => out.push(`${what}: ${x} ${where[0]}, ${y} ${where[1]}`);
-  if (a.weights.sha256 !== b.weights.sha256) phrase('the model (weights SHA-256)', `${a.weights.sha256.slice(0, 12)}…`, `${b.weights.sha256.slice(0, 12)}…`);
+  if (a.weights.sha256 !== b.weights.sha256)
+    phrase('the model (weights SHA-256)', `${a.weights.sha256.slice(0, 12)}…`, `${b.weights.sha256.slice(0, 12)}…`);
   for (const key of new Set([...Object.keys(a.settings), ...Object.keys(b.settings)])) {
     const [x, y] = [a.settings[key], b.settings[key]];
-    if (JSON.stringify(x) !== JSON.stringify(y)) phrase(key === 'dataset' ? 'the image folder' : `--${key}`, show(x), show(y));
+    if (JSON.stringify(x) !== JSON.stringify(y))
+      phrase(key === 'dataset' ? 'the image folder' : `--${key}`, show(x), show(y));
   }
   return out;
 }
@@ -121,7 +132,9 @@ function readRecord(out: string, image: string): ImageRecord | undefined {
   const path = recordPath(out, image);
   if (!existsSync(path)) return undefined;
   const r = readJsonFile(path) as ImageRecord;
-  const ok = r?.image === image && ('skipped' in r ? typeof r.skipped === 'string' : Array.isArray(r.rows) && typeof r.curves === 'object');
+  const ok =
+    r?.image === image &&
+    ('skipped' in r ? typeof r.skipped === 'string' : Array.isArray(r.rows) && typeof r.curves === 'object');
   if (!ok) throw new XaiError(`${path} is not the record of ${image}`);
   return r;
 }

@@ -11,7 +11,10 @@
  */
 import { UsageError } from './args.js';
 
-export interface Shard { index: number; count: number }
+export interface Shard {
+  index: number;
+  count: number;
+}
 
 /** The whole data set: shard 0 of 1. */
 export const WHOLE: Shard = { index: 0, count: 1 };
@@ -20,7 +23,9 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 /** The shard of `--shard value`, and for auto/N which variables gave the index (to report). */
 export function parseShard(command: string, value: string, env: Env): { shard: Shard; source?: string } {
-  const fail = (why: string): never => { throw new UsageError(`${command}: --shard ${value}: ${why}`); };
+  const fail = (why: string): never => {
+    throw new UsageError(`${command}: --shard ${value}: ${why}`);
+  };
   const m = /^(\d+|auto)\/(\d+)$/.exec(value);
   if (!m) fail('expected I/N (0 ≤ I < N, e.g. 3/8) or auto/N');
   const count = Number(m![2]);
@@ -42,12 +47,18 @@ export function parseShard(command: string, value: string, env: Env): { shard: S
       const id = whole('SLURM_ARRAY_TASK_ID');
       const min = env.SLURM_ARRAY_TASK_MIN === undefined ? 0 : whole('SLURM_ARRAY_TASK_MIN');
       index = id - min;
-      source = env.SLURM_ARRAY_TASK_MIN === undefined ? `SLURM_ARRAY_TASK_ID=${id}` : `SLURM_ARRAY_TASK_ID=${id} − SLURM_ARRAY_TASK_MIN=${min}`;
+      source =
+        env.SLURM_ARRAY_TASK_MIN === undefined
+          ? `SLURM_ARRAY_TASK_ID=${id}`
+          : `SLURM_ARRAY_TASK_ID=${id} − SLURM_ARRAY_TASK_MIN=${min}`;
     } else {
-      return fail('neither JOB_COMPLETION_INDEX (Kubernetes Indexed Job) nor SLURM_ARRAY_TASK_ID (Slurm job array) is set');
+      return fail(
+        'neither JOB_COMPLETION_INDEX (Kubernetes Indexed Job) nor SLURM_ARRAY_TASK_ID (Slurm job array) is set',
+      );
     }
   }
-  if (!(index! >= 0 && index! < count)) fail(`index ${index!}${source ? ` (${source})` : ''} is out of range: shards are 0..${count - 1}`);
+  if (!(index! >= 0 && index! < count))
+    fail(`index ${index!}${source ? ` (${source})` : ''} is out of range: shards are 0..${count - 1}`);
   return { shard: { index: index!, count }, source };
 }
 

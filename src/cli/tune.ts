@@ -24,7 +24,9 @@ on first use anyway; this does it ahead, for the sizes given.`,
     ...SIZE,
     ...PRECISION,
     batch: {
-      arg: 'B,...', default: [1, 32], parse: listOf(wholeNumber(1, 4096)),
+      arg: 'B,...',
+      default: [1, 32],
+      parse: listOf(wholeNumber(1, 4096)),
       help: 'batch sizes to tune for (single images and the default batch of RISE,\nAbs-CAM Final and insertion/deletion); each covers its power-of-two bucket',
     },
   },
@@ -50,11 +52,17 @@ export async function tune(argv: string[], log: (s: string) => void): Promise<nu
       await model.prepareGradients(shape, convs);
     }
     for (const c of tuner.choices.values()) {
-      const times = c.timesMs ? `  (${Object.entries(c.timesMs).map(([k, ms]) => `${k} ${ms.toFixed(2)} ms`).join(', ')})` : '';
+      const times = c.timesMs
+        ? `  (${Object.entries(c.timesMs)
+            .map(([k, ms]) => `${k} ${ms.toFixed(2)} ms`)
+            .join(', ')})`
+        : '';
       log(`${c.key}: ${c.variant} [${c.source}]${times}`);
     }
     const timed = [...tuner.choices.values()].filter((c) => c.source === 'tuned').length;
-    log(`${tuner.choices.size} conv and gradient shapes on ${ctx.adapterInfo}: ${timed} timed now, ${tuner.choices.size - timed} from the cache, in ${((performance.now() - t0) / 1000).toFixed(1)} s; cache: ${ctx.tuneStore.location}`);
+    log(
+      `${tuner.choices.size} conv and gradient shapes on ${ctx.adapterInfo}: ${timed} timed now, ${tuner.choices.size - timed} from the cache, in ${((performance.now() - t0) / 1000).toFixed(1)} s; cache: ${ctx.tuneStore.location}`,
+    );
     return 0;
   } finally {
     await ctx.close();

@@ -22,7 +22,14 @@ import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
 import { withInput, type InputOptions, type ModelInput } from '../model/input.js';
 import { channelWeights, combineChannels, type WeightMode } from '../kernels/cam.js';
-import { gatherScores, maskImage, minMaxNormalize, upsampleBilinear, weightedSum, type UpsampleOptions } from '../kernels/maps.js';
+import {
+  gatherScores,
+  maskImage,
+  minMaxNormalize,
+  upsampleBilinear,
+  weightedSum,
+  type UpsampleOptions,
+} from '../kernels/maps.js';
 import { softmax } from '../kernels/softmax.js';
 import { gradientAt, gradientTapNames } from '../model/gradient.js';
 import type { ResNet } from '../model/resnet.js';
@@ -67,7 +74,10 @@ export type CamResult = CamResultOf<HostTensor>;
 export type CamGpuResult = CamResultOf<GpuTensor>;
 
 const WEIGHTS: Record<Exclude<CamMethod, 'scorecam'>, WeightMode> = {
-  'abscam-init': 'abs-mean', 'abscam-final': 'abs-mean', gradcam: 'mean', 'gradcam++': 'gradcam++',
+  'abscam-init': 'abs-mean',
+  'abscam-final': 'abs-mean',
+  gradcam: 'mean',
+  'gradcam++': 'gradcam++',
 };
 
 export class CamExplainer {
@@ -114,7 +124,8 @@ export class CamExplainer {
    * for a host that binds them (drawOverlay, its own shaders). The saliency tensor is the caller's.
    */
   async explainToGpu(method: CamMethod, image: ModelInput, opts: CamOptions = {}): Promise<CamGpuResult> {
-    if (!CAM_METHODS.includes(method)) throw new XaiError(`unknown CAM method "${method}"; methods: ${CAM_METHODS.join(', ')}`);
+    if (!CAM_METHODS.includes(method))
+      throw new XaiError(`unknown CAM method "${method}"; methods: ${CAM_METHODS.join(', ')}`);
     const t0 = performance.now();
     return withInput(this.ctx, image, opts, (x) => this.explainTensor(method, x, opts, t0));
   }
@@ -125,8 +136,14 @@ export class CamExplainer {
     const [n, , H, W] = x.shape;
     const layer = opts.layer ?? CAM_DEFAULTS.layer;
     const layers = gradientTapNames(this.model).filter((t) => t.startsWith('layer'));
-    if (!layers.includes(layer)) throw new XaiError(`unknown layer "${layer}"; CAM layers (block outputs): ${layers.join(', ')}`);
-    const classes = opts.classIndex === undefined ? undefined : typeof opts.classIndex === 'number' ? Array(n).fill(opts.classIndex) : opts.classIndex;
+    if (!layers.includes(layer))
+      throw new XaiError(`unknown layer "${layer}"; CAM layers (block outputs): ${layers.join(', ')}`);
+    const classes =
+      opts.classIndex === undefined
+        ? undefined
+        : typeof opts.classIndex === 'number'
+          ? Array(n).fill(opts.classIndex)
+          : opts.classIndex;
     const endPeak = ctx.pool.trackPeak();
 
     const g = await gradientAt(this.model, x, layer, classes);
@@ -138,7 +155,10 @@ export class CamExplainer {
     if (isMasked(method)) {
       const perImage: GpuTensor[] = [];
       for (let i = 0; i < n; i++) {
-        const r = method === 'abscam-final' ? await this.absCamFinalOne(x, i, g.activation, g.gradient, cls[i], opts) : await this.scoreCamOne(x, i, g.activation, cls[i], opts);
+        const r =
+          method === 'abscam-final'
+            ? await this.absCamFinalOne(x, i, g.activation, g.gradient, cls[i], opts)
+            : await this.scoreCamOne(x, i, g.activation, cls[i], opts);
         perImage.push(r.map);
         forwardPasses += r.passes;
       }
@@ -152,13 +172,26 @@ export class CamExplainer {
     ctx.release(g.logits, g.activation, g.gradient);
     const peak = endPeak();
     return {
-      method, layer, classes: cls, scores, saliency: { ...saliency, shape: [n, H, W] },
-      forwardPasses, timingsMs: { total: Math.round(performance.now() - t0) }, peakGpuBytes: peak,
+      method,
+      layer,
+      classes: cls,
+      scores,
+      saliency: { ...saliency, shape: [n, H, W] },
+      forwardPasses,
+      timingsMs: { total: Math.round(performance.now() - t0) },
+      peakGpuBytes: peak,
     };
   }
 
   /** Abs-CAM Final for image i of x: ReLU(Σ_k |logit_c(x ⊙ M_k)|·M_k), channels in batches. */
-  private async absCamFinalOne(x: GpuTensor, i: number, act: GpuTensor, grad: GpuTensor, cls: number, opts: CamOptions) {
+  private async absCamFinalOne(
+    x: GpuTensor,
+    i: number,
+    act: GpuTensor,
+    grad: GpuTensor,
+    cls: number,
+    opts: CamOptions,
+  ) {
     const ctx = this.ctx;
     const [, K] = act.shape;
     const [, , H, W] = x.shape;
@@ -183,7 +216,8 @@ export class CamExplainer {
     const one = ctx.tensor([1, K, h, w], 'scorecam.act');
     ctx.copy(act, i * one.bytes, one, 0, one.bytes);
     await this.maskedForwards(x, i, act, opts, { alignCorners: true, label: 'scorecam.maps' }, (_maps, logits, from) =>
-      gatherScores(ctx, logits, cls, scores, from, 'logit'));
+      gatherScores(ctx, logits, cls, scores, from, 'logit'),
+    );
     const weights = softmax(ctx, scores, 'scorecam.softmax');
     const cam = combineChannels(ctx, one, weights, { relu: true });
     const map = minMaxNormalize(ctx, upsampleBilinear(ctx, cam, H, W, { label: 'cam.upsample' }));
@@ -197,7 +231,10 @@ export class CamExplainer {
    * masked by each, forward, then use(maps, logits, from, isLastBatch).
    */
   private async maskedForwards(
-    x: GpuTensor, i: number, act: GpuTensor, opts: CamOptions,
+    x: GpuTensor,
+    i: number,
+    act: GpuTensor,
+    opts: CamOptions,
     maps: Pick<UpsampleOptions, 'scale' | 'alignCorners' | 'label'>,
     use: (maps: GpuTensor, logits: GpuTensor, from: number, last: boolean) => void,
   ): Promise<void> {
@@ -236,18 +273,37 @@ export class CamExplainer {
 export function camExplainer(method: CamMethod, summary: string): Explainer {
   const masked = isMasked(method);
   return {
-    name: method, family: 'cam', summary, batched: true,
+    name: method,
+    family: 'cam',
+    summary,
+    batched: true,
     defaults: CAM_DEFAULTS,
     progress: masked ? 'masked forwards, all images' : undefined,
-    explain: (model, image, o = {}) => withInput(model.ctx, image, o, async (x) => {
-      const r = await new CamExplainer(model).explain(method, x, { layer: o.layer, batch: o.batch, classIndex: o.classIndex, onProgress: o.onProgress });
-      return {
-        method, family: 'cam', saliency: r.saliency, saliencyPer: 'image', classes: r.classes, scores: r.scores,
-        forwardPasses: r.forwardPasses, peakGpuBytes: r.peakGpuBytes, timingsMs: r.timingsMs,
-        parameters: { layer: r.layer, batch: masked ? o.batch ?? model.defaultBatch(x.shape[2], x.shape[3]) : undefined },
-        extras: { layer: r.layer },
-      };
-    }),
+    explain: (model, image, o = {}) =>
+      withInput(model.ctx, image, o, async (x) => {
+        const r = await new CamExplainer(model).explain(method, x, {
+          layer: o.layer,
+          batch: o.batch,
+          classIndex: o.classIndex,
+          onProgress: o.onProgress,
+        });
+        return {
+          method,
+          family: 'cam',
+          saliency: r.saliency,
+          saliencyPer: 'image',
+          classes: r.classes,
+          scores: r.scores,
+          forwardPasses: r.forwardPasses,
+          peakGpuBytes: r.peakGpuBytes,
+          timingsMs: r.timingsMs,
+          parameters: {
+            layer: r.layer,
+            batch: masked ? (o.batch ?? model.defaultBatch(x.shape[2], x.shape[3])) : undefined,
+          },
+          extras: { layer: r.layer },
+        };
+      }),
     note: (r) => ` at ${(r.extras as CamExtras).layer}`,
   };
 }

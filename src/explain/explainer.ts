@@ -24,7 +24,9 @@ export interface ExplainOptions extends InputOptions {
 }
 
 /** Abs-CAM / Grad-CAM family: where the maps were taken. */
-export interface CamExtras { layer: string }
+export interface CamExtras {
+  layer: string;
+}
 
 /** RISE family: how far the Monte Carlo sum went, and how noisy it is for the explained class. */
 export interface RiseExtras {

@@ -15,6 +15,12 @@ export const RISE_METHODS: Readonly<Record<string, MaskMode>> = Object.fromEntri
 export type MethodOptions = Omit<ExplainOptions, 'classIndex' | 'onProgress'>;
 
 /** image [1, 3, H, W]; returns [H, W] for class `cls`. */
-export async function explainPlane(model: ResNet, method: string, image: HostTensor, cls: number, opts: MethodOptions = {}): Promise<HostTensor> {
+export async function explainPlane(
+  model: ResNet,
+  method: string,
+  image: HostTensor,
+  cls: number,
+  opts: MethodOptions = {},
+): Promise<HostTensor> {
   return saliencyPlane(await explainerFor(method).explain(model, image, { ...opts, classIndex: cls }), 0);
 }

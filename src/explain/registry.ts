@@ -12,9 +12,16 @@ export const EXPLAINERS: readonly Explainer[] = [
   camExplainer('abscam-final', 'ReLU(Σ_k |logit_c(x ⊙ M_k)|·M_k), M_k = normalise(upsample(w_k A_k))  [Abs-CAM]'),
   camExplainer('gradcam', 'w_k = mean G_k; normalise(upsample(ReLU(Σ_k w_k A_k)))  [Selvaraju et al., ICCV 2017]'),
   camExplainer('gradcam++', 'w_k = Σ α·ReLU(G), closed-form α; then as Grad-CAM  [Chattopadhyay et al., WACV 2018]'),
-  camExplainer('scorecam', 'w = softmax_k(logit_c(x ⊙ M_k)), M_k = normalise(upsample(A_k)), align_corners=True  [Wang et al., CVPRW 2020]'),
+  camExplainer(
+    'scorecam',
+    'w = softmax_k(logit_c(x ⊙ M_k)), M_k = normalise(upsample(A_k)), align_corners=True  [Wang et al., CVPRW 2020]',
+  ),
   riseExplainer('rise', 'binary', 'Σ_i score_i·M_i / (N·p1), binary s×s grids upsampled  [Petsiuk et al., BMVC 2018]'),
-  riseExplainer('rise-gauss', 'gaussian', 'as RISE with clip(N(0.5, 0.25), 0, 1) grids, / (N·mean mask)  [the original project]'),
+  riseExplainer(
+    'rise-gauss',
+    'gaussian',
+    'as RISE with clip(N(0.5, 0.25), 0, 1) grids, / (N·mean mask)  [the original project]',
+  ),
   riseExplainer('rise-perlin', 'perlin', 'as RISE-Gauss with Perlin-noise grids  [ours]'),
 ];
 

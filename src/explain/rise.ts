@@ -57,7 +57,17 @@ export interface RiseResult {
   forwardPasses: number;
   timingsMs: { total: number };
   peakGpuBytes: number;
-  parameters: { masks: number; grid: number; p1: number; mode: MaskMode; seed: number; batch: number; scores: string; masksFile: boolean; tolerance?: number };
+  parameters: {
+    masks: number;
+    grid: number;
+    p1: number;
+    mode: MaskMode;
+    seed: number;
+    batch: number;
+    scores: string;
+    masksFile: boolean;
+    tolerance?: number;
+  };
 }
 
 /** N, s and p1 are the RISE paper's for ResNet-50; logits are the original project's scores. */
@@ -92,16 +102,28 @@ export class RiseExplainer {
     const grid = opts.grid ?? RISE_DEFAULTS.grid;
     const seed = opts.seed ?? RISE_DEFAULTS.seed;
     const file = opts.masksFile ? masksFromFile(opts.masksFile, H, W) : undefined;
-    const N = file ? file.count : opts.masks ?? RISE_DEFAULTS.masks;
+    const N = file ? file.count : (opts.masks ?? RISE_DEFAULTS.masks);
     if (!Number.isInteger(N) || N <= 0) throw new XaiError(`the number of masks must be a whole number > 0, got ${N}`);
-    if (opts.masks !== undefined && file && opts.masks !== file.count) throw new XaiError(`--masks ${opts.masks} but the masks file holds ${file.count}`);
-    if (opts.tolerance !== undefined && !(opts.tolerance > 0)) throw new XaiError(`tolerance must be > 0, got ${opts.tolerance}`);
+    if (opts.masks !== undefined && file && opts.masks !== file.count)
+      throw new XaiError(`--masks ${opts.masks} but the masks file holds ${file.count}`);
+    if (opts.tolerance !== undefined && !(opts.tolerance > 0))
+      throw new XaiError(`tolerance must be > 0, got ${opts.tolerance}`);
     // Masks are validated even when a file replaces them: p1 normalises binary maps either way.
-    const generator = file ? undefined : new MaskGenerator(ctx, planMasks({ height: H, width: W, grid, p1, mode, seed }));
+    const generator = file
+      ? undefined
+      : new MaskGenerator(ctx, planMasks({ height: H, width: W, grid, p1, mode, seed }));
     try {
       if (file && !(p1 > 0 && p1 <= 1)) throw new XaiError(`p1 must be in (0, 1], got ${p1}`);
       const norm: RiseNorm = { byMean: mode !== 'binary', p1 };
-      const batch = Math.max(1, Math.min(opts.batch ?? model.defaultBatch(H, W), N, model.maxBatch(H, W), Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * 3 * P))));
+      const batch = Math.max(
+        1,
+        Math.min(
+          opts.batch ?? model.defaultBatch(H, W),
+          N,
+          model.maxBatch(H, W),
+          Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * 3 * P)),
+        ),
+      );
       const endPeak = ctx.pool.trackPeak();
 
       await model.prepare(x.shape);
@@ -110,12 +132,14 @@ export class RiseExplainer {
       const logits0 = await ctx.read(first.logits);
       ctx.release(first.logits);
       const cls = opts.classIndex ?? argmaxRows(logits0)[0];
-      if (!Number.isInteger(cls) || cls < 0 || cls >= C) throw new XaiError(`class ${cls} is out of range: the model has classes 0..${C - 1}`);
+      if (!Number.isInteger(cls) || cls < 0 || cls >= C)
+        throw new XaiError(`class ${cls} is out of range: the model has classes 0..${C - 1}`);
 
       // Class groups whose [group, P] accumulator fits one binding.
       const perGroup = Math.max(1, Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * P)));
       const groups: { from: number; acc: GpuTensor }[] = [];
-      for (let c = 0; c < C; c += perGroup) groups.push({ from: c, acc: ctx.tensor([Math.min(perGroup, C - c), H, W], 'rise.saliency') });
+      for (let c = 0; c < C; c += perGroup)
+        groups.push({ from: c, acc: ctx.tensor([Math.min(perGroup, C - c), H, W], 'rise.saliency') });
       const s1 = ctx.tensor([1, P], 'rise.s1');
       const s2 = ctx.tensor([1, P], 'rise.s2');
       const total = ctx.tensor([1], 'rise.total');
@@ -125,7 +149,9 @@ export class RiseExplainer {
       let batches = 0;
       while (done < N && !stoppedEarly) {
         const count = Math.min(batch, N - done);
-        const masks = file ? ctx.upload({ shape: [count, H, W], data: file.data.subarray(done * P, (done + count) * P) }, 'rise.masks') : generator!.generate(done, count);
+        const masks = file
+          ? ctx.upload({ shape: [count, H, W], data: file.data.subarray(done * P, (done + count) * P) }, 'rise.masks')
+          : generator!.generate(done, count);
         const masked = maskImage(ctx, x, 0, masks, 'rise.masked');
         const { logits } = model.forward(masked);
         const scores = opts.scores === 'softmax' ? softmax(ctx, logits, 'rise.softmax') : logits;
@@ -156,11 +182,25 @@ export class RiseExplainer {
       const peak = endPeak();
       return {
         saliency: { shape: [C, H, W], data: out },
-        classIndex: cls, score: logits0.data[cls], standardError: { max: st.max, mean: st.mean },
-        masksUsed: done, stoppedEarly, forwardPasses: 1 + done,
+        classIndex: cls,
+        score: logits0.data[cls],
+        standardError: { max: st.max, mean: st.mean },
+        masksUsed: done,
+        stoppedEarly,
+        forwardPasses: 1 + done,
         timingsMs: { total: Math.round(performance.now() - t0) },
         peakGpuBytes: peak,
-        parameters: { masks: N, grid, p1, mode, seed, batch, scores: opts.scores ?? RISE_DEFAULTS.scores, masksFile: !!file, tolerance: opts.tolerance },
+        parameters: {
+          masks: N,
+          grid,
+          p1,
+          mode,
+          seed,
+          batch,
+          scores: opts.scores ?? RISE_DEFAULTS.scores,
+          masksFile: !!file,
+          tolerance: opts.tolerance,
+        },
       };
     } finally {
       generator?.dispose(); // the Gaussian table
@@ -178,16 +218,38 @@ export class RiseExplainer {
 /** The registry's entry for a RISE method (mask `mode`): RiseExplainer behind the one Explainer contract. */
 export function riseExplainer(name: string, mode: MaskMode, summary: string): Explainer {
   return {
-    name, family: 'rise', summary, batched: false, progress: 'masks',
+    name,
+    family: 'rise',
+    summary,
+    batched: false,
+    progress: 'masks',
     defaults: { rise: { ...RISE_DEFAULTS, mode } },
     async explain(model, image, o = {}) {
       const r = await new RiseExplainer(model).explain(image, {
-        ...o.rise, inputSize: o.inputSize, mode: o.rise?.mode ?? mode, classIndex: oneClass(o.classIndex), batch: o.batch, onProgress: o.onProgress,
+        ...o.rise,
+        inputSize: o.inputSize,
+        mode: o.rise?.mode ?? mode,
+        classIndex: oneClass(o.classIndex),
+        batch: o.batch,
+        onProgress: o.onProgress,
       });
-      const extras: RiseExtras = { masksUsed: r.masksUsed, stoppedEarly: r.stoppedEarly, standardError: r.standardError };
+      const extras: RiseExtras = {
+        masksUsed: r.masksUsed,
+        stoppedEarly: r.stoppedEarly,
+        standardError: r.standardError,
+      };
       return {
-        method: name, family: 'rise', saliency: r.saliency, saliencyPer: 'class', classes: [r.classIndex], scores: [r.score],
-        forwardPasses: r.forwardPasses, peakGpuBytes: r.peakGpuBytes, timingsMs: r.timingsMs, parameters: r.parameters, extras,
+        method: name,
+        family: 'rise',
+        saliency: r.saliency,
+        saliencyPer: 'class',
+        classes: [r.classIndex],
+        scores: [r.score],
+        forwardPasses: r.forwardPasses,
+        peakGpuBytes: r.peakGpuBytes,
+        timingsMs: r.timingsMs,
+        parameters: r.parameters,
+        extras,
       };
     },
     note: (r) => {
@@ -208,6 +270,9 @@ function oneClass(c: number | number[] | undefined): number | undefined {
 function masksFromFile(t: HostTensor, H: number, W: number): { count: number; data: Float32Array } {
   const s = t.shape;
   const ok = (s.length === 3 || (s.length === 4 && s[1] === 1)) && s[s.length - 2] === H && s[s.length - 1] === W;
-  if (!ok) throw new XaiError(`the masks file has shape [${s}]; for this ${H}x${W} input it must be [N, ${H}, ${W}] or [N, 1, ${H}, ${W}]`);
+  if (!ok)
+    throw new XaiError(
+      `the masks file has shape [${s}]; for this ${H}x${W} input it must be [N, ${H}, ${W}] or [N, 1, ${H}, ${W}]`,
+    );
   return { count: s[0], data: t.data };
 }

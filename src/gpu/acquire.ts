@@ -75,7 +75,12 @@ export async function acquireNodeDevice(dawnFlags?: string[]): Promise<AcquiredD
   for (const [k, v] of Object.entries(mod.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
-  const flags = dawnFlags ?? (process.env.WEBGPU_XAI_DAWN_FLAGS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const flags =
+    dawnFlags ??
+    (process.env.WEBGPU_XAI_DAWN_FLAGS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const instance = mod.create(flags);
   const pref = process.env.WEBGPU_XAI_ADAPTER as GPUPowerPreference | undefined;
   const adapter = await instance.requestAdapter(pref ? { powerPreference: pref } : undefined);

@@ -63,7 +63,10 @@ export function packUniforms(shader: string, values: Readonly<Record<string, num
   if (!fields || fields.length === 0) throw new Error(`${label}: shader ${shader} declares no struct Params`);
   const names = fields.map(([n]) => n);
   const unknown = Object.keys(values).filter((k) => !names.includes(k));
-  if (unknown.length) throw new Error(`${label}: no uniform ${unknown.join(', ')} in ${shader} (it has: ${names.filter((n) => !n.startsWith('_')).join(', ')})`);
+  if (unknown.length)
+    throw new Error(
+      `${label}: no uniform ${unknown.join(', ')} in ${shader} (it has: ${names.filter((n) => !n.startsWith('_')).join(', ')})`,
+    );
   const bytes = new Uint8Array(Math.ceil(fields.length / 4) * 16);
   const view = new DataView(bytes.buffer);
   fields.forEach(([name, type], i) => {
@@ -205,10 +208,15 @@ export class GpuContext {
     this.assertAlive();
     const label = d.label ?? pipelineLabel(d.pipeline);
     const entry = entryPoint(d.pipeline);
-    for (const [kind, given, wanted] of [['buffers', d.buffers, entry.storage], ['textures', d.textures ?? {}, entry.textures]] as const) {
+    for (const [kind, given, wanted] of [
+      ['buffers', d.buffers, entry.storage],
+      ['textures', d.textures ?? {}, entry.textures],
+    ] as const) {
       const names = Object.keys(given);
       if (names.length !== Object.keys(wanted).length || names.some((k) => !(k in wanted))) {
-        throw new Error(`${label}: ${kind} {${names.join(', ')}} given, ${d.pipeline.shader}.${d.pipeline.entryPoint ?? 'main'} binds {${Object.keys(wanted).join(', ')}}`);
+        throw new Error(
+          `${label}: ${kind} {${names.join(', ')}} given, ${d.pipeline.shader}.${d.pipeline.entryPoint ?? 'main'} binds {${Object.keys(wanted).join(', ')}}`,
+        );
       }
     }
     const encoder = this.openEncoder();
@@ -217,8 +225,10 @@ export class GpuContext {
       binding: entry.storage[name],
       resource: 'buffer' in b ? { buffer: b.buffer, size: b.bytes } : { buffer: b },
     }));
-    for (const [name, view] of Object.entries(d.textures ?? {})) entries.push({ binding: entry.textures[name], resource: view });
-    if ((entry.uniform === null) !== !d.params) throw new Error(`${label}: params ${d.params ? 'given to a shader without' : 'missing for'} a uniform block`);
+    for (const [name, view] of Object.entries(d.textures ?? {}))
+      entries.push({ binding: entry.textures[name], resource: view });
+    if ((entry.uniform === null) !== !d.params)
+      throw new Error(`${label}: params ${d.params ? 'given to a shader without' : 'missing for'} a uniform block`);
     if (d.params && entry.uniform !== null) {
       const bytes = ArrayBuffer.isView(d.params) ? d.params : packUniforms(d.pipeline.shader, d.params, label);
       if (bytes.byteLength > UNIFORM_BYTES) throw new Error(`${label}: uniform block too large`);
@@ -237,7 +247,8 @@ export class GpuContext {
     pass.setBindGroup(0, bindGroup);
     const [x, y = 1, z = 1] = d.workgroups ?? this.grid(d.pipeline, entry, d.invocations, label);
     const maxWg = this.limits.maxComputeWorkgroupsPerDimension;
-    if (x > maxWg || y > maxWg || z > maxWg) throw new Error(`${label}: dispatch ${x}x${y}x${z} exceeds ${maxWg} workgroups per dimension`);
+    if (x > maxWg || y > maxWg || z > maxWg)
+      throw new Error(`${label}: dispatch ${x}x${y}x${z} exceeds ${maxWg} workgroups per dimension`);
     pass.dispatchWorkgroups(x, y, z);
     if (this.profiler) pass.end();
     this.batchLabels.push(label);
@@ -245,9 +256,15 @@ export class GpuContext {
   }
 
   /** Workgroups for a dispatch given as `invocations` (see Dispatch). */
-  private grid(key: PipelineKey, entry: EntryPoint, invocations: Dispatch['invocations'], label: string): [number, number, number] {
+  private grid(
+    key: PipelineKey,
+    entry: EntryPoint,
+    invocations: Dispatch['invocations'],
+    label: string,
+  ): [number, number, number] {
     if (invocations === undefined) throw new Error(`${label}: neither workgroups nor invocations given`);
-    const width = typeof entry.width === 'number' ? entry.width : key.constants?.[entry.width.override] ?? entry.width.default;
+    const width =
+      typeof entry.width === 'number' ? entry.width : (key.constants?.[entry.width.override] ?? entry.width.default);
     const [count, rows] = typeof invocations === 'number' ? [invocations, 0] : invocations;
     const [x, fold] = grid1d(count, width, this.maxWorkgroupsPerDim);
     return rows ? [x, rows, fold] : [x, fold, 1];
@@ -316,7 +333,13 @@ export class GpuContext {
 
   private uniformBuffer(): GPUBuffer {
     if (this.uniformsUsed === this.uniforms.length) {
-      this.uniforms.push(this.device.createBuffer({ size: UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'params' }));
+      this.uniforms.push(
+        this.device.createBuffer({
+          size: UNIFORM_BYTES,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+          label: 'params',
+        }),
+      );
     }
     return this.uniforms[this.uniformsUsed++];
   }
@@ -327,7 +350,11 @@ export class GpuContext {
   async read(t: GpuTensor): Promise<HostTensor> {
     this.assertAlive();
     this.flush();
-    const staging = this.device.createBuffer({ size: t.bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+    const staging = this.device.createBuffer({
+      size: t.bytes,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      label: 'readback',
+    });
     const enc = this.device.createCommandEncoder({ label: 'readback' });
     enc.copyBufferToBuffer(t.buffer, 0, staging, 0, t.bytes);
     this.device.queue.submit([enc.finish()]);
@@ -335,7 +362,10 @@ export class GpuContext {
     try {
       await staging.mapAsync(GPUMapMode.READ);
       const bytes = staging.getMappedRange().slice(0);
-      data = dtypeOf(t) === 'f16' ? Float32Array.from(new Uint16Array(bytes, 0, numel(t.shape)), halfToFloat) : new Float32Array(bytes);
+      data =
+        dtypeOf(t) === 'f16'
+          ? Float32Array.from(new Uint16Array(bytes, 0, numel(t.shape)), halfToFloat)
+          : new Float32Array(bytes);
     } catch (e) {
       await this.checkErrors();
       throw new XaiError(`GPU readback failed: ${(e as Error).message}`);

@@ -20,7 +20,11 @@ export function grid1d(count: number, wgSize: number, maxPerDim: number): [numbe
  * folded into z past the limit (shaders rebuild the block as wid.x + wid.z · num_workgroups.x), or
  * [x, y, 1] folded into y when there are no rows.
  */
-export function tiledGrid(ctx: { maxWorkgroupsPerDim: number }, blocks: number, rows?: number): [number, number, number] {
+export function tiledGrid(
+  ctx: { maxWorkgroupsPerDim: number },
+  blocks: number,
+  rows?: number,
+): [number, number, number] {
   const [x, fold] = grid1d(blocks, 1, ctx.maxWorkgroupsPerDim);
   return rows ? [x, rows, fold] : [x, fold, 1];
 }

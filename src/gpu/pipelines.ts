@@ -28,8 +28,12 @@ export interface PipelineKey {
   types?: Record<string, StorageType>;
 }
 
-
-const list = (r?: Record<string, number | string>) => (r ? Object.entries(r).map(([k, v]) => `${k}=${v}`).join(',') : '');
+const list = (r?: Record<string, number | string>) =>
+  r
+    ? Object.entries(r)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')
+    : '';
 
 export function pipelineLabel(key: PipelineKey): string {
   const c = [list(key.types), list(key.defines), list(key.constants)].filter(Boolean).join(',');
@@ -88,7 +92,10 @@ export class PipelineCache {
     if (!m) {
       const code = WGSL[name];
       if (code === undefined) throw new Error(`no shader named ${name} (shaders/${name}.wgsl)`);
-      m = this.device.createShaderModule({ label: id, code: specialiseTypes(name, specialise(name, code, defines), types) });
+      m = this.device.createShaderModule({
+        label: id,
+        code: specialiseTypes(name, specialise(name, code, defines), types),
+      });
       this.modules.set(id, m);
     }
     return m;

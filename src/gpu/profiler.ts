@@ -6,7 +6,10 @@
  */
 const CAPACITY = 2048; // query pairs per submit; GpuContext flushes well before that
 
-export interface KernelTime { label: string; ns: number }
+export interface KernelTime {
+  label: string;
+  ns: number;
+}
 
 export class TimestampProfiler {
   private querySet: GPUQuerySet;
@@ -38,7 +41,10 @@ export class TimestampProfiler {
     const n = this.labels.length;
     if (n === 0) return;
     const bytes = 16 * n;
-    const resolved = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const resolved = this.device.createBuffer({
+      size: bytes,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
     const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     encoder.resolveQuerySet(this.querySet, 0, 2 * n, resolved, 0);
     encoder.copyBufferToBuffer(resolved, 0, staging, 0, bytes);

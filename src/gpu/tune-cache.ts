@@ -33,7 +33,11 @@ export class FileTuneStore extends MemoryTuneStore {
   override readonly location: string;
   private section: string;
 
-  private constructor(private fs: NodeFs, private file: string, adapter: string) {
+  private constructor(
+    private fs: NodeFs,
+    private file: string,
+    adapter: string,
+  ) {
     super();
     this.location = file;
     this.section = `${adapter} | webgpu-xai ${VERSION}`;

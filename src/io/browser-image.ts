@@ -32,7 +32,8 @@ export function sourceSize(source: Drawable): { width: number; height: number } 
 
 export function rgbFromImage(source: Drawable): RgbImage {
   const { width, height } = sourceSize(source);
-  if (!(width > 0 && height > 0)) throw new XaiError('the image has no pixels yet (not loaded, or a video before its first frame)');
+  if (!(width > 0 && height > 0))
+    throw new XaiError('the image has no pixels yet (not loaded, or a video before its first frame)');
   const canvas = new OffscreenCanvas(width, height);
   const g = canvas.getContext('2d', { willReadFrequently: true, colorSpace: 'srgb' });
   if (!g) throw new XaiError('this browser has no 2D canvas to read the image with');

@@ -9,7 +9,9 @@ export const MAX_PIXELS = 2 * 89478485;
 export function checkPixelCount(width: number, height: number, name: string): void {
   if (width === 0 || height === 0) throw new XaiError(`${name}: the image is ${width}x${height} pixels`);
   if (width * height > MAX_PIXELS) {
-    throw new XaiError(`${name}: the image is ${width}x${height} = ${width * height} pixels, over the limit of ${MAX_PIXELS} (a decompression bomb?)`);
+    throw new XaiError(
+      `${name}: the image is ${width}x${height} = ${width * height} pixels, over the limit of ${MAX_PIXELS} (a decompression bomb?)`,
+    );
   }
 }
 
@@ -17,4 +19,7 @@ export const startsWith = (b: Uint8Array, magic: number[]): boolean =>
   b.length >= magic.length && magic.every((m, i) => b[i] === m);
 
 /** A library's error as one line of text. */
-export const oneLine = (e: unknown): string => String((e as Error)?.message ?? e).replace(/\s+/g, ' ').trim();
+export const oneLine = (e: unknown): string =>
+  String((e as Error)?.message ?? e)
+    .replace(/\s+/g, ' ')
+    .trim();

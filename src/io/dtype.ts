@@ -6,7 +6,16 @@
 export type DType = 'f64' | 'f32' | 'f16' | 'bf16' | 'i64' | 'i32' | 'i16' | 'i8' | 'u8' | 'bool';
 
 export const DTYPE_SIZE: Readonly<Record<DType, number>> = {
-  f64: 8, f32: 4, f16: 2, bf16: 2, i64: 8, i32: 4, i16: 2, i8: 1, u8: 1, bool: 1,
+  f64: 8,
+  f32: 4,
+  f16: 2,
+  bf16: 2,
+  i64: 8,
+  i32: 4,
+  i16: 2,
+  i8: 1,
+  u8: 1,
+  bool: 1,
 };
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -1,6 +1,19 @@
 // The Node-only side of the loaders: read and write files, turning file-system errors into
 // XaiErrors. Everything else in src/io works on bytes and runs in a browser as well.
-import { closeSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { XaiError } from '../errors.js';
 import { float32ToBytesLE } from './dtype.js';
@@ -21,8 +34,10 @@ export function readFileBytes(path: string): Uint8Array {
     fd = openSync(path, 'r');
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new XaiError(`${path}: is a directory, not a file`);
-    if (!st.isFile()) throw new XaiError(`${path}: not a regular file (a device, FIFO or socket cannot be read as data)`);
-    if (st.size > MAX_FILE_BYTES) throw new XaiError(`${path}: ${st.size} bytes, over the limit of ${MAX_FILE_BYTES} bytes for one file`);
+    if (!st.isFile())
+      throw new XaiError(`${path}: not a regular file (a device, FIFO or socket cannot be read as data)`);
+    if (st.size > MAX_FILE_BYTES)
+      throw new XaiError(`${path}: ${st.size} bytes, over the limit of ${MAX_FILE_BYTES} bytes for one file`);
     const bytes = new Uint8Array(st.size);
     let n = 0;
     while (n < bytes.length) {
@@ -34,7 +49,8 @@ export function readFileBytes(path: string): Uint8Array {
   } catch (e) {
     if (e instanceof XaiError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && isSymlink(path)) throw new XaiError(`${path}: broken symbolic link (its target does not exist)`);
+    if (code === 'ENOENT' && isSymlink(path))
+      throw new XaiError(`${path}: broken symbolic link (its target does not exist)`);
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new XaiError(`no such file: ${path}`);
     if (code === 'EISDIR') throw new XaiError(`${path}: is a directory, not a file`);
     throw new XaiError(`cannot read ${path}: ${code ?? (e as Error).message}`);
@@ -98,7 +114,8 @@ export function makeDir(path: string): void {
     try {
       mkdirSync(dir);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new XaiError(`cannot create the folder ${path}: ${errorCode(e)}`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new XaiError(`cannot create the folder ${path}: ${errorCode(e)}`);
     }
   }
 }
@@ -142,7 +159,9 @@ class AtomicFile {
   abort(): void {
     try {
       if (this.fd !== undefined) closeSync(this.fd);
-    } catch { /* already failing */ }
+    } catch {
+      /* already failing */
+    }
     this.fd = undefined;
     rmSync(this.temp, { force: true });
   }
@@ -170,7 +189,10 @@ export class NpyStreamWriter {
   private written = 0;
   private readonly expected: number;
 
-  constructor(readonly path: string, shape: number[]) {
+  constructor(
+    readonly path: string,
+    shape: number[],
+  ) {
     this.expected = shape.reduce((a, b) => a * b, 1);
     this.file = new AtomicFile(path);
     this.file.write(npyHeader(shape));

@@ -30,9 +30,12 @@ export function loadInput(path: string, size: InputSize = DEFAULT_SIZE, explicit
   const t = assertFinite(loadNpyFile(path), path);
   const shape = t.shape.length === 3 ? [1, ...t.shape] : t.shape;
   if (shape.length !== 4) throw new XaiError(`${path} has shape [${t.shape}]: expected [3, H, W] or [N, 3, H, W]`);
-  if (shape[2] > MAX_SIDE || shape[3] > MAX_SIDE) throw new XaiError(`${path} is ${shape[2]}x${shape[3]}, over the limit of ${MAX_SIDE} per side`);
+  if (shape[2] > MAX_SIDE || shape[3] > MAX_SIDE)
+    throw new XaiError(`${path} is ${shape[2]}x${shape[3]}, over the limit of ${MAX_SIDE} per side`);
   if (explicitSize && (shape[2] !== size.height || shape[3] !== size.width)) {
-    throw new XaiError(`${path} is ${shape[2]}x${shape[3]} but --size ${size.height}x${size.width} was given (a .npy input is used as is)`);
+    throw new XaiError(
+      `${path} is ${shape[2]}x${shape[3]} but --size ${size.height}x${size.width} was given (a .npy input is used as is)`,
+    );
   }
   return { shape, data: t.data };
 }

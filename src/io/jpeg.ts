@@ -28,7 +28,9 @@ function scanJpeg(b: Uint8Array, name: string): JpegLayout {
   const truncated = (): never => {
     throw new XaiError(`${name}: truncated JPEG (the file ends before the end-of-image marker)`);
   };
-  const corrupt = (what: string): never => { throw new XaiError(`${name}: corrupt JPEG (${what})`); };
+  const corrupt = (what: string): never => {
+    throw new XaiError(`${name}: corrupt JPEG (${what})`);
+  };
   let frame: JpegFrame | undefined;
   let jfif = false;
   let adobeTransformAt = -1;
@@ -50,7 +52,12 @@ function scanJpeg(b: Uint8Array, name: string): JpegLayout {
       if (frame) corrupt('more than one frame');
       frame = parseFrame(seg, name);
     } else if (marker >= 0xc3 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      const kind = marker === 0xc3 || marker === 0xc7 || marker === 0xcb || marker === 0xcf ? 'lossless' : marker >= 0xc9 ? 'arithmetic-coded' : 'hierarchical';
+      const kind =
+        marker === 0xc3 || marker === 0xc7 || marker === 0xcb || marker === 0xcf
+          ? 'lossless'
+          : marker >= 0xc9
+            ? 'arithmetic-coded'
+            : 'hierarchical';
       throw new XaiError(`${name}: ${kind} JPEGs are not supported (baseline and progressive are)`);
     } else if (marker === 0xe0 && startsWith(seg, [0x4a, 0x46, 0x49, 0x46, 0])) {
       jfif = true;
@@ -207,7 +214,12 @@ function yccToRgb(Y: Uint8Array, Cb: Uint8Array, Cr: Uint8Array, out: Uint8Array
   if (!yccTables) {
     const fix = (x: number): number => Math.floor(x * 65536 + 0.5);
     const half = 1 << 15;
-    const t = { crR: new Int32Array(256), cbB: new Int32Array(256), crG: new Int32Array(256), cbG: new Int32Array(256) };
+    const t = {
+      crR: new Int32Array(256),
+      cbB: new Int32Array(256),
+      crG: new Int32Array(256),
+      cbG: new Int32Array(256),
+    };
     for (let i = 0; i < 256; i++) {
       const x = i - 128;
       t.crR[i] = (fix(1.402) * x + half) >> 16;
@@ -220,7 +232,9 @@ function yccToRgb(Y: Uint8Array, Cb: Uint8Array, Cr: Uint8Array, out: Uint8Array
   const { crR, cbB, crG, cbG } = yccTables;
   const clamp = (v: number): number => Math.min(Math.max(v, 0), 255);
   for (let i = 0; i < Y.length; i++) {
-    const y = Y[i], cb = Cb[i], cr = Cr[i];
+    const y = Y[i],
+      cb = Cb[i],
+      cr = Cr[i];
     out[3 * i] = clamp(y + crR[cr]);
     out[3 * i + 1] = clamp(y + ((cbG[cb] + crG[cr]) >> 16));
     out[3 * i + 2] = clamp(y + cbB[cb]);

@@ -8,12 +8,24 @@ import { DTYPE_SIZE, decodeToFloat32, float32ToBytesLE, type DType } from './dty
 import { hostTensor, numel, type HostTensor } from './tensor.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-const KINDS = new Map<string, DType>(Object.entries({
-  f2: 'f16', f4: 'f32', f8: 'f64', i1: 'i8', i2: 'i16', i4: 'i32', i8: 'i64', u1: 'u8', b1: 'bool',
-}));
+const KINDS = new Map<string, DType>(
+  Object.entries({
+    f2: 'f16',
+    f4: 'f32',
+    f8: 'f64',
+    i1: 'i8',
+    i2: 'i16',
+    i4: 'i32',
+    i8: 'i64',
+    u1: 'u8',
+    b1: 'bool',
+  }),
+);
 
 export function parseNpy(bytes: Uint8Array, name: string): HostTensor {
-  const fail = (msg: string): never => { throw new XaiError(`${name}: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new XaiError(`${name}: ${msg}`);
+  };
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail('not a .npy file (bad magic)');
   const major = bytes[6];
   if (major < 1 || major > 3) fail(`unsupported .npy version ${major}.${bytes[7]}`);
@@ -36,7 +48,10 @@ export function parseNpy(bytes: Uint8Array, name: string): HostTensor {
     return fail(`bad .npy header ${JSON.stringify(header.trim())}`);
   }
   if (fortran === 'True') fail('Fortran-order arrays are not supported (save a C-order array: np.ascontiguousarray)');
-  const shapeParts = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const shapeParts = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (!shapeParts.every((s) => /^\d+$/.test(s))) fail(`bad .npy shape (${shapeText})`);
   const shape = shapeParts.map(Number);
 
@@ -48,7 +63,9 @@ export function parseNpy(bytes: Uint8Array, name: string): HostTensor {
   const n = numel(shape);
   const need = n * DTYPE_SIZE[dtype];
   if (bytes.length - dataStart < need) {
-    fail(`truncated .npy file (shape (${shape}) of ${descr} needs ${need} data bytes, file has ${bytes.length - dataStart})`);
+    fail(
+      `truncated .npy file (shape (${shape}) of ${descr} needs ${need} data bytes, file has ${bytes.length - dataStart})`,
+    );
   }
   return hostTensor(shape, decodeToFloat32(bytes.subarray(dataStart), dtype, n));
 }

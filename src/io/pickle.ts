@@ -13,7 +13,10 @@ import { XaiError } from '../errors.js';
 
 /** An allowed global: a marker value (e.g. a storage type) and, if it may be called, its builder. */
 export class PyGlobal {
-  constructor(readonly name: string, readonly call?: (args: unknown[]) => unknown) {}
+  constructor(
+    readonly name: string,
+    readonly call?: (args: unknown[]) => unknown,
+  ) {}
 }
 
 export interface UnpickleOptions {
@@ -29,8 +32,19 @@ const MARK = Symbol('mark');
 
 /** Names of some opcodes this reader refuses (the object-building ones and protocol 0 text). */
 const REFUSED_NAMES = new Map<number, string>([
-  [0x69, 'INST'], [0x6f, 'OBJ'], [0x81, 'NEWOBJ'], [0x92, 'NEWOBJ_EX'], [0x50, 'PERSID'], [0x49, 'INT'],
-  [0x4c, 'LONG'], [0x53, 'STRING'], [0x56, 'UNICODE'], [0x46, 'FLOAT'], [0x82, 'EXT1'], [0x83, 'EXT2'], [0x84, 'EXT4'],
+  [0x69, 'INST'],
+  [0x6f, 'OBJ'],
+  [0x81, 'NEWOBJ'],
+  [0x92, 'NEWOBJ_EX'],
+  [0x50, 'PERSID'],
+  [0x49, 'INT'],
+  [0x4c, 'LONG'],
+  [0x53, 'STRING'],
+  [0x56, 'UNICODE'],
+  [0x46, 'FLOAT'],
+  [0x82, 'EXT1'],
+  [0x83, 'EXT2'],
+  [0x84, 'EXT4'],
 ]);
 
 /** Unpickles `bytes`; `name` (e.g. "m.pth: m/data.pkl") prefixes every error message. */
@@ -42,15 +56,18 @@ export function unpickle(bytes: Uint8Array, name: string, opts: UnpickleOptions)
   let pos = 0;
   let opStart = 0;
 
-  const fail = (msg: string): never => { throw new XaiError(`${name}: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new XaiError(`${name}: ${msg}`);
+  };
   const maxElements = opts.maxElements ?? 16 * bytes.length + (1 << 20);
   const sizes = new WeakMap<object, number>();
-  const sizeOf = (v: unknown): number => (typeof v === 'object' && v !== null ? sizes.get(v) ?? 1 : 1);
+  const sizeOf = (v: unknown): number => (typeof v === 'object' && v !== null ? (sizes.get(v) ?? 1) : 1);
   /** Adds `items` to container c's expanded size; returns c. */
   const grow = <T extends object>(c: T, items: readonly unknown[]): T => {
     let s = sizes.get(c) ?? 1;
     for (const v of items) s += sizeOf(v);
-    if (s > maxElements) fail(`pickle structure too large: shared objects expand to over ${maxElements} elements (offset ${opStart})`);
+    if (s > maxElements)
+      fail(`pickle structure too large: shared objects expand to over ${maxElements} elements (offset ${opStart})`);
     sizes.set(c, s);
     return c;
   };
@@ -69,7 +86,11 @@ export function unpickle(bytes: Uint8Array, name: string, opts: UnpickleOptions)
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const utf8 = (n: number): string => {
     const s = bytes.subarray(take(n), pos);
-    try { return decoder.decode(s); } catch { return fail(`corrupt pickle (bad UTF-8 string at offset ${opStart})`); }
+    try {
+      return decoder.decode(s);
+    } catch {
+      return fail(`corrupt pickle (bad UTF-8 string at offset ${opStart})`);
+    }
   };
   const line = () => {
     const end = bytes.indexOf(0x0a, pos);
@@ -80,7 +101,11 @@ export function unpickle(bytes: Uint8Array, name: string, opts: UnpickleOptions)
     const v = stack.length ? stack.pop() : MARK;
     return v === MARK ? fail(`corrupt pickle (stack underflow at offset ${opStart})`) : v;
   };
-  const top = (): unknown => { const v = pop(); stack.push(v); return v; };
+  const top = (): unknown => {
+    const v = pop();
+    stack.push(v);
+    return v;
+  };
   const popMark = (): unknown[] => {
     const m = marks.pop();
     if (m === undefined) return fail(`corrupt pickle (no mark at offset ${opStart})`);
@@ -96,7 +121,12 @@ export function unpickle(bytes: Uint8Array, name: string, opts: UnpickleOptions)
     const full = `${module}.${attr}`;
     if (!/^[A-Za-z_][\w.]*$/.test(full)) fail(`corrupt pickle (bad global name at offset ${opStart})`);
     const g = opts.globals.get(full);
-    return g ?? fail(`refusing to load the global ${full} (only tensors and plain containers are allowed; save model.state_dict() instead)`);
+    return (
+      g ??
+      fail(
+        `refusing to load the global ${full} (only tensors and plain containers are allowed; save model.state_dict() instead)`,
+      )
+    );
   };
   /** A little-endian two's-complement integer of n bytes (capped: no state_dict needs more). */
   const long = (n: number): number | bigint => {

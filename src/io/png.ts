@@ -27,11 +27,16 @@ export function decodePng(bytes: Uint8Array, name: string): RgbImage {
     // has no alpha of its own): give them back their colour.
     const [r, g = r, b = r] = transColor;
     for (let i = 0; i < n; i++) {
-      if (src[4 * i + 3] === 0) { src[4 * i] = r; src[4 * i + 1] = g; src[4 * i + 2] = b; }
+      if (src[4 * i + 3] === 0) {
+        src[4 * i] = r;
+        src[4 * i + 1] = g;
+        src[4 * i + 2] = b;
+      }
     }
   }
   let toByte: (v: number) => number;
-  if (colorType === 3 || depth === 8) toByte = (v) => v; // palettes arrive expanded to 8 bits
+  if (colorType === 3 || depth === 8)
+    toByte = (v) => v; // palettes arrive expanded to 8 bits
   else if (depth === 16) toByte = colorType === 0 ? (v) => Math.min(v, 255) : (v) => v >> 8;
   else {
     const scale = 255 / ((1 << depth) - 1); // 1, 2, 4-bit gray: 255, 85, 17 — exact integers
@@ -57,18 +62,22 @@ export function decodePng(bytes: Uint8Array, name: string): RgbImage {
  */
 function checkPng(b: Uint8Array, name: string): Uint8Array {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const fail = (what: string): never => { throw new XaiError(`${name}: ${what}`); };
+  const fail = (what: string): never => {
+    throw new XaiError(`${name}: ${what}`);
+  };
   const idat: Uint8Array[] = [];
   let ihdr: Uint8Array | undefined;
   let p = PNG_MAGIC.length;
   for (;;) {
-    if (p + 8 > b.length) fail(`truncated PNG (the file ends ${p === b.length ? 'before the IEND chunk' : 'inside a chunk header'})`);
+    if (p + 8 > b.length)
+      fail(`truncated PNG (the file ends ${p === b.length ? 'before the IEND chunk' : 'inside a chunk header'})`);
     const len = view.getUint32(p);
     const type = String.fromCharCode(...b.subarray(p + 4, p + 8));
     if (!/^[A-Za-z]{4}$/.test(type)) fail(`corrupt PNG (bad chunk type at byte ${p + 4})`);
     if (len > b.length - p - 12) fail(`truncated PNG (the file ends inside the ${type} chunk)`);
     const body = b.subarray(p + 8, p + 8 + len);
-    if (crc32(b.subarray(p + 4, p + 8 + len)) !== view.getUint32(p + 8 + len)) fail(`corrupt PNG (CRC mismatch in the ${type} chunk)`);
+    if (crc32(b.subarray(p + 4, p + 8 + len)) !== view.getUint32(p + 8 + len))
+      fail(`corrupt PNG (CRC mismatch in the ${type} chunk)`);
     if (type === 'IHDR') ihdr = body;
     if (type === 'IDAT') idat.push(body);
     p += 12 + len;
@@ -93,19 +102,37 @@ function checkPng(b: Uint8Array, name: string): Uint8Array {
 /** Bytes of filtered scanlines a PNG's IHDR calls for (all seven Adam7 passes if interlaced), or -1. */
 function pngDataSize(ihdr: Uint8Array): number {
   const view = new DataView(ihdr.buffer, ihdr.byteOffset, 13);
-  const width = view.getUint32(0), height = view.getUint32(4), depth = ihdr[8], colorType = ihdr[9];
+  const width = view.getUint32(0),
+    height = view.getUint32(4),
+    depth = ihdr[8],
+    colorType = ihdr[9];
   const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[colorType];
-  if (!channels || ![1, 2, 4, 8, 16].includes(depth) || (channels > 1 && depth < 8) || (colorType === 3 && depth > 8)) return -1;
+  if (!channels || ![1, 2, 4, 8, 16].includes(depth) || (channels > 1 && depth < 8) || (colorType === 3 && depth > 8))
+    return -1;
   const rows = (w: number, h: number): number => (w && h ? h * (1 + Math.ceil((w * channels * depth) / 8)) : 0);
   if (ihdr[12] === 0) return rows(width, height);
-  const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
-  return passes.reduce((n, [x0, y0, dx, dy]) => n + rows(Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy)), 0);
+  const passes = [
+    [0, 0, 8, 8],
+    [4, 0, 8, 8],
+    [0, 4, 4, 8],
+    [2, 0, 4, 4],
+    [0, 2, 2, 4],
+    [1, 0, 2, 2],
+    [0, 1, 1, 2],
+  ];
+  return passes.reduce(
+    (n, [x0, y0, dx, dy]) => n + rows(Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy)),
+    0,
+  );
 }
 
 function concatBytes(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, a) => n + a.length, 0));
   let o = 0;
-  for (const a of parts) { out.set(a, o); o += a.length; }
+  for (const a of parts) {
+    out.set(a, o);
+    o += a.length;
+  }
   return out;
 }
 /** PNG bytes (8-bit RGB, no alpha) of an image. */

@@ -75,14 +75,25 @@ export function precomputeCoeffs(inSize: number, outSize: number): Coeffs {
  * `*Line` is the byte distance between lines, `*Step` between neighbours along the axis.
  */
 function resamplePass(
-  src: Uint8Array, dst: Uint8Array, lines: number, outSize: number, c: Coeffs,
-  srcLine: number, dstLine: number, srcStep: number, dstStep: number,
+  src: Uint8Array,
+  dst: Uint8Array,
+  lines: number,
+  outSize: number,
+  c: Coeffs,
+  srcLine: number,
+  dstLine: number,
+  srcStep: number,
+  dstStep: number,
 ): void {
   const half = 1 << (PRECISION_BITS - 1);
   for (let l = 0; l < lines; l++) {
     for (let o = 0; o < outSize; o++) {
-      const xmin = c.bounds[2 * o], n = c.bounds[2 * o + 1], k0 = o * c.ksize;
-      let s0 = half, s1 = half, s2 = half;
+      const xmin = c.bounds[2 * o],
+        n = c.bounds[2 * o + 1],
+        k0 = o * c.ksize;
+      let s0 = half,
+        s1 = half,
+        s2 = half;
       for (let x = 0; x < n; x++) {
         const k = c.kk[k0 + x];
         const p = l * srcLine + (xmin + x) * srcStep;
@@ -150,7 +161,8 @@ export function normalizationTable(): Float32Array {
   const f = Math.fround;
   const lut = new Float32Array(3 * 256);
   for (let c = 0; c < 3; c++) {
-    const mean = f(IMAGENET_MEAN[c]), std = f(IMAGENET_STD[c]);
+    const mean = f(IMAGENET_MEAN[c]),
+      std = f(IMAGENET_STD[c]);
     for (let v = 0; v < 256; v++) lut[256 * c + v] = f(f(f(v / 255) - mean) / std);
   }
   return lut;
@@ -161,11 +173,13 @@ export function denormalizeToRgb(t: HostTensor): RgbImage {
   const s = t.shape;
   const ok = (s.length === 4 && s[0] === 1 && s[1] === 3) || (s.length === 3 && s[0] === 3);
   if (!ok) throw new XaiError(`denormalizeToRgb: expected a [1,3,H,W] or [3,H,W] tensor, got [${s}]`);
-  const H = s[s.length - 2], W = s[s.length - 1];
+  const H = s[s.length - 2],
+    W = s[s.length - 1];
   const plane = W * H;
   const data = new Uint8Array(3 * plane);
   for (let c = 0; c < 3; c++) {
-    const mean = IMAGENET_MEAN[c], std = IMAGENET_STD[c];
+    const mean = IMAGENET_MEAN[c],
+      std = IMAGENET_STD[c];
     for (let i = 0; i < plane; i++) {
       const v = Math.round((t.data[c * plane + i] * std + mean) * 255);
       data[3 * i + c] = Math.min(Math.max(v, 0), 255);
@@ -176,7 +190,8 @@ export function denormalizeToRgb(t: HostTensor): RgbImage {
 
 export function checkRgb(img: RgbImage, what: string): void {
   if (img.data.length !== img.width * img.height * 3) {
-    throw new XaiError(`${what}: image data has ${img.data.length} bytes, ${img.width}x${img.height} RGB needs ${img.width * img.height * 3}`);
+    throw new XaiError(
+      `${what}: image data has ${img.data.length} bytes, ${img.width}x${img.height} RGB needs ${img.width * img.height * 3}`,
+    );
   }
 }
-

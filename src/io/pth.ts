@@ -16,15 +16,28 @@ import { hostTensor, numel, type HostTensor } from './tensor.js';
 import { isZip, ZipArchive } from './zip.js';
 
 const STORAGE_DTYPES: Record<string, DType> = {
-  FloatStorage: 'f32', HalfStorage: 'f16', BFloat16Storage: 'bf16', DoubleStorage: 'f64',
-  LongStorage: 'i64', IntStorage: 'i32', ShortStorage: 'i16', CharStorage: 'i8', ByteStorage: 'u8',
+  FloatStorage: 'f32',
+  HalfStorage: 'f16',
+  BFloat16Storage: 'bf16',
+  DoubleStorage: 'f64',
+  LongStorage: 'i64',
+  IntStorage: 'i32',
+  ShortStorage: 'i16',
+  CharStorage: 'i8',
+  ByteStorage: 'u8',
   BoolStorage: 'bool',
 };
 
 /** Keys under which a training checkpoint commonly keeps the state_dict, in order of preference. */
 const CHECKPOINT_KEYS = ['state_dict', 'model_state_dict', 'model'];
 
-interface Storage { key: string; dtype: DType; numel: number; bytes: Uint8Array; values?: Float32Array }
+interface Storage {
+  key: string;
+  dtype: DType;
+  numel: number;
+  bytes: Uint8Array;
+  values?: Float32Array;
+}
 
 /** Elements that strided views may copy: this many times the storages' total (plus a floor). */
 const COPY_FACTOR = 4;
@@ -39,7 +52,9 @@ export function parsePth(bytes: Uint8Array, name: string): Map<string, HostTenso
 export function readPth(bytes: Uint8Array, name: string): unknown {
   if (!isZip(bytes)) {
     if (bytes[0] === 0x80) {
-      throw new XaiError(`${name}: legacy (pre-1.6) torch serialization format, not supported; re-save it with torch>=1.6: torch.save(torch.load(f), f)`);
+      throw new XaiError(
+        `${name}: legacy (pre-1.6) torch serialization format, not supported; re-save it with torch>=1.6: torch.save(torch.load(f), f)`,
+      );
     }
     throw new XaiError(`${name}: not a PyTorch checkpoint (not a zip archive)`);
   }
@@ -49,28 +64,41 @@ export function readPth(bytes: Uint8Array, name: string): unknown {
   if (!pkl) throw new XaiError(`${name}: zip archive has no <folder>/data.pkl (not a torch.save file)`);
   const top = pkl.slice(0, -'data.pkl'.length);
   if (zip.entries.has(`${top}constants.pkl`)) {
-    throw new XaiError(`${name}: is a TorchScript archive (torch.jit.save), not supported; save model.state_dict() with torch.save`);
+    throw new XaiError(
+      `${name}: is a TorchScript archive (torch.jit.save), not supported; save model.state_dict() with torch.save`,
+    );
   }
   if (zip.entries.has(`${top}byteorder`)) {
     const order = new TextDecoder().decode(zip.read(`${top}byteorder`)).trim();
-    if (order !== 'little') throw new XaiError(`${name}: ${order === 'big' ? 'big-endian archives are' : `unknown byte order in ${top}byteorder is`} not supported`);
+    if (order !== 'little')
+      throw new XaiError(
+        `${name}: ${order === 'big' ? 'big-endian archives are' : `unknown byte order in ${top}byteorder is`} not supported`,
+      );
   }
 
-  const fail = (msg: string): never => { throw new XaiError(`${name}: ${pkl}: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new XaiError(`${name}: ${pkl}: ${msg}`);
+  };
   const storages = new Map<string, Storage>();
   const budget = { storageElements: 0, copied: 0 };
   const persistentLoad = (pid: unknown): Storage => {
-    if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) return fail('unexpected persistent id (not a storage)');
+    if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5)
+      return fail('unexpected persistent id (not a storage)');
     const [, type, key, , count] = pid;
     const typeName = type instanceof PyGlobal ? type.name.replace(/^torch\./, '') : '';
     const dtype = STORAGE_DTYPES[typeName];
     if (!dtype) return fail(`unsupported storage type ${typeName || '(not a torch storage class)'}`);
     if (typeof key !== 'string' || !/^\w+$/.test(key) || !isIndex(count)) return fail('malformed storage id');
     const known = storages.get(key);
-    if (known) return known.dtype === dtype && known.numel === count ? known : fail(`storage ${key} is declared twice with different types or sizes`);
+    if (known)
+      return known.dtype === dtype && known.numel === count
+        ? known
+        : fail(`storage ${key} is declared twice with different types or sizes`);
     const data = zip.read(`${top}data/${key}`);
     if (data.length < count * DTYPE_SIZE[dtype]) {
-      return fail(`storage ${key} holds ${data.length} bytes, ${count} ${typeName} elements need ${count * DTYPE_SIZE[dtype]}`);
+      return fail(
+        `storage ${key} holds ${data.length} bytes, ${count} ${typeName} elements need ${count * DTYPE_SIZE[dtype]}`,
+      );
     }
     const storage = { key, dtype, numel: count, bytes: data };
     storages.set(key, storage);
@@ -79,7 +107,13 @@ export function readPth(bytes: Uint8Array, name: string): unknown {
   };
   const rebuildTensor = (args: unknown[]): HostTensor => {
     const [storage, offset, size, stride] = args;
-    if (!isStorage(storage) || !isIndex(offset) || !isIndexList(size) || !isIndexList(stride) || size.length !== stride.length) {
+    if (
+      !isStorage(storage) ||
+      !isIndex(offset) ||
+      !isIndexList(size) ||
+      !isIndexList(stride) ||
+      size.length !== stride.length
+    ) {
       return fail('malformed _rebuild_tensor_v2 arguments');
     }
     return rebuild(storage, offset, size, stride, fail, budget);
@@ -88,7 +122,11 @@ export function readPth(bytes: Uint8Array, name: string): unknown {
 
   const globals = new Map<string, PyGlobal>();
   const allow = (g: PyGlobal) => globals.set(g.name, g);
-  allow(new PyGlobal('collections.OrderedDict', (args) => args.length === 0 ? new Map() : fail('OrderedDict called with arguments')));
+  allow(
+    new PyGlobal('collections.OrderedDict', (args) =>
+      args.length === 0 ? new Map() : fail('OrderedDict called with arguments'),
+    ),
+  );
   allow(new PyGlobal('torch._utils._rebuild_tensor_v2', rebuildTensor));
   allow(new PyGlobal('torch._utils._rebuild_parameter', passData));
   allow(new PyGlobal('torch._utils._rebuild_parameter_with_state', passData));
@@ -101,7 +139,14 @@ export function readPth(bytes: Uint8Array, name: string): unknown {
  * The tensor view (offset, size, stride) of a storage as contiguous float32: a view of the decoded
  * storage when the layout is contiguous, else a gathered copy (counted against the budget).
  */
-function rebuild(s: Storage, offset: number, size: number[], stride: number[], fail: (m: string) => never, budget: { storageElements: number; copied: number }): HostTensor {
+function rebuild(
+  s: Storage,
+  offset: number,
+  size: number[],
+  stride: number[],
+  fail: (m: string) => never,
+  budget: { storageElements: number; copied: number },
+): HostTensor {
   const n = numel(size);
   if (n === 0) return hostTensor(size);
   // Only broadcast (stride 0) views can hold more elements than their storage; refusing them
@@ -109,7 +154,8 @@ function rebuild(s: Storage, offset: number, size: number[], stride: number[], f
   if (n > s.numel) return fail(`tensor view [${size}] has more elements than storage ${s.key} (${s.numel})`);
   let last = offset;
   for (let d = 0; d < size.length; d++) last += (size[d] - 1) * stride[d];
-  if (last >= s.numel) return fail(`tensor view [${size}] at offset ${offset} runs past storage ${s.key} (${s.numel} elements)`);
+  if (last >= s.numel)
+    return fail(`tensor view [${size}] at offset ${offset} runs past storage ${s.key} (${s.numel} elements)`);
   let contiguous = true;
   for (let d = size.length - 1, expect = 1; d >= 0; d--) {
     if (size[d] !== 1 && stride[d] !== expect) contiguous = false;
@@ -119,7 +165,9 @@ function rebuild(s: Storage, offset: number, size: number[], stride: number[], f
   if (contiguous) return hostTensor(size, values.subarray(offset, offset + n));
   budget.copied += n;
   if (budget.copied > COPY_FACTOR * budget.storageElements + COPY_FLOOR) {
-    return fail(`strided tensor views copy more than ${COPY_FACTOR} times the elements of all storages (refusing a file of overlapping views)`);
+    return fail(
+      `strided tensor views copy more than ${COPY_FACTOR} times the elements of all storages (refusing a file of overlapping views)`,
+    );
   }
   const src = values.subarray(offset);
   const out = new Float32Array(n);
@@ -153,11 +201,21 @@ function stateDictOf(obj: unknown, name: string, unwrap = true): Map<string, Hos
 }
 
 function isTensor(v: unknown): v is HostTensor {
-  return typeof v === 'object' && v !== null && (v as HostTensor).data instanceof Float32Array && Array.isArray((v as HostTensor).shape);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as HostTensor).data instanceof Float32Array &&
+    Array.isArray((v as HostTensor).shape)
+  );
 }
 
 function isStorage(v: unknown): v is Storage {
-  return typeof v === 'object' && v !== null && (v as Storage).bytes instanceof Uint8Array && typeof (v as Storage).dtype === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as Storage).bytes instanceof Uint8Array &&
+    typeof (v as Storage).dtype === 'string'
+  );
 }
 
 function isIndex(v: unknown): v is number {

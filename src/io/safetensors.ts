@@ -6,9 +6,20 @@ import { XaiError } from '../errors.js';
 import { DTYPE_SIZE, decodeToFloat32, type DType } from './dtype.js';
 import { hostTensor, numel, type HostTensor } from './tensor.js';
 
-const DTYPES = new Map<string, DType>(Object.entries({
-  F64: 'f64', F32: 'f32', F16: 'f16', BF16: 'bf16', I64: 'i64', I32: 'i32', I16: 'i16', I8: 'i8', U8: 'u8', BOOL: 'bool',
-}));
+const DTYPES = new Map<string, DType>(
+  Object.entries({
+    F64: 'f64',
+    F32: 'f32',
+    F16: 'f16',
+    BF16: 'bf16',
+    I64: 'i64',
+    I32: 'i32',
+    I16: 'i16',
+    I8: 'i8',
+    U8: 'u8',
+    BOOL: 'bool',
+  }),
+);
 
 /** True when the bytes start like a safetensors file: a header length, then a JSON object. */
 export function looksLikeSafetensors(bytes: Uint8Array): boolean {
@@ -16,7 +27,9 @@ export function looksLikeSafetensors(bytes: Uint8Array): boolean {
 }
 
 export function parseSafetensors(bytes: Uint8Array, name: string): Map<string, HostTensor> {
-  const fail = (msg: string): never => { throw new XaiError(`${name}: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new XaiError(`${name}: ${msg}`);
+  };
   if (bytes.length < 8) fail('truncated safetensors file (no header length)');
   const headerLen = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (headerLen > BigInt(bytes.length - 8)) {
@@ -29,7 +42,8 @@ export function parseSafetensors(bytes: Uint8Array, name: string): Map<string, H
   } catch (e) {
     return fail(`bad safetensors header (${e instanceof Error ? e.message.replace(/\s+/g, ' ') : 'invalid JSON'})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) return fail('bad safetensors header (not a JSON object)');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    return fail('bad safetensors header (not a JSON object)');
 
   const dataLen = bytes.length - dataStart;
   const out = new Map<string, HostTensor>();
@@ -43,7 +57,8 @@ export function parseSafetensors(bytes: Uint8Array, name: string): Map<string, H
       return fail(`tensor ${key}: bad data_offsets ${JSON.stringify(offsets)}`);
     }
     const [begin, end] = offsets;
-    if (end > dataLen) fail(`truncated safetensors file (tensor ${key} ends at byte ${dataStart + end}, file has ${bytes.length})`);
+    if (end > dataLen)
+      fail(`truncated safetensors file (tensor ${key} ends at byte ${dataStart + end}, file has ${bytes.length})`);
     const n = numel(shape);
     if (end - begin !== n * DTYPE_SIZE[dt]) {
       fail(`tensor ${key}: ${end - begin} data bytes, shape [${shape}] of ${dtype} needs ${n * DTYPE_SIZE[dt]}`);

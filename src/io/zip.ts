@@ -37,7 +37,10 @@ export class ZipArchive {
   private readonly view: DataView;
 
   /** Reads the central directory of `bytes`; `name` (the file name) prefixes every error message. */
-  constructor(private readonly bytes: Uint8Array, private readonly name: string) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly name: string,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const eocd = this.findEocd();
     let count = this.u16(eocd + 10);
@@ -84,7 +87,9 @@ export class ZipArchive {
     if (e.flags & 1) this.fail(`${entryName} is encrypted`);
     if (e.method !== 0) {
       const how = e.method === 8 ? 'deflate-compressed' : `compressed (method ${e.method})`;
-      this.fail(`${entryName} is ${how}, which is not supported (torch.save writes uncompressed archives; re-save the file with torch.save)`);
+      this.fail(
+        `${entryName} is ${how}, which is not supported (torch.save writes uncompressed archives; re-save the file with torch.save)`,
+      );
     }
     if (e.compressedSize !== e.size) this.fail(`corrupt zip archive (${entryName}: stored entry sizes differ)`);
     const h = e.localHeaderOffset;
@@ -135,8 +140,12 @@ export class ZipArchive {
     }
   }
 
-  private u16(p: number): number { return this.view.getUint16(p, true); }
-  private u32(p: number): number { return this.view.getUint32(p, true); }
+  private u16(p: number): number {
+    return this.view.getUint16(p, true);
+  }
+  private u32(p: number): number {
+    return this.view.getUint32(p, true);
+  }
   private u64(p: number, what: string): number {
     this.need(p, 8, what);
     const v = this.view.getBigUint64(p, true);

@@ -7,7 +7,13 @@ export type WeightMode = 'abs-mean' | 'mean' | 'gradcam++';
 const MODE: Record<WeightMode, number> = { 'abs-mean': 0, mean: 1, 'gradcam++': 2 };
 
 /** A, G [n, k, h, w] → w [n, k]. */
-export function channelWeights(ctx: GpuContext, act: GpuTensor, grad: GpuTensor, mode: WeightMode, label = 'cam.weights'): GpuTensor {
+export function channelWeights(
+  ctx: GpuContext,
+  act: GpuTensor,
+  grad: GpuTensor,
+  mode: WeightMode,
+  label = 'cam.weights',
+): GpuTensor {
   const [n, k, h, w] = act.shape;
   const out = ctx.tensor([n, k], label);
   ctx.dispatch({
@@ -23,7 +29,12 @@ export function channelWeights(ctx: GpuContext, act: GpuTensor, grad: GpuTensor,
 /**
  * A [n, k, h, w], w [n, k] (or [k] shared by all images) → Σ_k w·A [n, h, w], ReLU if asked.
  */
-export function combineChannels(ctx: GpuContext, act: GpuTensor, weights: GpuTensor, opts: { relu?: boolean; label?: string } = {}): GpuTensor {
+export function combineChannels(
+  ctx: GpuContext,
+  act: GpuTensor,
+  weights: GpuTensor,
+  opts: { relu?: boolean; label?: string } = {},
+): GpuTensor {
   const [n, k, h, w] = act.shape;
   const label = opts.label ?? 'cam.combine';
   const out = ctx.tensor([n, h, w], label);

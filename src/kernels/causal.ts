@@ -14,7 +14,11 @@ export function rankPixels(ctx: GpuContext, saliency: GpuTensor): GpuTensor {
   // Padding sorts last: −∞ keys (their indices are ≥ P, after every real pixel on ties).
   ctx.copy(saliency, 0, keys, 0, 4 * P);
   if (n > P) ctx.write(keys, 4 * P, new Float32Array(n - P).fill(-Infinity));
-  ctx.write(idx, 0, Uint32Array.from({ length: n }, (_, i) => i));
+  ctx.write(
+    idx,
+    0,
+    Uint32Array.from({ length: n }, (_, i) => i),
+  );
   for (let k = 2; k <= n; k *= 2) {
     for (let j = k / 2; j >= 1; j /= 2) {
       ctx.dispatch({
@@ -42,7 +46,15 @@ export function rankPixels(ctx: GpuContext, saliency: GpuTensor): GpuTensor {
  * Step images first .. first+count−1 of a curve, [count, 3, H, W]: `start` with the pixels of rank
  * < k·step taken from `finish` (zeros when finish is undefined). start/finish: [1, 3, H, W].
  */
-export function stepImages(ctx: GpuContext, rank: GpuTensor, start: GpuTensor, finish: GpuTensor | undefined, step: number, first: number, count: number): GpuTensor {
+export function stepImages(
+  ctx: GpuContext,
+  rank: GpuTensor,
+  start: GpuTensor,
+  finish: GpuTensor | undefined,
+  step: number,
+  first: number,
+  count: number,
+): GpuTensor {
   const [, , h, w] = start.shape;
   const out = ctx.tensor([count, 3, h, w], 'causal.steps');
   ctx.dispatch({

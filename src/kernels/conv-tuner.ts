@@ -25,10 +25,22 @@ import type { GpuContext } from '../gpu/context.js';
 import type { StorageType } from '../gpu/tensor.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { toF16 } from './precision.js';
-import { conv2dGradInput, gradStaticDefault, gradVariantApplies, GRAD_GATHER, type ConvGradLayer } from './conv2d-grad.js';
 import {
-  conv2d, parseVariant, variantApplies, variantName, DEFAULT_CONV_VARIANT,
-  type ConvGeometry, type ConvLayer, type ConvVariant,
+  conv2dGradInput,
+  gradStaticDefault,
+  gradVariantApplies,
+  GRAD_GATHER,
+  type ConvGradLayer,
+} from './conv2d-grad.js';
+import {
+  conv2d,
+  parseVariant,
+  variantApplies,
+  variantName,
+  DEFAULT_CONV_VARIANT,
+  type ConvGeometry,
+  type ConvLayer,
+  type ConvVariant,
 } from './conv2d.js';
 
 /** Candidates in order of preference on a tie (the first is also the validation reference). */
@@ -69,7 +81,6 @@ export const GRAD_CANDIDATES: readonly ConvVariant[] = [
  */
 export const VALIDATE_REL: Record<StorageType, number> = { f32: 1e-4, f16: 1e-2 };
 const REPS = 2;
-
 
 export interface ConvChoice {
   key: string;
@@ -134,7 +145,9 @@ export class ConvTuner {
     if (f) {
       this.forced = parseVariant(f);
       if (!this.forced) {
-        throw new XaiError(`WEBGPU_XAI_CONV=${f} is not a conv variant; valid: ${CONV_CANDIDATES.map(variantName).join(', ')}`);
+        throw new XaiError(
+          `WEBGPU_XAI_CONV=${f} is not a conv variant; valid: ${CONV_CANDIDATES.map(variantName).join(', ')}`,
+        );
       }
     }
   }
@@ -160,7 +173,10 @@ export class ConvTuner {
 
   /** The variant for this conv, input shape and storage type, without timing anything. */
   choose(conv: ConvGeometry, xShape: readonly number[], dtype: StorageType = 'f32'): ConvVariant {
-    return this.known(convKey(conv, xShape, dtype), this.forced, (v) => variantApplies(v, conv, dtype)) ?? staticDefault(conv);
+    return (
+      this.known(convKey(conv, xShape, dtype), this.forced, (v) => variantApplies(v, conv, dtype)) ??
+      staticDefault(conv)
+    );
   }
 
   /** Times the candidates for this conv, input shape and storage type unless a choice is known. */
@@ -173,7 +189,9 @@ export class ConvTuner {
     const x = dtype === 'f16' ? toF16(ctx, x32, 'tune.input') : x32;
     try {
       const candidates = CONV_CANDIDATES.filter((v) => variantApplies(v, conv, dtype));
-      return await this.pick(key, candidates, VALIDATE_REL[dtype], (v) => conv2d(ctx, x, conv, { variant: v, label: `tune.${variantName(v)}` }));
+      return await this.pick(key, candidates, VALIDATE_REL[dtype], (v) =>
+        conv2d(ctx, x, conv, { variant: v, label: `tune.${variantName(v)}` }),
+      );
     } finally {
       ctx.release(x, x === x32 ? undefined : x32);
     }
@@ -182,7 +200,10 @@ export class ConvTuner {
   /** The variant for this input gradient (dy [n, cout, ho, wo] → the conv's input size), untimed. */
   chooseGrad(conv: ConvGradLayer, dyShape: readonly number[], inputSize: readonly number[]): ConvVariant {
     const applies = (v: ConvVariant) => gradVariantApplies(v, conv, inputSize, dyShape);
-    return this.known(gradKey(conv, dyShape, inputSize), this.forcedGrad, applies) ?? gradStaticDefault(conv, inputSize, dyShape);
+    return (
+      this.known(gradKey(conv, dyShape, inputSize), this.forcedGrad, applies) ??
+      gradStaticDefault(conv, inputSize, dyShape)
+    );
   }
 
   /** Times the input-gradient candidates (GRAD_CANDIDATES) for this shape unless a choice is known. */
@@ -195,14 +216,23 @@ export class ConvTuner {
     try {
       const candidates = GRAD_CANDIDATES.filter((v) => gradVariantApplies(v, conv, inputSize, dyShape));
       return await this.pick(key, candidates, VALIDATE_REL.f32, (v) =>
-        conv2dGradInput(ctx, dy, conv, { inputSize: [inputSize[0], inputSize[1]], variant: v, label: `tune.${variantName(v)}` }));
+        conv2dGradInput(ctx, dy, conv, {
+          inputSize: [inputSize[0], inputSize[1]],
+          variant: v,
+          label: `tune.${variantName(v)}`,
+        }),
+      );
     } finally {
       ctx.release(dy);
     }
   }
 
   /** A forced, recorded or stored choice for key that applies; undefined when there is none. */
-  private known(key: string, forced: ConvVariant | undefined, applies: (v: ConvVariant) => boolean): ConvVariant | undefined {
+  private known(
+    key: string,
+    forced: ConvVariant | undefined,
+    applies: (v: ConvVariant) => boolean,
+  ): ConvVariant | undefined {
     if (forced && applies(forced)) return forced;
     const recorded = this.choices.get(key);
     if (recorded) return parseVariant(recorded.variant)!;
@@ -216,7 +246,12 @@ export class ConvTuner {
    * the valid ones (a second round only for those within 1.5× of the best), stores and records the
    * fastest. `run` records one computation and returns its output, which is the caller's to free.
    */
-  private async pick(key: string, candidates: readonly ConvVariant[], tolerance: number, run: (v: ConvVariant) => GpuTensor): Promise<ConvVariant> {
+  private async pick(
+    key: string,
+    candidates: readonly ConvVariant[],
+    tolerance: number,
+    run: (v: ConvVariant) => GpuTensor,
+  ): Promise<ConvVariant> {
     const ctx = this.ctx;
     const readOnce = async (v: ConvVariant) => {
       const y = run(v);
@@ -263,8 +298,14 @@ export class ConvTuner {
     return performance.now() - t0;
   }
 
-  private record(key: string, v: ConvVariant, source: ConvChoice['source'], timesMs?: Record<string, number>): ConvVariant {
-    if (!this.choices.has(key)) this.choices.set(key, { key, variant: variantName(v), source, ...(timesMs ? { timesMs } : {}) });
+  private record(
+    key: string,
+    v: ConvVariant,
+    source: ConvChoice['source'],
+    timesMs?: Record<string, number>,
+  ): ConvVariant {
+    if (!this.choices.has(key))
+      this.choices.set(key, { key, variant: variantName(v), source, ...(timesMs ? { timesMs } : {}) });
     return v;
   }
 }

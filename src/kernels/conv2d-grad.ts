@@ -19,13 +19,22 @@ export const GRAD_GATHER: ConvVariant = { algo: 'direct', px: 4, co4: 1, wg: 64 
 const GRAD_WINOGRAD: ConvVariant = { algo: 'winograd', m: 2, co4: 2, wg: 64 };
 
 /** Whether v computes this input gradient: the gather (co4 1) always, Winograd at 3×3 stride 1. */
-export function gradVariantApplies(v: ConvVariant, conv: ConvGradLayer, inputSize: readonly number[], dyShape: readonly number[]): boolean {
+export function gradVariantApplies(
+  v: ConvVariant,
+  conv: ConvGradLayer,
+  inputSize: readonly number[],
+  dyShape: readonly number[],
+): boolean {
   if (v.algo === 'direct') return v.co4 === 1 && !v.tiled;
   return !!conv.transposed && inputSize[0] === dyShape[2] && inputSize[1] === dyShape[3];
 }
 
 /** The variant untuned: Winograd F(2×2) where it applies, else the gather. */
-export function gradStaticDefault(conv: ConvGradLayer, inputSize: readonly number[], dyShape: readonly number[]): ConvVariant {
+export function gradStaticDefault(
+  conv: ConvGradLayer,
+  inputSize: readonly number[],
+  dyShape: readonly number[],
+): ConvVariant {
   return gradVariantApplies(GRAD_WINOGRAD, conv, inputSize, dyShape) ? GRAD_WINOGRAD : GRAD_GATHER;
 }
 
@@ -43,13 +52,21 @@ export interface ConvGradLayer extends ConvGeometry {
 export function transposedFlippedWeight(w: HostTensor, scale: Float32Array): HostTensor {
   const [co, ci] = w.shape;
   const out = new Float32Array(w.data.length);
-  for (let o = 0; o < co; o++) for (let i = 0; i < ci; i++) for (let t = 0; t < 9; t++) {
-    out[(i * co + o) * 9 + (8 - t)] = w.data[(o * ci + i) * 9 + t] * scale[o];
-  }
+  for (let o = 0; o < co; o++)
+    for (let i = 0; i < ci; i++)
+      for (let t = 0; t < 9; t++) {
+        out[(i * co + o) * 9 + (8 - t)] = w.data[(o * ci + i) * 9 + t] * scale[o];
+      }
   return { shape: [ci, co, 3, 3], data: out };
 }
 
-export function uploadConvGrad(ctx: GpuContext, w: HostTensor, scale: Float32Array, geometry: { stride: number; pad: number }, label = 'conv'): ConvGradLayer {
+export function uploadConvGrad(
+  ctx: GpuContext,
+  w: HostTensor,
+  scale: Float32Array,
+  geometry: { stride: number; pad: number },
+  label = 'conv',
+): ConvGradLayer {
   const [cout, cin, kh, kw] = w.shape;
   const packed = packWeightVec4(w, 'ci', scale);
   const g = { cin, cout, kh, kw, stride: geometry.stride, pad: geometry.pad };
@@ -75,19 +92,30 @@ export interface ConvGradOptions {
 /** dy [n, cout, ho, wo] → dx [n, cin, h, w]. */
 export function conv2dGradInput(ctx: GpuContext, dy: GpuTensor, conv: ConvGradLayer, opts: ConvGradOptions): GpuTensor {
   const [n, cout, ho, wo] = dy.shape;
-  if (cout !== conv.cout) throw new Error(`conv2d_grad ${opts.label ?? ''}: dy has ${cout} channels, weights expect ${conv.cout}`);
+  if (cout !== conv.cout)
+    throw new Error(`conv2d_grad ${opts.label ?? ''}: dy has ${cout} channels, weights expect ${conv.cout}`);
   const [h, w] = opts.inputSize;
   const variant = opts.variant ?? gradStaticDefault(conv, opts.inputSize, dy.shape);
   if (!gradVariantApplies(variant, conv, opts.inputSize, dy.shape)) {
-    throw new Error(`conv2d_grad ${opts.label ?? ''}: ${variantName(variant)} does not apply to a ${conv.kh}x${conv.kw} stride-${conv.stride} input gradient`);
+    throw new Error(
+      `conv2d_grad ${opts.label ?? ''}: ${variantName(variant)} does not apply to a ${conv.kh}x${conv.kw} stride-${conv.stride} input gradient`,
+    );
   }
   if (variant.algo === 'winograd') {
     const label = opts.label ?? 'conv.grad';
     const t = conv.transposed!;
     const u = winogradWeights(ctx, t.winograd, t.host, variant.m, label);
-    return winogradConv2d(ctx, dy, { cin: cout, cout: conv.cin, scaleShift: identityScaleShift(ctx, conv.cin), u }, variant, {
-      residual: opts.addend, mask: opts.mask, label,
-    });
+    return winogradConv2d(
+      ctx,
+      dy,
+      { cin: cout, cout: conv.cin, scaleShift: identityScaleShift(ctx, conv.cin), u },
+      variant,
+      {
+        residual: opts.addend,
+        mask: opts.mask,
+        label,
+      },
+    );
   }
   const { px: PX, wg: WG } = variant;
   const dx = ctx.tensor([n, conv.cin, h, w], opts.label ?? 'conv.grad');
@@ -100,9 +128,23 @@ export function conv2dGradInput(ctx: GpuContext, dy: GpuTensor, conv: ConvGradLa
     pipeline: {
       shader: 'conv2d_grad',
       defines: { PX },
-      constants: { KH: conv.kh, KW: conv.kw, STRIDE: conv.stride, PAD: conv.pad, ADD: opts.addend ? 1 : 0, MASK: opts.mask ? 1 : 0, WG },
+      constants: {
+        KH: conv.kh,
+        KW: conv.kw,
+        STRIDE: conv.stride,
+        PAD: conv.pad,
+        ADD: opts.addend ? 1 : 0,
+        MASK: opts.mask ? 1 : 0,
+        WG,
+      },
     },
-    buffers: { dy, weight: conv.weight, addend: opts.addend ?? ctx.dummyBuffer, mask: opts.mask ?? ctx.dummyBuffer, dx },
+    buffers: {
+      dy,
+      weight: conv.weight,
+      addend: opts.addend ?? ctx.dummyBuffer,
+      mask: opts.mask ?? ctx.dummyBuffer,
+      dx,
+    },
     params: { batch: n, cin: conv.cin, h, w, cout, ho, wo, cin4, tiles, rowTiles },
     invocations: [tiles, cin4],
     label: opts.label,

@@ -45,7 +45,11 @@ export function parseVariant(name: string): ConvVariant | undefined {
  * transforms (entries up to 8, sums of 36 terms with cancellation) amplify the f16 rounding of the
  * stored tiles to ~1% of the output range, against ~0.2% for the other variants.
  */
-export function variantApplies(v: ConvVariant, conv: { kh: number; kw: number; stride: number; pad: number }, dtype: StorageType = 'f32'): boolean {
+export function variantApplies(
+  v: ConvVariant,
+  conv: { kh: number; kw: number; stride: number; pad: number },
+  dtype: StorageType = 'f32',
+): boolean {
   if (v.algo === 'direct') return true;
   return winogradApplies(conv) && !(dtype === 'f16' && v.m === 4);
 }
@@ -137,7 +141,14 @@ export function uploadConv(
   return {
     weight: ctx.upload({ shape: [packed.length], data: packed }, `${label}.weight`),
     scaleShift: ctx.upload({ shape: [ss.length], data: ss }, `${label}.scaleShift`),
-    host: weight, winograd: new Map(), cin, cout, kh, kw, stride: geometry.stride, pad: geometry.pad,
+    host: weight,
+    winograd: new Map(),
+    cin,
+    cout,
+    kh,
+    kw,
+    stride: geometry.stride,
+    pad: geometry.pad,
   };
 }
 
@@ -152,19 +163,27 @@ export interface ConvOptions {
 
 export function conv2d(ctx: GpuContext, x: GpuTensor, conv: ConvLayer, opts: ConvOptions = {}): GpuTensor {
   const [n, cin, h, w] = x.shape;
-  if (cin !== conv.cin) throw new Error(`conv2d ${opts.label ?? ''}: input has ${cin} channels, weights expect ${conv.cin}`);
+  if (cin !== conv.cin)
+    throw new Error(`conv2d ${opts.label ?? ''}: input has ${cin} channels, weights expect ${conv.cin}`);
   const ho = convOutSize(h, conv.kh, conv.stride, conv.pad);
   const wo = convOutSize(w, conv.kw, conv.stride, conv.pad);
   if (ho < 1 || wo < 1) throw new Error(`conv2d ${opts.label ?? ''}: input ${h}x${w} is too small`);
   const variant = opts.variant ?? DEFAULT_CONV_VARIANT;
   // The output, residual and weights are stored as the input is (f32, or f16 with f32 sums).
   const dtype = dtypeOf(x);
-  if (opts.residual && dtypeOf(opts.residual) !== dtype) throw new Error(`conv2d ${opts.label ?? ''}: residual is ${dtypeOf(opts.residual)}, input ${dtype}`);
-  const weights = dtype === 'f16'
-    ? (conv.half ??= { weight: uploadAs(ctx, packWeightVec4(conv.host, 'co'), 'f16', `${opts.label ?? 'conv'}.weight16`), winograd: new Map() })
-    : conv;
+  if (opts.residual && dtypeOf(opts.residual) !== dtype)
+    throw new Error(`conv2d ${opts.label ?? ''}: residual is ${dtypeOf(opts.residual)}, input ${dtype}`);
+  const weights =
+    dtype === 'f16'
+      ? (conv.half ??= {
+          weight: uploadAs(ctx, packWeightVec4(conv.host, 'co'), 'f16', `${opts.label ?? 'conv'}.weight16`),
+          winograd: new Map(),
+        })
+      : conv;
   if (!variantApplies(variant, conv, dtype)) {
-    throw new Error(`conv2d ${opts.label ?? ''}: ${variantName(variant)} does not apply to a ${conv.kh}x${conv.kw} stride-${conv.stride} pad-${conv.pad} conv in ${dtype}`);
+    throw new Error(
+      `conv2d ${opts.label ?? ''}: ${variantName(variant)} does not apply to a ${conv.kh}x${conv.kw} stride-${conv.stride} pad-${conv.pad} conv in ${dtype}`,
+    );
   }
   if (variant.algo === 'winograd') {
     const u = winogradWeights(ctx, weights.winograd, conv.host, variant.m, opts.label ?? 'conv', dtype);
@@ -177,7 +196,14 @@ export function conv2d(ctx: GpuContext, x: GpuTensor, conv: ConvLayer, opts: Con
   const tiles = Math.ceil((n * ho * wo) / (tiled ? 64 : px));
   const cout4 = Math.ceil(conv.cout / 4);
   const groups = Math.ceil(cout4 / (tiled ? 16 : co4));
-  const geometry = { KH: conv.kh, KW: conv.kw, STRIDE: conv.stride, PAD: conv.pad, RELU: opts.relu ? 1 : 0, RESIDUAL: opts.residual ? 1 : 0 };
+  const geometry = {
+    KH: conv.kh,
+    KW: conv.kw,
+    STRIDE: conv.stride,
+    PAD: conv.pad,
+    RELU: opts.relu ? 1 : 0,
+    RESIDUAL: opts.residual ? 1 : 0,
+  };
   ctx.dispatch({
     pipeline: tiled
       ? { shader: 'conv2d_tiled', types: actTypes(dtype), constants: geometry }

@@ -7,12 +7,23 @@ import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { normalizationTable, precomputeCoeffs } from '../io/preprocess.js';
 
-export function textureToTensor(ctx: GpuContext, view: GPUTextureView, inW: number, inH: number, out: GpuTensor, index: number): void {
+export function textureToTensor(
+  ctx: GpuContext,
+  view: GPUTextureView,
+  inW: number,
+  inH: number,
+  out: GpuTensor,
+  index: number,
+): void {
   const [, , outH, outW] = out.shape;
   const axis = (inSize: number, outSize: number, name: string) => {
     const c = precomputeCoeffs(inSize, outSize);
     const i32 = (a: Int32Array) => ({ shape: [a.length], data: new Uint32Array(a.buffer, a.byteOffset, a.length) });
-    return { ksize: c.ksize, bounds: ctx.upload(i32(c.bounds), `image.${name}.bounds`), weights: ctx.upload(i32(c.kk), `image.${name}.weights`) };
+    return {
+      ksize: c.ksize,
+      bounds: ctx.upload(i32(c.bounds), `image.${name}.bounds`),
+      weights: ctx.upload(i32(c.kk), `image.${name}.weights`),
+    };
   };
   const x = axis(inW, outW, 'x');
   const y = axis(inH, outH, 'y');

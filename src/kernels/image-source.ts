@@ -11,7 +11,14 @@ import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { textureToTensor } from './image-input.js';
 
-export type ImageSource = GPUTexture | ImageBitmap | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | HTMLVideoElement | VideoFrame;
+export type ImageSource =
+  | GPUTexture
+  | ImageBitmap
+  | HTMLImageElement
+  | HTMLCanvasElement
+  | OffscreenCanvas
+  | HTMLVideoElement
+  | VideoFrame;
 
 export interface ImageSize {
   height: number;
@@ -30,19 +37,36 @@ export function isTexture(s: unknown): s is GPUTexture {
 /** Whether `s` is an image source (a texture or something copyExternalImageToTexture takes). */
 export function isImageSource(s: unknown): s is ImageSource {
   if (isTexture(s)) return true;
-  const kinds = ['ImageBitmap', 'HTMLImageElement', 'HTMLCanvasElement', 'OffscreenCanvas', 'HTMLVideoElement', 'VideoFrame'];
-  return kinds.some((k) => typeof (globalThis as Record<string, unknown>)[k] === 'function' && s instanceof ((globalThis as Record<string, unknown>)[k] as new () => object));
+  const kinds = [
+    'ImageBitmap',
+    'HTMLImageElement',
+    'HTMLCanvasElement',
+    'OffscreenCanvas',
+    'HTMLVideoElement',
+    'VideoFrame',
+  ];
+  return kinds.some(
+    (k) =>
+      typeof (globalThis as Record<string, unknown>)[k] === 'function' &&
+      s instanceof ((globalThis as Record<string, unknown>)[k] as new () => object),
+  );
 }
 
 /** The sources, resized and ImageNet-normalised, as a new [n, 3, H, W] tensor (the caller's to release). */
-export async function imagesToTensor(ctx: GpuContext, sources: ImageSource | readonly ImageSource[], size: ImageSize = DEFAULT_INPUT_SIZE): Promise<GpuTensor> {
+export async function imagesToTensor(
+  ctx: GpuContext,
+  sources: ImageSource | readonly ImageSource[],
+  size: ImageSize = DEFAULT_INPUT_SIZE,
+): Promise<GpuTensor> {
   const list = Array.isArray(sources) ? sources : [sources as ImageSource];
   if (list.length === 0) throw new XaiError('no images given');
   const { height, width } = size;
   if (!(Number.isInteger(height) && Number.isInteger(width) && height > 0 && width > 0)) {
     throw new XaiError(`cannot resize to ${width}x${height}: the size must be positive integers`);
   }
-  const textures = await Promise.all(list.map((s, i) => (isTexture(s) ? checkTexture(s, i) : copyToTexture(ctx, s, i))));
+  const textures = await Promise.all(
+    list.map((s, i) => (isTexture(s) ? checkTexture(s, i) : copyToTexture(ctx, s, i))),
+  );
   const ours = textures.filter((t, i) => t !== list[i]);
   const out = ctx.tensor([list.length, 3, height, width], 'image');
   textures.forEach((t, i) => textureToTensor(ctx, t.createView(), t.width, t.height, out, i));
@@ -54,7 +78,8 @@ export async function imagesToTensor(ctx: GpuContext, sources: ImageSource | rea
 }
 
 function checkTexture(t: GPUTexture, i: number): GPUTexture {
-  if (!TEXTURE_FORMATS.includes(t.format)) throw new XaiError(`image ${i}: a ${t.format} texture; the model reads ${TEXTURE_FORMATS.join(' or ')}`);
+  if (!TEXTURE_FORMATS.includes(t.format))
+    throw new XaiError(`image ${i}: a ${t.format} texture; the model reads ${TEXTURE_FORMATS.join(' or ')}`);
   if (t.dimension !== '2d' || !(t.usage & GPUTextureUsage.TEXTURE_BINDING)) {
     throw new XaiError(`image ${i}: the texture must be 2-D with TEXTURE_BINDING usage`);
   }
@@ -67,16 +92,25 @@ function checkTexture(t: GPUTexture, i: number): GPUTexture {
  * element"), it goes through createImageBitmap first, which the browser also does on the GPU
  * where it can.
  */
-async function copyToTexture(ctx: GpuContext, source: Exclude<ImageSource, GPUTexture>, i: number): Promise<GPUTexture> {
+async function copyToTexture(
+  ctx: GpuContext,
+  source: Exclude<ImageSource, GPUTexture>,
+  i: number,
+): Promise<GPUTexture> {
   const { width, height } = sourceSize(source);
-  if (!(width > 0 && height > 0)) throw new XaiError(`image ${i} has no pixels yet (not loaded, or a video before its first frame)`);
+  if (!(width > 0 && height > 0))
+    throw new XaiError(`image ${i} has no pixels yet (not loaded, or a video before its first frame)`);
   const texture = ctx.device.createTexture({
     size: [width, height],
     format: 'rgba8unorm',
     usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
     label: 'image.source',
   });
-  const copy = (from: GPUCopyExternalImageSource) => ctx.device.queue.copyExternalImageToTexture({ source: from }, { texture, premultipliedAlpha: false }, [width, height]);
+  const copy = (from: GPUCopyExternalImageSource) =>
+    ctx.device.queue.copyExternalImageToTexture({ source: from }, { texture, premultipliedAlpha: false }, [
+      width,
+      height,
+    ]);
   try {
     copy(source);
   } catch {

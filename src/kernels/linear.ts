@@ -11,7 +11,8 @@ export interface LinearLayer {
 
 export function linear(ctx: GpuContext, x: GpuTensor, fc: LinearLayer, label = 'fc'): GpuTensor {
   const [n, inF] = x.shape;
-  if (inF !== fc.inFeatures) throw new Error(`linear ${label}: input has ${inF} features, weights expect ${fc.inFeatures}`);
+  if (inF !== fc.inFeatures)
+    throw new Error(`linear ${label}: input has ${inF} features, weights expect ${fc.inFeatures}`);
   const y = ctx.tensor([n, fc.outFeatures], label);
   ctx.dispatch({
     pipeline: { shader: 'linear' },

@@ -19,7 +19,13 @@ export interface UpsampleOptions {
 }
 
 /** Bilinear resize of planes (PyTorch F.interpolate, align_corners=False unless alignCorners); src is [..., h, w]. */
-export function upsampleBilinear(ctx: GpuContext, src: GpuTensor, outH: number, outW: number, opts: UpsampleOptions = {}): GpuTensor {
+export function upsampleBilinear(
+  ctx: GpuContext,
+  src: GpuTensor,
+  outH: number,
+  outW: number,
+  opts: UpsampleOptions = {},
+): GpuTensor {
   const h = src.shape[src.shape.length - 2];
   const w = src.shape[src.shape.length - 1];
   const total = src.shape.slice(0, -2).reduce((a, b) => a * b, 1);
@@ -29,7 +35,11 @@ export function upsampleBilinear(ctx: GpuContext, src: GpuTensor, outH: number, 
   const label = opts.label ?? 'upsample';
   const out = ctx.tensor([planes, outH, outW], label);
   ctx.dispatch({
-    pipeline: { shader: 'maps', entryPoint: 'upsample', constants: { SCALE: opts.scale ? 1 : 0, ALIGN_CORNERS: opts.alignCorners ? 1 : 0 } },
+    pipeline: {
+      shader: 'maps',
+      entryPoint: 'upsample',
+      constants: { SCALE: opts.scale ? 1 : 0, ALIGN_CORNERS: opts.alignCorners ? 1 : 0 },
+    },
     buffers: { src, scale: opts.scale ?? ctx.dummyBuffer, dst: out },
     params: { planes, h, w, outH, outW, srcOffset: from * h * w, scaleOffset: opts.scaleFrom ?? 0 },
     invocations: planes * outH * outW,
@@ -54,7 +64,13 @@ export function minMaxNormalize(ctx: GpuContext, t: GpuTensor, label = 'normaliz
 }
 
 /** image [.., 3, H, W] (its image number `index`) times masks [m, H, W] → [m, 3, H, W]. */
-export function maskImage(ctx: GpuContext, image: GpuTensor, index: number, masks: GpuTensor, label = 'mask.image'): GpuTensor {
+export function maskImage(
+  ctx: GpuContext,
+  image: GpuTensor,
+  index: number,
+  masks: GpuTensor,
+  label = 'mask.image',
+): GpuTensor {
   const [m, h, w] = masks.shape;
   const out = ctx.tensor([m, 3, h, w], label);
   ctx.dispatch({
@@ -79,7 +95,11 @@ export function weightedSum(
 ): void {
   const [m, h, w] = maps.shape;
   ctx.dispatch({
-    pipeline: { shader: 'maps', entryPoint: 'weighted_sum', constants: { ACCUMULATE: opts.accumulate ? 1 : 0, RELU: opts.relu ? 1 : 0 } },
+    pipeline: {
+      shader: 'maps',
+      entryPoint: 'weighted_sum',
+      constants: { ACCUMULATE: opts.accumulate ? 1 : 0, RELU: opts.relu ? 1 : 0 },
+    },
     buffers: { maps, score, acc },
     params: { planes: m, h, w, scaleOffset: opts.scoreFrom ?? 0 },
     invocations: h * w,
@@ -91,7 +111,15 @@ export type ScoreMode = 'logit' | 'abs-logit' | 'softmax';
 const SCORE_MODE: Record<ScoreMode, number> = { logit: 0, 'abs-logit': 1, softmax: 2 };
 
 /** scores[offset + row] = f(logits[row, cls]) for every row of logits [rows, classes]. */
-export function gatherScores(ctx: GpuContext, logits: GpuTensor, cls: number, scores: GpuTensor, offset: number, mode: ScoreMode, label = 'scores'): void {
+export function gatherScores(
+  ctx: GpuContext,
+  logits: GpuTensor,
+  cls: number,
+  scores: GpuTensor,
+  offset: number,
+  mode: ScoreMode,
+  label = 'scores',
+): void {
   const [rows, classes] = logits.shape;
   ctx.dispatch({
     pipeline: { shader: 'softmax', entryPoint: 'gather_scores', constants: { MODE: SCORE_MODE[mode] } },

@@ -47,7 +47,13 @@ function pipeline(ctx: GpuContext, format: GPUTextureFormat): GPURenderPipeline 
       label: `overlay[${format}]`,
       layout: 'auto',
       vertex: { module, entryPoint: 'vertex_main' },
-      fragment: { module, entryPoint: 'fragment_main', targets: [{ format, blend: { color: blend, alpha: { srcFactor: 'zero', dstFactor: 'one', operation: 'add' } } }] },
+      fragment: {
+        module,
+        entryPoint: 'fragment_main',
+        targets: [
+          { format, blend: { color: blend, alpha: { srcFactor: 'zero', dstFactor: 'one', operation: 'add' } } },
+        ],
+      },
       primitive: { topology: 'triangle-list' },
     });
     s.pipelines.set(format, p);
@@ -56,13 +62,20 @@ function pipeline(ctx: GpuContext, format: GPUTextureFormat): GPURenderPipeline 
 }
 
 /** Blends the colour-mapped map over `target` (a texture with RENDER_ATTACHMENT usage, or a canvas's WebGPU context). */
-export function drawOverlay(ctx: GpuContext, saliency: GpuTensor, target: GPUTexture | GPUCanvasContext, opts: OverlayOptions = {}): void {
+export function drawOverlay(
+  ctx: GpuContext,
+  saliency: GpuTensor,
+  target: GPUTexture | GPUCanvasContext,
+  opts: OverlayOptions = {},
+): void {
   const texture = 'getCurrentTexture' in target ? target.getCurrentTexture() : target;
-  if (!(texture.usage & GPUTextureUsage.RENDER_ATTACHMENT)) throw new XaiError('drawOverlay: the target texture needs RENDER_ATTACHMENT usage');
+  if (!(texture.usage & GPUTextureUsage.RENDER_ATTACHMENT))
+    throw new XaiError('drawOverlay: the target texture needs RENDER_ATTACHMENT usage');
   const [h, w] = saliency.shape.slice(-2);
   const planes = saliency.shape.slice(0, -2).reduce((a, b) => a * b, 1);
   const plane = opts.plane ?? 0;
-  if (!(Number.isInteger(plane) && plane >= 0 && plane < planes)) throw new XaiError(`drawOverlay: no plane ${plane} in a map of shape [${saliency.shape}]`);
+  if (!(Number.isInteger(plane) && plane >= 0 && plane < planes))
+    throw new XaiError(`drawOverlay: no plane ${plane} in a map of shape [${saliency.shape}]`);
   const alpha = opts.alpha ?? 0.5;
   // The plane, scaled to [0, 1] by its own min and max (a copy: the map stays the caller's).
   const scaled = ctx.tensor([1, h, w], 'overlay.map');
@@ -72,8 +85,16 @@ export function drawOverlay(ctx: GpuContext, saliency: GpuTensor, target: GPUTex
 
   const device = ctx.device;
   const render = pipeline(ctx, texture.format);
-  const params = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'overlay.params' });
-  device.queue.writeBuffer(params, 0, packUniforms('overlay', { w, h, targetW: texture.width, targetH: texture.height }) as Uint8Array<ArrayBuffer>);
+  const params = device.createBuffer({
+    size: 16,
+    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    label: 'overlay.params',
+  });
+  device.queue.writeBuffer(
+    params,
+    0,
+    packUniforms('overlay', { w, h, targetW: texture.width, targetH: texture.height }) as Uint8Array<ArrayBuffer>,
+  );
   const bindGroup = device.createBindGroup({
     layout: render.getBindGroupLayout(0),
     entries: [
@@ -83,7 +104,9 @@ export function drawOverlay(ctx: GpuContext, saliency: GpuTensor, target: GPUTex
     ],
   });
   const encoder = device.createCommandEncoder({ label: 'overlay' });
-  const pass = encoder.beginRenderPass({ colorAttachments: [{ view: texture.createView(), loadOp: 'load', storeOp: 'store' }] });
+  const pass = encoder.beginRenderPass({
+    colorAttachments: [{ view: texture.createView(), loadOp: 'load', storeOp: 'store' }],
+  });
   pass.setPipeline(render);
   pass.setBindGroup(0, bindGroup);
   pass.setBlendConstant([alpha, alpha, alpha, alpha]);

@@ -14,7 +14,10 @@ export function actTypes(dtype: StorageType): { act: StorageType } | undefined {
 
 /** Throws the user's error where the adapter cannot store f16. */
 export function requireF16(ctx: GpuContext): void {
-  if (!ctx.hasF16) throw new XaiError(`this adapter (${ctx.adapterInfo}) has no shader-f16: half precision is not available, use --precision f32`);
+  if (!ctx.hasF16)
+    throw new XaiError(
+      `this adapter (${ctx.adapterInfo}) has no shader-f16: half precision is not available, use --precision f32`,
+    );
 }
 
 /** A new f16 copy of x (f32). */

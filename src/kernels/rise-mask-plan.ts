@@ -46,7 +46,8 @@ export function planMasks(spec: MaskSpec): MaskPlan {
   if (!Number.isInteger(s) || s < 1) throw new XaiError(`grid must be a whole number ≥ 1, got ${s}`);
   if (s > Math.min(H, W)) throw new XaiError(`grid ${s} is larger than the image (${H}x${W})`);
   if (!(p1 > 0 && p1 <= 1)) throw new XaiError(`p1 must be in (0, 1], got ${p1}`);
-  if (!MASK_MODES.includes(spec.mode)) throw new XaiError(`mask mode must be one of ${MASK_MODES.join(', ')}, got ${spec.mode}`);
+  if (!MASK_MODES.includes(spec.mode))
+    throw new XaiError(`mask mode must be one of ${MASK_MODES.join(', ')}, got ${spec.mode}`);
   const cellH = Math.ceil(H / s);
   const cellW = Math.ceil(W / s);
   const upH = (s + 1) * cellH;
@@ -56,9 +57,16 @@ export function planMasks(spec: MaskSpec): MaskPlan {
   if (spec.mode === 'perlin' && (2 * s + 1) * Math.max(2, Math.ceil(s / 2)) * 65536 >= 2 ** 32) {
     throw new XaiError(`Perlin masks take grids up to 250, got ${s}`);
   }
-  if (bits < 4) throw new XaiError(`masks of ${H}x${W} with grid ${s} are too large for the generator (max ~8000 px a side)`);
+  if (bits < 4)
+    throw new XaiError(`masks of ${H}x${W} with grid ${s} are too large for the generator (max ~8000 px a side)`);
   return {
-    ...spec, seed: spec.seed >>> 0, cellH, cellW, upH, upW, bits,
+    ...spec,
+    seed: spec.seed >>> 0,
+    cellH,
+    cellW,
+    upH,
+    upW,
+    bits,
     threshold: Math.ceil(p1 * 2 ** 24),
     scale: Math.fround(1 / (2 ** bits * den)),
   };
@@ -98,14 +106,27 @@ export function gaussianTable(bits: number): Uint32Array {
  * resolution of 2^-16 of the range).
  */
 export function inverseNormalCdf(p: number): number {
-  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const a = [
+    -3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1,
+    2.506628277459239,
+  ];
+  const b = [
+    -5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1,
+  ];
+  const c = [
+    -7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
-  const tail = (q: number) => (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  const tail = (q: number) =>
+    (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+    ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   if (p < 0.02425) return tail(Math.sqrt(-2 * Math.log(p)));
   if (p > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - p)));
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  return (
+    ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+  );
 }

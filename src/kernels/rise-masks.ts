@@ -8,7 +8,10 @@ const MODE = { binary: 0, gaussian: 1, perlin: 2 } as const;
 export class MaskGenerator {
   private table: GpuTensor | undefined;
 
-  constructor(private ctx: GpuContext, readonly plan: MaskPlan) {
+  constructor(
+    private ctx: GpuContext,
+    readonly plan: MaskPlan,
+  ) {
     if (plan.mode === 'gaussian') {
       this.table = ctx.upload({ shape: [65536], data: gaussianTable(plan.bits) }, 'rise.gaussTable');
     }
@@ -63,8 +66,19 @@ export class MaskGenerator {
   private uniform(first: number, count: number): Record<string, number> {
     const p = this.plan;
     return {
-      first, count, grid: p.grid, seed: p.seed, height: p.height, width: p.width, cellH: p.cellH, cellW: p.cellW,
-      upH: p.upH, upW: p.upW, bits: p.bits, threshold: p.threshold, scale: p.scale,
+      first,
+      count,
+      grid: p.grid,
+      seed: p.seed,
+      height: p.height,
+      width: p.width,
+      cellH: p.cellH,
+      cellW: p.cellW,
+      upH: p.upH,
+      upW: p.upW,
+      bits: p.bits,
+      threshold: p.threshold,
+      scale: p.scale,
     };
   }
 }

@@ -9,7 +9,16 @@ export interface RiseNorm {
 }
 
 /** rise.wgsl's Params by name (groupSize 1 unless given; accumulate as 0/1). */
-function params(v: { batch?: number; classes?: number; pixels: number; classFrom?: number; groupSize?: number; masks?: number; p1?: number; accumulate?: boolean }): Record<string, number> {
+function params(v: {
+  batch?: number;
+  classes?: number;
+  pixels: number;
+  classFrom?: number;
+  groupSize?: number;
+  masks?: number;
+  p1?: number;
+  accumulate?: boolean;
+}): Record<string, number> {
   return { ...v, groupSize: v.groupSize ?? 1, accumulate: v.accumulate ? 1 : 0 } as Record<string, number>;
 }
 
@@ -17,7 +26,14 @@ function params(v: { batch?: number; classes?: number; pixels: number; classFrom
  * acc [group, P] (+)= Σ_b score[b, classFrom + c] · mask[b, p]; with `squares`, the terms squared
  * (Σ_b (score[b, classFrom + c] · mask[b, p])²).
  */
-export function riseAccumulate(ctx: GpuContext, scores: GpuTensor, masks: GpuTensor, acc: GpuTensor, classFrom: number, opts: { accumulate: boolean; squares?: boolean }): void {
+export function riseAccumulate(
+  ctx: GpuContext,
+  scores: GpuTensor,
+  masks: GpuTensor,
+  acc: GpuTensor,
+  classFrom: number,
+  opts: { accumulate: boolean; squares?: boolean },
+): void {
   const [batch, classes] = scores.shape;
   const pixels = masks.shape[1] * masks.shape[2];
   const groupSize = acc.shape[0];
@@ -58,7 +74,14 @@ export function riseFinalize(ctx: GpuContext, maps: GpuTensor, total: GpuTensor,
 }
 
 /** [max SE, min map, max map, mean SE] of one class's map from its sums s1 and s2 [1, P]. */
-export function riseConvergence(ctx: GpuContext, s1: GpuTensor, s2: GpuTensor, total: GpuTensor, masks: number, norm: RiseNorm): GpuTensor {
+export function riseConvergence(
+  ctx: GpuContext,
+  s1: GpuTensor,
+  s2: GpuTensor,
+  total: GpuTensor,
+  masks: number,
+  norm: RiseNorm,
+): GpuTensor {
   const stats = ctx.tensor([4], 'rise.stats');
   ctx.dispatch({
     pipeline: { shader: 'rise', entryPoint: 'convergence', constants: { NORM_MEAN: norm.byMean ? 1 : 0 } },

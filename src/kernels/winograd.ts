@@ -14,8 +14,20 @@ export type WinogradM = 2 | 4;
 
 /** G (alpha × 3) for each output tile size; Bᵀ and Aᵀ live in the shader. */
 const G: Record<WinogradM, number[][]> = {
-  2: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
-  4: [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]],
+  2: [
+    [1, 0, 0],
+    [0.5, 0.5, 0.5],
+    [0.5, -0.5, 0.5],
+    [0, 0, 1],
+  ],
+  4: [
+    [1 / 4, 0, 0],
+    [-1 / 6, -1 / 6, -1 / 6],
+    [-1 / 6, 1 / 6, -1 / 6],
+    [1 / 24, 1 / 12, 1 / 6],
+    [1 / 24, -1 / 12, 1 / 6],
+    [0, 0, 1],
+  ],
 };
 
 export function winogradApplies(conv: { kh: number; kw: number; stride: number; pad: number }): boolean {
@@ -33,13 +45,15 @@ export function packWinogradWeight(w: HostTensor, m: WinogradM): Float32Array {
   for (let o = 0; o < co; o++) {
     for (let i = 0; i < ci; i++) {
       const k = (o * ci + i) * 9;
-      for (let r = 0; r < a; r++) for (let c = 0; c < 3; c++) {
-        gg[r * 3 + c] = g[r][0] * w.data[k + c] + g[r][1] * w.data[k + 3 + c] + g[r][2] * w.data[k + 6 + c];
-      }
-      for (let r = 0; r < a; r++) for (let c = 0; c < a; c++) {
-        const v = gg[r * 3] * g[c][0] + gg[r * 3 + 1] * g[c][1] + gg[r * 3 + 2] * g[c][2];
-        out[((r * a + c) * ci + i) * co4 + o] = v;
-      }
+      for (let r = 0; r < a; r++)
+        for (let c = 0; c < 3; c++) {
+          gg[r * 3 + c] = g[r][0] * w.data[k + c] + g[r][1] * w.data[k + 3 + c] + g[r][2] * w.data[k + 6 + c];
+        }
+      for (let r = 0; r < a; r++)
+        for (let c = 0; c < a; c++) {
+          const v = gg[r * 3] * g[c][0] + gg[r * 3 + 1] * g[c][1] + gg[r * 3 + 2] * g[c][2];
+          out[((r * a + c) * ci + i) * co4 + o] = v;
+        }
     }
   }
   return out;
@@ -63,7 +77,14 @@ export interface WinogradConv {
 }
 
 /** Uploads U for m as `dtype`, once per conv (cached in `cache`, which holds one dtype). */
-export function winogradWeights(ctx: GpuContext, cache: Map<WinogradM, GpuTensor>, weight: HostTensor, m: WinogradM, label: string, dtype: StorageType = 'f32'): GpuTensor {
+export function winogradWeights(
+  ctx: GpuContext,
+  cache: Map<WinogradM, GpuTensor>,
+  weight: HostTensor,
+  m: WinogradM,
+  label: string,
+  dtype: StorageType = 'f32',
+): GpuTensor {
   let u = cache.get(m);
   if (!u) {
     u = uploadAs(ctx, packWinogradWeight(weight, m), dtype, `${label}.winograd${m}`);
@@ -82,7 +103,10 @@ export const winogradLimits = { tempBytes: 32 * 2 ** 20 };
 
 /** x [n, cin, h, w] → y [n, cout, h, w]. */
 export function winogradConv2d(
-  ctx: GpuContext, x: GpuTensor, conv: WinogradConv, plan: WinogradPlan,
+  ctx: GpuContext,
+  x: GpuTensor,
+  conv: WinogradConv,
+  plan: WinogradPlan,
   post: { relu?: boolean; residual?: GpuTensor; mask?: GpuTensor; label?: string },
 ): GpuTensor {
   const [n, cin, h, w] = x.shape;
@@ -123,18 +147,35 @@ export function winogradConv2d(
       label: `${label}.input`,
     });
     ctx.dispatch({
-      pipeline: { shader: 'winograd', entryPoint: plan.tiled ? 'gemm_tiled' : 'gemm', types, defines, constants: plan.tiled ? {} : { WG: wg } },
+      pipeline: {
+        shader: 'winograd',
+        entryPoint: plan.tiled ? 'gemm_tiled' : 'gemm',
+        types,
+        defines,
+        constants: plan.tiled ? {} : { WG: wg },
+      },
       buffers: { v, u: conv.u, mx },
       params,
-      ...(plan.tiled ? { workgroups: tiledGrid(ctx, Math.ceil(t4 / 16), a2 * groups) } : { invocations: [t4, a2 * groups] as [number, number] }),
+      ...(plan.tiled
+        ? { workgroups: tiledGrid(ctx, Math.ceil(t4 / 16), a2 * groups) }
+        : { invocations: [t4, a2 * groups] as [number, number] }),
       label: `${label}.gemm`,
     });
     ctx.dispatch({
       pipeline: {
-        shader: 'winograd', entryPoint: 'output', types, defines,
+        shader: 'winograd',
+        entryPoint: 'output',
+        types,
+        defines,
         constants: { WG: wg, RELU: post.relu ? 1 : 0, RESIDUAL: post.residual ? 1 : 0, MASK: post.mask ? 1 : 0 },
       },
-      buffers: { m: mx, scaleShift: conv.scaleShift, res: post.residual ?? ctx.dummyBuffer, mask: post.mask ?? ctx.dummyBuffer, y },
+      buffers: {
+        m: mx,
+        scaleShift: conv.scaleShift,
+        res: post.residual ?? ctx.dummyBuffer,
+        mask: post.mask ?? ctx.dummyBuffer,
+        y,
+      },
       params: { ...shape, c: conv.cout },
       invocations: [count, conv.cout],
       label: `${label}.output`,

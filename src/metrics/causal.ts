@@ -28,8 +28,10 @@ export const CAUSAL_METRICS: readonly CausalMetricName[] = ['insertion', 'deleti
 export const DEFAULT_STEP = 224;
 
 /** scipy gaussian_filter of an 11×11 delta with sigma 5, one axis (the RISE code's kernel). */
-export const BLUR_1D = [0.0879581458, 0.0888961198, 0.0904741965, 0.0921911178, 0.0934893884, 0.0939820633,
-  0.0934893884, 0.0921911178, 0.0904741965, 0.0888961198, 0.0879581458];
+export const BLUR_1D = [
+  0.0879581458, 0.0888961198, 0.0904741965, 0.0921911178, 0.0934893884, 0.0939820633, 0.0934893884, 0.0921911178,
+  0.0904741965, 0.0888961198, 0.0879581458,
+];
 
 export interface CausalOptions extends InputOptions {
   /** Pixels per step (default DEFAULT_STEP). */
@@ -67,18 +69,30 @@ export class CausalMetrics {
    * Both curves for one image and one saliency map, sharing the ranking and the class. image: one
    * image as model/input.ts takes it (a host or GPU tensor, or an image source).
    */
-  async evaluate(image: ModelInput, saliency: HostTensor, metrics: readonly CausalMetricName[] = CAUSAL_METRICS, opts: CausalOptions = {}): Promise<CausalResult[]> {
+  async evaluate(
+    image: ModelInput,
+    saliency: HostTensor,
+    metrics: readonly CausalMetricName[] = CAUSAL_METRICS,
+    opts: CausalOptions = {},
+  ): Promise<CausalResult[]> {
     return withInput(this.ctx, image, opts, (x) => this.evaluateTensor(x, saliency, metrics, opts));
   }
 
-  private async evaluateTensor(x: GpuTensor, saliency: HostTensor, metrics: readonly CausalMetricName[], opts: CausalOptions): Promise<CausalResult[]> {
+  private async evaluateTensor(
+    x: GpuTensor,
+    saliency: HostTensor,
+    metrics: readonly CausalMetricName[],
+    opts: CausalOptions,
+  ): Promise<CausalResult[]> {
     const ctx = this.ctx;
     this.model.checkInput(x.shape);
     if (x.shape[0] !== 1) throw new XaiError(`insertion/deletion take one image at a time, got ${x.shape[0]}`);
     const [, , H, W] = x.shape;
     const step = opts.step ?? DEFAULT_STEP;
     if (!Number.isInteger(step) || step < 1) throw new XaiError(`step must be a whole number ≥ 1, got ${step}`);
-    for (const m of metrics) if (!CAUSAL_METRICS.includes(m)) throw new XaiError(`unknown metric "${m}"; metrics: ${CAUSAL_METRICS.join(', ')}`);
+    for (const m of metrics)
+      if (!CAUSAL_METRICS.includes(m))
+        throw new XaiError(`unknown metric "${m}"; metrics: ${CAUSAL_METRICS.join(', ')}`);
     const cls = opts.classIndex ?? (await this.topClass(x));
     if (!Number.isInteger(cls) || cls < 0 || cls >= this.model.numClasses) {
       throw new XaiError(`class ${cls} is out of range: the model has classes 0..${this.model.numClasses - 1}`);
@@ -112,7 +126,8 @@ export class CausalMetrics {
 
   /** Frees the blur's weights (made on the first insertion curve). */
   dispose(): void {
-    if (this.blurConv) this.ctx.destroy(this.blurConv.weight, this.blurConv.scaleShift, ...this.blurConv.winograd.values());
+    if (this.blurConv)
+      this.ctx.destroy(this.blurConv.weight, this.blurConv.scaleShift, ...this.blurConv.winograd.values());
     this.blurConv = undefined;
   }
 
@@ -133,9 +148,17 @@ export class CausalMetrics {
 function uploadBlur(ctx: GpuContext): ConvLayer {
   const w = new Float32Array(3 * 3 * 11 * 11);
   for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < 11; y++) for (let x = 0; x < 11; x++) w[((c * 3 + c) * 11 + y) * 11 + x] = BLUR_1D[y] * BLUR_1D[x];
+    for (let y = 0; y < 11; y++)
+      for (let x = 0; x < 11; x++) w[((c * 3 + c) * 11 + y) * 11 + x] = BLUR_1D[y] * BLUR_1D[x];
   }
-  return uploadConv(ctx, { shape: [3, 3, 11, 11], data: w }, new Float32Array(3).fill(1), new Float32Array(3), { stride: 1, pad: 5 }, 'blur');
+  return uploadConv(
+    ctx,
+    { shape: [3, 3, 11, 11], data: w },
+    new Float32Array(3).fill(1),
+    new Float32Array(3),
+    { stride: 1, pad: 5 },
+    'blur',
+  );
 }
 
 /** The [H, W] map to rank: a [H, W] or [1, H, W] map as is, the class's plane of a [C, H, W] one. */
@@ -143,9 +166,12 @@ function saliencyPlane(s: HostTensor, cls: number, H: number, W: number): HostTe
   const shape = s.shape;
   const planes = shape.length === 2 ? 1 : shape.length === 3 ? shape[0] : -1;
   if (planes < 1 || shape[shape.length - 2] !== H || shape[shape.length - 1] !== W) {
-    throw new XaiError(`the saliency map has shape [${shape}]; for this ${H}x${W} input it must be [${H}, ${W}] or [classes, ${H}, ${W}]`);
+    throw new XaiError(
+      `the saliency map has shape [${shape}]; for this ${H}x${W} input it must be [${H}, ${W}] or [classes, ${H}, ${W}]`,
+    );
   }
-  if (planes > 1 && cls >= planes) throw new XaiError(`the saliency map has ${planes} planes, no plane for class ${cls}`);
+  if (planes > 1 && cls >= planes)
+    throw new XaiError(`the saliency map has ${planes} planes, no plane for class ${cls}`);
   const plane = planes === 1 ? 0 : cls;
   const data = s.data.subarray(plane * H * W, (plane + 1) * H * W);
   return assertFinite({ shape: [H, W], data }, `the saliency map's plane ${plane}`);

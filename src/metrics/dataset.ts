@@ -38,7 +38,11 @@ export interface DatasetRow {
   explainSeconds: number;
 }
 
-export interface MetricSummary { mean: number; std: number; n: number }
+export interface MetricSummary {
+  mean: number;
+  std: number;
+  n: number;
+}
 
 export interface DatasetReport {
   rows: DatasetRow[];
@@ -71,7 +75,11 @@ export type ImageRecord =
   | { image: string; rows: DatasetRow[]; curves: Record<string, Partial<Record<CausalMetricName, number[]>>> }
   | { image: string; skipped: string };
 
-export async function evaluateDataset(model: ResNet, items: readonly DatasetItem[], opts: DatasetOptions): Promise<DatasetReport> {
+export async function evaluateDataset(
+  model: ResNet,
+  items: readonly DatasetItem[],
+  opts: DatasetOptions,
+): Promise<DatasetReport> {
   const causal = new CausalMetrics(model);
   const report = new ReportBuilder(opts.methods, opts.metrics);
   for (const [i, item] of items.entries()) {
@@ -83,14 +91,20 @@ export async function evaluateDataset(model: ResNet, items: readonly DatasetItem
   return report.finish();
 }
 
-async function evaluateItem(model: ResNet, causal: CausalMetrics, item: DatasetItem, opts: DatasetOptions): Promise<ImageRecord> {
+async function evaluateItem(
+  model: ResNet,
+  causal: CausalMetrics,
+  item: DatasetItem,
+  opts: DatasetOptions,
+): Promise<ImageRecord> {
   // The item's own data first: a failure here (an XaiError) is the item's, so it is skipped.
   let image: HostTensor;
   let region: Uint8Array | undefined;
   try {
     image = await item.load();
     model.checkInput(image.shape, item.name);
-    if (image.shape[0] !== 1) throw new XaiError(`${item.name} holds ${image.shape[0]} images; a data set item is one image`);
+    if (image.shape[0] !== 1)
+      throw new XaiError(`${item.name} holds ${image.shape[0]} images; a data set item is one image`);
     region = item.region ? await item.region() : undefined;
   } catch (e) {
     if (!(e instanceof XaiError)) throw e;
@@ -102,13 +116,28 @@ async function evaluateItem(model: ResNet, causal: CausalMetrics, item: DatasetI
     cls ??= argmaxRows(logits)[0];
     await opts.onLogits?.(item.name, image, logits.data, item.label);
   }
-  const record = { image: item.name, rows: [] as DatasetRow[], curves: {} as Record<string, Partial<Record<CausalMetricName, number[]>>> };
+  const record = {
+    image: item.name,
+    rows: [] as DatasetRow[],
+    curves: {} as Record<string, Partial<Record<CausalMetricName, number[]>>>,
+  };
   for (const method of opts.methods) {
     const t0 = performance.now();
     const plane = await explainPlane(model, method, image, cls, opts);
     const t1 = performance.now();
-    const results = await causal.evaluate(image, plane, opts.metrics, { step: opts.step, classIndex: cls, batch: opts.batch });
-    const row: DatasetRow = { image: item.name, method, class: cls, auc: {}, seconds: 0, explainSeconds: Math.round(t1 - t0) / 1000 };
+    const results = await causal.evaluate(image, plane, opts.metrics, {
+      step: opts.step,
+      classIndex: cls,
+      batch: opts.batch,
+    });
+    const row: DatasetRow = {
+      image: item.name,
+      method,
+      class: cls,
+      auc: {},
+      seconds: 0,
+      explainSeconds: Math.round(t1 - t0) / 1000,
+    };
     const curves: Partial<Record<CausalMetricName, number[]>> = (record.curves[method] = {});
     for (const r of results) {
       row.auc[r.metric] = r.auc;
@@ -132,7 +161,11 @@ async function evaluateItem(model: ResNet, causal: CausalMetrics, item: DatasetI
  * and mean curves summed in it): the same records in the same order give the same numbers.
  * Records are read one at a time (an iterable can read them lazily from files).
  */
-export function aggregate(records: Iterable<ImageRecord>, methods: readonly string[], metrics: readonly CausalMetricName[]): DatasetReport {
+export function aggregate(
+  records: Iterable<ImageRecord>,
+  methods: readonly string[],
+  metrics: readonly CausalMetricName[],
+): DatasetReport {
   const report = new ReportBuilder(methods, metrics);
   for (const record of records) report.add(record);
   return report.finish();
@@ -144,7 +177,10 @@ class ReportBuilder {
   private readonly skipped: DatasetReport['skipped'] = [];
   private readonly curveSums: Record<string, Partial<Record<CausalMetricName, { sum: number[]; n: number }>>> = {};
 
-  constructor(private readonly methods: readonly string[], private readonly metrics: readonly CausalMetricName[]) {}
+  constructor(
+    private readonly methods: readonly string[],
+    private readonly metrics: readonly CausalMetricName[],
+  ) {}
 
   /** A mean curve averages the curves of the length of the first one seen (all images share one size and step). */
   add(record: ImageRecord): void {
@@ -165,7 +201,12 @@ class ReportBuilder {
   }
 
   finish(): DatasetReport {
-    return { rows: this.rows, skipped: this.skipped, summary: summarize(this.rows, this.methods, this.metrics), meanCurves: meanCurves(this.curveSums) };
+    return {
+      rows: this.rows,
+      skipped: this.skipped,
+      summary: summarize(this.rows, this.methods, this.metrics),
+      meanCurves: meanCurves(this.curveSums),
+    };
   }
 }
 
@@ -176,7 +217,11 @@ function stats(values: number[]): MetricSummary {
   return { mean, std, n };
 }
 
-function summarize(rows: DatasetRow[], methods: readonly string[], metrics: readonly CausalMetricName[]): DatasetReport['summary'] {
+function summarize(
+  rows: DatasetRow[],
+  methods: readonly string[],
+  metrics: readonly CausalMetricName[],
+): DatasetReport['summary'] {
   const out: DatasetReport['summary'] = {};
   for (const method of methods) {
     const mine = rows.filter((r) => r.method === method);
@@ -192,11 +237,14 @@ function summarize(rows: DatasetRow[], methods: readonly string[], metrics: read
   return out;
 }
 
-function meanCurves(sums: Record<string, Partial<Record<CausalMetricName, { sum: number[]; n: number }>>>): DatasetReport['meanCurves'] {
+function meanCurves(
+  sums: Record<string, Partial<Record<CausalMetricName, { sum: number[]; n: number }>>>,
+): DatasetReport['meanCurves'] {
   const out: DatasetReport['meanCurves'] = {};
   for (const [method, byMetric] of Object.entries(sums)) {
     out[method] = {};
-    for (const [metric, { sum, n }] of Object.entries(byMetric)) out[method][metric as CausalMetricName] = sum.map((v) => v / n);
+    for (const [metric, { sum, n }] of Object.entries(byMetric))
+      out[method][metric as CausalMetricName] = sum.map((v) => v / n);
   }
   return out;
 }

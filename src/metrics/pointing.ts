@@ -14,7 +14,13 @@ export interface PointingResult {
   peak: [number, number];
 }
 
-export function pointingGame(saliency: ArrayLike<number>, region: Uint8Array, height: number, width: number, tolerance = POINTING_TOLERANCE): PointingResult {
+export function pointingGame(
+  saliency: ArrayLike<number>,
+  region: Uint8Array,
+  height: number,
+  width: number,
+  tolerance = POINTING_TOLERANCE,
+): PointingResult {
   let best = 0;
   let inside = 0;
   let total = 0;
@@ -39,7 +45,13 @@ export function pointingGame(saliency: ArrayLike<number>, region: Uint8Array, he
 }
 
 /** Boxes [x0, y0, x1, y1] in pixels of an image of origW × origH, as a mask at the model size. */
-export function boxesToRegion(boxes: readonly number[][], origW: number, origH: number, height: number, width: number): Uint8Array {
+export function boxesToRegion(
+  boxes: readonly number[][],
+  origW: number,
+  origH: number,
+  height: number,
+  width: number,
+): Uint8Array {
   const region = new Uint8Array(height * width);
   for (const [x0, y0, x1, y1] of boxes) {
     const ys = Math.max(0, Math.floor((y0 * height) / origH));
@@ -52,7 +64,11 @@ export function boxesToRegion(boxes: readonly number[][], origW: number, origH: 
 }
 
 /** A mask image (any non-zero pixel is inside) resized to the model size by nearest neighbour. */
-export function maskToRegion(mask: { width: number; height: number; data: Uint8Array }, height: number, width: number): Uint8Array {
+export function maskToRegion(
+  mask: { width: number; height: number; data: Uint8Array },
+  height: number,
+  width: number,
+): Uint8Array {
   const region = new Uint8Array(height * width);
   for (let y = 0; y < height; y++) {
     const sy = Math.min(mask.height - 1, Math.floor(((y + 0.5) * mask.height) / height));

@@ -50,18 +50,27 @@ function tapBlockIndex(model: ResNet, tap: string): number | undefined {
  * Runs the forward on x [n, c, h, w] and the backward to `tap` for one class per image
  * (`classes[n]`; default: each image's top-1 class).
  */
-export async function gradientAt(model: ResNet, x: GpuTensor, tap: string, classes?: ArrayLike<number>): Promise<GradientResult> {
+export async function gradientAt(
+  model: ResNet,
+  x: GpuTensor,
+  tap: string,
+  classes?: ArrayLike<number>,
+): Promise<GradientResult> {
   const ctx = model.ctx;
   const blocks = model.spec.blocks;
   const valid = gradientTapNames(model);
-  if (!valid.includes(tap)) throw new XaiError(`unknown layer "${tap}" for gradients; valid names: ${valid.join(', ')}`);
+  if (!valid.includes(tap))
+    throw new XaiError(`unknown layer "${tap}" for gradients; valid names: ${valid.join(', ')}`);
   const n = x.shape[0];
   const tapBlock = tapBlockIndex(model, tap);
   const first = tapBlock === undefined ? 0 : tapBlock + 1; // first block the backward goes through
 
   // The convs the backward goes through, their input gradients tuned (once per shape) first.
   const through = blocks.slice(first).flatMap((b) => [...b.convs, ...(b.downsample ? [b.downsample] : [])]);
-  await model.prepareGradients(x.shape, [...through, ...(tap === 'input' ? [model.spec.stem] : [])].map((c) => c.convName));
+  await model.prepareGradients(
+    x.shape,
+    [...through, ...(tap === 'input' ? [model.spec.stem] : [])].map((c) => c.convName),
+  );
 
   // Stem taps need maxpool's output (layer1.0's input) and, below it, the ReLU output it pooled.
   const want = tapBlock !== undefined ? [blocks[tapBlock].name] : tap === 'maxpool' ? ['maxpool'] : ['maxpool', 'relu'];
@@ -82,7 +91,8 @@ export async function gradientAt(model: ResNet, x: GpuTensor, tap: string, class
     const list = Array.from(classes);
     if (list.length !== n) throw new XaiError(`${list.length} classes given for ${n} images`);
     const bad = list.find((c) => !Number.isInteger(c) || c < 0 || c >= model.numClasses);
-    if (bad !== undefined) throw new XaiError(`class ${bad} is out of range: the model has classes 0..${model.numClasses - 1}`);
+    if (bad !== undefined)
+      throw new XaiError(`class ${bad} is out of range: the model has classes 0..${model.numClasses - 1}`);
     cls = Uint32Array.from(list);
   } else {
     cls = argmaxRows(await ctx.read(logits));
@@ -129,7 +139,14 @@ function gradInput(model: ResNet, dy: GpuTensor, convName: string, opts: ConvGra
  * dz (gradient at the block's pre-ReLU sum, already masked) → gradient at the block input x,
  * multiplied by [x > 0] when `maskInput` (the backward goes on into the block that produced x).
  */
-function blockBackward(model: ResNet, b: BlockSpec, dz: GpuTensor, x: GpuTensor, acts: Map<string, GpuTensor>, maskInput: boolean): GpuTensor {
+function blockBackward(
+  model: ResNet,
+  b: BlockSpec,
+  dz: GpuTensor,
+  x: GpuTensor,
+  acts: Map<string, GpuTensor>,
+  maskInput: boolean,
+): GpuTensor {
   const ctx = model.ctx;
   const size = (t: GpuTensor): [number, number] => [t.shape[2], t.shape[3]];
   const identityGrad = b.downsample
@@ -140,7 +157,10 @@ function blockBackward(model: ResNet, b: BlockSpec, dz: GpuTensor, x: GpuTensor,
     const input = k === 0 ? x : acts.get(`${b.name}.relu${k}`)!;
     const mask = k === 0 ? (maskInput ? x : undefined) : input;
     const next = gradInput(model, g, b.convs[k].convName, {
-      inputSize: size(input), mask, addend: k === 0 ? identityGrad : undefined, label: `${b.convs[k].convName}.grad`,
+      inputSize: size(input),
+      mask,
+      addend: k === 0 ? identityGrad : undefined,
+      label: `${b.convs[k].convName}.grad`,
     });
     if (g !== dz) ctx.release(g);
     g = next;

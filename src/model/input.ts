@@ -18,8 +18,13 @@ export interface InputOptions {
 }
 
 /** The input as a GPU tensor [n, 3, H, W]; `owned`: made here, so the caller of this releases it. */
-export async function inputTensor(ctx: GpuContext, input: ModelInput, opts: InputOptions = {}): Promise<{ x: GpuTensor; owned: boolean }> {
-  if (Array.isArray(input) || isImageSource(input)) return { x: await imagesToTensor(ctx, input as ImageSource | ImageSource[], opts.inputSize), owned: true };
+export async function inputTensor(
+  ctx: GpuContext,
+  input: ModelInput,
+  opts: InputOptions = {},
+): Promise<{ x: GpuTensor; owned: boolean }> {
+  if (Array.isArray(input) || isImageSource(input))
+    return { x: await imagesToTensor(ctx, input as ImageSource | ImageSource[], opts.inputSize), owned: true };
   const t = input as HostTensor | GpuTensor;
   if (!('data' in t)) {
     if (!('buffer' in t)) throw new XaiError('the input is not a tensor, a GPU tensor or an image source');
@@ -29,7 +34,12 @@ export async function inputTensor(ctx: GpuContext, input: ModelInput, opts: Inpu
 }
 
 /** Runs fn on the input as a GPU tensor, then releases it if it was made here. */
-export async function withInput<T>(ctx: GpuContext, input: ModelInput, opts: InputOptions, fn: (x: GpuTensor) => Promise<T>): Promise<T> {
+export async function withInput<T>(
+  ctx: GpuContext,
+  input: ModelInput,
+  opts: InputOptions,
+  fn: (x: GpuTensor) => Promise<T>,
+): Promise<T> {
   const { x, owned } = await inputTensor(ctx, input, opts);
   try {
     return await fn(x);

@@ -62,7 +62,8 @@ export function parseResNet(sd: Map<string, HostTensor>, source = 'state_dict'):
       return undefined;
     }
     used.add(key);
-    if (rank !== undefined && t.shape.length !== rank) bad.push(`${key} has shape [${t.shape}], expected ${rank} dimensions`);
+    if (rank !== undefined && t.shape.length !== rank)
+      bad.push(`${key} has shape [${t.shape}], expected ${rank} dimensions`);
     return t;
   };
 
@@ -88,8 +89,15 @@ export function parseResNet(sd: Map<string, HostTensor>, source = 'state_dict'):
     const [co, ci, kh, kw] = w.shape;
     if (ci !== cin) bad.push(`${conv}.weight has shape [${w.shape}]: ${cin} input channels expected`);
     if (kh !== kw || kh % 2 !== 1) bad.push(`${conv}.weight has shape [${w.shape}]: an odd square kernel expected`);
-    for (const [name, t] of [[`${bn}.weight`, gamma], [`${bn}.bias`, beta], [`${bn}.running_mean`, mean], [`${bn}.running_var`, variance], [`${conv}.bias`, bias]] as const) {
-      if (t && (t.shape.length !== 1 || t.shape[0] !== co)) bad.push(`${name} has shape [${t.shape}], expected [${co}]`);
+    for (const [name, t] of [
+      [`${bn}.weight`, gamma],
+      [`${bn}.bias`, beta],
+      [`${bn}.running_mean`, mean],
+      [`${bn}.running_var`, variance],
+      [`${conv}.bias`, bias],
+    ] as const) {
+      if (t && (t.shape.length !== 1 || t.shape[0] !== co))
+        bad.push(`${name} has shape [${t.shape}], expected [${co}]`);
     }
     const scale = new Float32Array(co);
     const shift = new Float32Array(co);
@@ -109,7 +117,9 @@ export function parseResNet(sd: Map<string, HostTensor>, source = 'state_dict'):
   // show. A CIFAR-style ResNet uses the same key names with a 3×3 stride-1 stem and no max-pool:
   // run as torchvision's, it would give wrong numbers without a word, so it is refused.
   if (stem && (stem.weight.shape[2] !== 7 || stem.weight.shape[3] !== 7)) {
-    bad.push(`conv1.weight has shape [${stem.weight.shape}]: torchvision's 7x7 stem expected (a ${stem.weight.shape[2]}x${stem.weight.shape[3]} stem is a CIFAR-style ResNet, which has no max-pool after it; not supported)`);
+    bad.push(
+      `conv1.weight has shape [${stem.weight.shape}]: torchvision's 7x7 stem expected (a ${stem.weight.shape[2]}x${stem.weight.shape[3]} stem is a CIFAR-style ResNet, which has no max-pool after it; not supported)`,
+    );
   }
   let channels = outCh(stem, 64);
   const blocks: BlockSpec[] = [];
@@ -132,9 +142,11 @@ export function parseResNet(sd: Map<string, HostTensor>, source = 'state_dict'):
       const needsDownsample = stride !== 1 || c !== channels;
       if (needsDownsample || sd.has(`${name}.downsample.0.weight`)) {
         downsample = convBn(`${name}.downsample.0`, `${name}.downsample.1`, channels, stride);
-        if (downsample && downsample.weight.shape[2] !== 1) bad.push(`${name}.downsample.0.weight has shape [${downsample.weight.shape}]: a 1x1 conv expected`);
+        if (downsample && downsample.weight.shape[2] !== 1)
+          bad.push(`${name}.downsample.0.weight has shape [${downsample.weight.shape}]: a 1x1 conv expected`);
         if (downsample) downsample.pad = 0;
-        if (downsample && outCh(downsample, c) !== c) bad.push(`${name}.downsample.0.weight has ${outCh(downsample, c)} output channels, the block has ${c}`);
+        if (downsample && outCh(downsample, c) !== c)
+          bad.push(`${name}.downsample.0.weight has ${outCh(downsample, c)} output channels, the block has ${c}`);
       }
       blocks.push({ name, convs, downsample });
       channels = c;
@@ -142,21 +154,32 @@ export function parseResNet(sd: Map<string, HostTensor>, source = 'state_dict'):
   }
   const fcW = get('fc.weight', 2);
   const fcB = get('fc.bias', 1);
-  if (fcW && fcW.shape[1] !== channels) bad.push(`fc.weight has shape [${fcW.shape}]: ${channels} input features expected`);
-  if (fcW && fcB && fcB.shape[0] !== fcW.shape[0]) bad.push(`fc.bias has shape [${fcB.shape}], expected [${fcW.shape[0]}]`);
+  if (fcW && fcW.shape[1] !== channels)
+    bad.push(`fc.weight has shape [${fcW.shape}]: ${channels} input features expected`);
+  if (fcW && fcB && fcB.shape[0] !== fcW.shape[0])
+    bad.push(`fc.bias has shape [${fcB.shape}], expected [${fcW.shape[0]}]`);
 
   const unexpected = [...sd.keys()].filter((k) => !used.has(k));
   const problems: string[] = [];
   if (missing.length) problems.push(`missing keys: ${list(missing)}`);
   if (unexpected.length) problems.push(`unexpected keys: ${list(unexpected)}`);
   if (bad.length) problems.push(`shape mismatch: ${list(bad)}`);
-  if (problems.length) throw new XaiError(`${source} does not fit a torchvision ResNet (${block} blocks, stages ${stageDepths.join('-')}): ${problems.join('; ')}`);
+  if (problems.length)
+    throw new XaiError(
+      `${source} does not fit a torchvision ResNet (${block} blocks, stages ${stageDepths.join('-')}): ${problems.join('; ')}`,
+    );
 
   const arch = KNOWN[`${block}:${stageDepths.join(',')}`] ?? `resnet (${block}, ${stageDepths.join('-')})`;
   return {
-    arch, block, stageDepths, stem: stem!, blocks,
+    arch,
+    block,
+    stageDepths,
+    stem: stem!,
+    blocks,
     fc: { weight: fcW!, bias: fcB!.data },
-    numClasses: fcW!.shape[0], featureChannels: channels, inChannels,
+    numClasses: fcW!.shape[0],
+    featureChannels: channels,
+    inChannels,
   };
 }
 
@@ -188,7 +211,10 @@ function list(items: string[], max = 6): string {
  */
 export function convInputs(spec: ResNetSpec, h: number, w: number): { conv: ConvBnSpec; h: number; w: number }[] {
   const out = [{ conv: spec.stem, h, w }];
-  const after = (c: ConvBnSpec, H: number, W: number) => [convOutSize(H, c.weight.shape[2], c.stride, c.pad), convOutSize(W, c.weight.shape[3], c.stride, c.pad)];
+  const after = (c: ConvBnSpec, H: number, W: number) => [
+    convOutSize(H, c.weight.shape[2], c.stride, c.pad),
+    convOutSize(W, c.weight.shape[3], c.stride, c.pad),
+  ];
   let [H, W] = after(spec.stem, h, w).map((s) => convOutSize(s, 3, 2, 1));
   for (const b of spec.blocks) {
     if (b.downsample) out.push({ conv: b.downsample, h: H, w: W });

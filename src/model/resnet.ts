@@ -16,7 +16,15 @@ import { XaiError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { dtypeOf, type GpuTensor, type StorageType } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
-import { conv2d, convOutSize, identityScaleShift, packScaleShift, uploadConv, DEFAULT_CONV_VARIANT, type ConvLayer } from '../kernels/conv2d.js';
+import {
+  conv2d,
+  convOutSize,
+  identityScaleShift,
+  packScaleShift,
+  uploadConv,
+  DEFAULT_CONV_VARIANT,
+  type ConvLayer,
+} from '../kernels/conv2d.js';
 import { uploadConvGrad, type ConvGradLayer } from '../kernels/conv2d-grad.js';
 import { ConvTuner } from '../kernels/conv-tuner.js';
 import { channelAffine } from '../kernels/channel-affine.js';
@@ -60,12 +68,19 @@ export class ResNet {
    */
   private precisionValue: StorageType = 'f32';
 
-  private constructor(readonly ctx: GpuContext, readonly spec: ResNetSpec) {
+  private constructor(
+    readonly ctx: GpuContext,
+    readonly spec: ResNetSpec,
+  ) {
     const add = (s: ConvBnSpec) => {
       const shift = s.bias ? s.shift.map((v, i) => v + s.bias![i] * s.scale[i]) : s.shift;
       const fused = uploadConv(ctx, s.weight, s.scale, shift, s, s.convName);
       const bnSS = packScaleShift(s.scale, s.shift);
-      this.units.set(s.convName, { spec: s, fused, bn: ctx.upload({ shape: [bnSS.length], data: bnSS }, `${s.bnName}.affine`) });
+      this.units.set(s.convName, {
+        spec: s,
+        fused,
+        bn: ctx.upload({ shape: [bnSS.length], data: bnSS }, `${s.bnName}.affine`),
+      });
     };
     add(spec.stem);
     for (const b of spec.blocks) {
@@ -102,7 +117,13 @@ export class ResNet {
     if (this.disposed) return;
     this.disposed = true;
     const weights: GpuTensor[] = [this.fc.weight, this.fc.bias];
-    const conv = (p: ConvLayer) => weights.push(p.weight, p.scaleShift, ...p.winograd.values(), ...(p.half ? [p.half.weight, ...p.half.winograd.values()] : []));
+    const conv = (p: ConvLayer) =>
+      weights.push(
+        p.weight,
+        p.scaleShift,
+        ...p.winograd.values(),
+        ...(p.half ? [p.half.weight, ...p.half.winograd.values()] : []),
+      );
     for (const u of this.units.values()) {
       weights.push(u.bn);
       conv(u.fused);
@@ -125,9 +146,11 @@ export class ResNet {
   /** Checks an input shape [n, c, h, w] against the model; throws a one-line XaiError. */
   checkInput(shape: readonly number[], source = 'input'): void {
     this.assertAlive();
-    if (shape.length !== 4) throw new XaiError(`${source} has shape [${shape}]: expected [batch, ${this.spec.inChannels}, height, width]`);
+    if (shape.length !== 4)
+      throw new XaiError(`${source} has shape [${shape}]: expected [batch, ${this.spec.inChannels}, height, width]`);
     const [n, c, h, w] = shape;
-    if (c !== this.spec.inChannels) throw new XaiError(`${source} has ${c} channels, the model takes ${this.spec.inChannels}`);
+    if (c !== this.spec.inChannels)
+      throw new XaiError(`${source} has ${c} channels, the model takes ${this.spec.inChannels}`);
     if (n < 1 || h < 1 || w < 1) throw new XaiError(`${source} has an empty shape [${shape}]`);
   }
 
@@ -258,7 +281,11 @@ export class ResNet {
     return { logits: r.logits, probabilities: r.probabilities! };
   }
 
-  private async run(input: ModelInput, withProbabilities: boolean, opts: InputOptions = {}): Promise<{ logits: HostTensor; probabilities?: HostTensor }> {
+  private async run(
+    input: ModelInput,
+    withProbabilities: boolean,
+    opts: InputOptions = {},
+  ): Promise<{ logits: HostTensor; probabilities?: HostTensor }> {
     // A host batch is uploaded chunk by chunk; anything else is on the GPU first, chunks copied out.
     const host = 'data' in input ? asBatch(input) : undefined;
     const gpu = host ? undefined : await inputTensor(this.ctx, input, opts);
@@ -275,7 +302,8 @@ export class ResNet {
         const m = Math.min(chunk, n - i);
         await this.prepare([m, c, hh, ww]);
         let x: GpuTensor;
-        if (host) x = this.ctx.upload({ shape: [m, c, hh, ww], data: host.data.subarray(i * per, (i + m) * per) }, 'input');
+        if (host)
+          x = this.ctx.upload({ shape: [m, c, hh, ww], data: host.data.subarray(i * per, (i + m) * per) }, 'input');
         else if (m === n) x = gpu!.x;
         else this.ctx.copy(gpu!.x, 4 * i * per, (x = this.ctx.tensor([m, c, hh, ww], 'input')), 0, 4 * m * per);
         const out = this.forward(x).logits;
@@ -311,7 +339,10 @@ export class ResNet {
     const perImage = 4 * this.largestActivation(h, w);
     const limit = Math.min(this.ctx.limits.maxStorageBufferBindingSize, this.ctx.limits.maxBufferSize);
     const b = Math.floor(limit / perImage);
-    if (b < 1) throw new XaiError(`an input of ${h}x${w} needs ${(perImage / 2 ** 20).toFixed(0)} MiB per activation, more than this adapter binds (${(limit / 2 ** 20).toFixed(0)} MiB)`);
+    if (b < 1)
+      throw new XaiError(
+        `an input of ${h}x${w} needs ${(perImage / 2 ** 20).toFixed(0)} MiB per activation, more than this adapter binds (${(limit / 2 ** 20).toFixed(0)} MiB)`,
+      );
     return b;
   }
 
@@ -320,13 +351,21 @@ export class ResNet {
     let largest = 0;
     for (const { conv, h: H, w: W } of convInputs(this.spec, h, w)) {
       const [co, , kh, kw] = conv.weight.shape;
-      largest = Math.max(largest, co * convOutSize(H, kh, conv.stride, conv.pad) * convOutSize(W, kw, conv.stride, conv.pad));
+      largest = Math.max(
+        largest,
+        co * convOutSize(H, kh, conv.stride, conv.pad) * convOutSize(W, kw, conv.stride, conv.pad),
+      );
     }
     return largest;
   }
 
   /** One conv + BatchNorm (+ residual) (+ ReLU), split where taps need the inner values. */
-  private convUnit(x: GpuTensor, convName: string, post: { relu?: boolean; residual?: GpuTensor }, sink: TapSink): GpuTensor {
+  private convUnit(
+    x: GpuTensor,
+    convName: string,
+    post: { relu?: boolean; residual?: GpuTensor },
+    sink: TapSink,
+  ): GpuTensor {
     const ctx = this.ctx;
     const u = this.units.get(convName)!;
     const bnName = u.spec.bnName;
@@ -356,7 +395,14 @@ export class ResNet {
 
   private rawConv(u: ConvUnit): ConvLayer {
     const co = u.spec.weight.shape[0];
-    return uploadConv(this.ctx, u.spec.weight, new Float32Array(co).fill(1), u.spec.bias ?? new Float32Array(co), u.spec, `${u.spec.convName}.raw`);
+    return uploadConv(
+      this.ctx,
+      u.spec.weight,
+      new Float32Array(co).fill(1),
+      u.spec.bias ?? new Float32Array(co),
+      u.spec,
+      `${u.spec.convName}.raw`,
+    );
   }
 }
 
@@ -365,7 +411,12 @@ class TapSink {
   readonly taps = new Map<string, GpuTensor>();
   private kept = new Set<GpuTensor>();
 
-  constructor(private ctx: GpuContext, private want: Set<string>, private input: GpuTensor, readonly direct: boolean) {}
+  constructor(
+    private ctx: GpuContext,
+    private want: Set<string>,
+    private input: GpuTensor,
+    readonly direct: boolean,
+  ) {}
 
   wants(name: string): boolean {
     return this.want.has(name);
@@ -395,7 +446,9 @@ function tapNamesOf(spec: ResNetSpec): string[] {
     names.push(`layer${l}`);
     for (const b of spec.blocks.filter((x) => x.name.startsWith(`layer${l}.`))) {
       names.push(b.name);
-      b.convs.forEach((c, i) => names.push(c.convName, c.bnName, ...(i < b.convs.length - 1 ? [`${b.name}.relu${i + 1}`] : [])));
+      b.convs.forEach((c, i) =>
+        names.push(c.convName, c.bnName, ...(i < b.convs.length - 1 ? [`${b.name}.relu${i + 1}`] : [])),
+      );
       if (b.downsample) names.push(`${b.name}.downsample`, `${b.name}.downsample.0`, `${b.name}.downsample.1`);
     }
   }

@@ -55,7 +55,12 @@ export interface PageInput {
 }
 
 /** Which way is better for each summary column. */
-const BETTER: Record<string, 'high' | 'low'> = { insertion: 'high', deletion: 'low', 'pointing hit': 'high', 'pointing energy': 'high' };
+const BETTER: Record<string, 'high' | 'low'> = {
+  insertion: 'high',
+  deletion: 'low',
+  'pointing hit': 'high',
+  'pointing energy': 'high',
+};
 
 /** The pages, index.html first. */
 export function renderPages(input: PageInput): { file: string; html: string }[] {
@@ -71,12 +76,19 @@ export function renderPages(input: PageInput): { file: string; html: string }[] 
 
 export const pageFile = (p: number): string => (p === 0 ? 'index.html' : `page-${p + 1}.html`);
 
-function page(input: PageInput, files: string[], p: number, images: string[], rowIndex: Map<DatasetRow, number>): string {
+function page(
+  input: PageInput,
+  files: string[],
+  p: number,
+  images: string[],
+  rowIndex: Map<DatasetRow, number>,
+): string {
   const { results, meta } = input;
   const title = `webgpu-xai report: ${meta?.model.architecture ?? 'ResNet'}, ${results.methods.join(', ')}`;
-  const nav = files.length > 1
-    ? `<nav>Pages: ${files.map((f, i) => (i === p ? `<b>${i + 1}</b>` : `<a href="${esc(f)}">${i + 1}</a>`)).join(' ')}</nav>`
-    : '';
+  const nav =
+    files.length > 1
+      ? `<nav>Pages: ${files.map((f, i) => (i === p ? `<b>${i + 1}</b>` : `<a href="${esc(f)}">${i + 1}</a>`)).join(' ')}</nav>`
+      : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>${STYLE}</style></head>
@@ -109,31 +121,48 @@ function num(value: number, key: string, digits = 3): string {
   return `<span class="num" data-key="${esc(key)}" data-value="${value}">${value.toFixed(digits)}</span>`;
 }
 
-const className = (meta: ReportMeta | undefined, k: number) => (meta?.model.classNames?.[k] ? `${meta.model.classNames[k]} (${k})` : `class ${k}`);
+const className = (meta: ReportMeta | undefined, k: number) =>
+  meta?.model.classNames?.[k] ? `${meta.model.classNames[k]} (${k})` : `class ${k}`;
 
 function header({ results, weights, parameters, meta }: PageInput): string {
-  const perMethod = results.methods.map((m) => `${m} ${sum(results.rows.filter((r) => r.method === m).map((r) => r.seconds)).toFixed(1)} s`);
+  const perMethod = results.methods.map(
+    (m) => `${m} ${sum(results.rows.filter((r) => r.method === m).map((r) => r.seconds)).toFixed(1)} s`,
+  );
   const imagesDone = new Set(results.rows.map((r) => r.image)).size;
   const rows: [string, string][] = [
-    ['Model', meta
-      ? `${esc(meta.model.architecture)}, ${meta.model.classes} classes${meta.model.classNames ? `: ${esc(meta.model.classNames.join(', '))}` : ''}`
-      : 'not recorded (an evaluate-dataset output)'],
-    ['Weights', `${esc(weights?.path ?? results.weights)}<br><span class="small">SHA-256 ${esc(weights?.sha256 ?? 'not recorded')}</span>`],
+    [
+      'Model',
+      meta
+        ? `${esc(meta.model.architecture)}, ${meta.model.classes} classes${meta.model.classNames ? `: ${esc(meta.model.classNames.join(', '))}` : ''}`
+        : 'not recorded (an evaluate-dataset output)',
+    ],
+    [
+      'Weights',
+      `${esc(weights?.path ?? results.weights)}<br><span class="small">SHA-256 ${esc(weights?.sha256 ?? 'not recorded')}</span>`,
+    ],
     ['Adapter', esc(meta?.adapter ?? 'not recorded')],
     ['Date', esc(meta?.date ?? 'not recorded')],
-    ['Images', `${esc(results.images)}: ${imagesDone} evaluated, ${results.skipped.length} skipped; ${results.size.height}×${results.size.width} px, step ${results.step} pixels per insertion/deletion step`],
+    [
+      'Images',
+      `${esc(results.images)}: ${imagesDone} evaluated, ${results.skipped.length} skipped; ${results.size.height}×${results.size.width} px, step ${results.step} pixels per insertion/deletion step`,
+    ],
     ['Parameters', parameters.map(([k, v]) => `${esc(k)}: ${esc(v)}`).join('<br>')],
-    ['Time', `${meta ? `${meta.seconds.total.toFixed(1)} s in all; ` : ''}per method (explaining and scoring, all images): ${esc(perMethod.join(', '))}`],
+    [
+      'Time',
+      `${meta ? `${meta.seconds.total.toFixed(1)} s in all; ` : ''}per method (explaining and scoring, all images): ${esc(perMethod.join(', '))}`,
+    ],
   ];
   return `<table class="meta">${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('\n')}</table>`;
 }
 
 function summary(results: Results): string {
   const columns = [...new Set(results.methods.flatMap((m) => Object.keys(results.summary[m] ?? {})))];
-  const best = new Map(columns.map((c) => {
-    const means = results.methods.filter((m) => results.summary[m]?.[c]?.n).map((m) => results.summary[m][c].mean);
-    return [c, BETTER[c] === 'low' ? Math.min(...means) : Math.max(...means)];
-  }));
+  const best = new Map(
+    columns.map((c) => {
+      const means = results.methods.filter((m) => results.summary[m]?.[c]?.n).map((m) => results.summary[m][c].mean);
+      return [c, BETTER[c] === 'low' ? Math.min(...means) : Math.max(...means)];
+    }),
+  );
   const head = `<tr><th>method</th>${columns.map((c) => `<th>${esc(c)}${c in BETTER ? (BETTER[c] === 'high' ? ' ↑' : ' ↓') : ''}</th>`).join('')}<th>seconds per image</th></tr>`;
   const body = results.methods.map((m) => {
     const cells = columns.map((c) => {
@@ -147,7 +176,12 @@ function summary(results: Results): string {
     return `<tr><th>${esc(m)}</th>${cells.join('')}<td class="num">${(sum(secs) / Math.max(1, secs.length)).toFixed(2)}</td></tr>`;
   });
   const curves = results.metrics.map((metric) => {
-    const plotted = results.methods.filter((m) => results.meanCurves[m]?.[metric]).map((m) => ({ label: `${m} (AUC ${results.summary[m][metric].mean.toFixed(3)})`, scores: results.meanCurves[m][metric]! }));
+    const plotted = results.methods
+      .filter((m) => results.meanCurves[m]?.[metric])
+      .map((m) => ({
+        label: `${m} (AUC ${results.summary[m][metric].mean.toFixed(3)})`,
+        scores: results.meanCurves[m][metric]!,
+      }));
     return plotted.length ? curvesSvg(`Mean ${metric} curves`, plotted) : '';
   });
   return `<h2>Summary</h2>
@@ -158,8 +192,12 @@ function summary(results: Results): string {
 
 function riseSheets(meta: ReportMeta | undefined): string {
   if (!meta?.riseSheets.length) return '';
-  return `<h2>RISE masks</h2>\n${meta.riseSheets.map((s) => `<p>${esc(s.method)}: the first ${s.count} masks of the run (its seed), and the first image times each</p>
-<img class="sheet" src="${esc(s.file)}" alt="${esc(s.method)} masks">`).join('\n')}`;
+  return `<h2>RISE masks</h2>\n${meta.riseSheets
+    .map(
+      (s) => `<p>${esc(s.method)}: the first ${s.count} masks of the run (its seed), and the first image times each</p>
+<img class="sheet" src="${esc(s.file)}" alt="${esc(s.method)} masks">`,
+    )
+    .join('\n')}`;
 }
 
 function imageRows({ results, meta, record }: PageInput, images: string[], rowIndex: Map<DatasetRow, number>): string {
@@ -181,9 +219,18 @@ ${info ? `<ol class="small">${info.top.map((t) => `<li>${esc(className(meta, t.c
       const row = rows.find((r) => r.method === m);
       if (!row) return '<td></td>';
       const i = rowIndex.get(row)!;
-      const aucs = results.metrics.filter((k) => row.auc[k] !== undefined).map((k) => `${k} ${num(row.auc[k]!, `rows.${i}.auc.${k}`)}`);
-      const pointing = row.pointingHit === undefined ? '' : `<br>pointing ${row.pointingHit ? 'hit' : 'miss'}, energy ${num(row.pointingEnergy!, `rows.${i}.pointingEnergy`)}`;
-      const small = curves?.[m] ? smallCurvesSvg(results.metrics.filter((k) => curves[m][k]).map((k) => ({ label: `${k} curve`, scores: curves[m][k]! }))) : '';
+      const aucs = results.metrics
+        .filter((k) => row.auc[k] !== undefined)
+        .map((k) => `${k} ${num(row.auc[k]!, `rows.${i}.auc.${k}`)}`);
+      const pointing =
+        row.pointingHit === undefined
+          ? ''
+          : `<br>pointing ${row.pointingHit ? 'hit' : 'miss'}, energy ${num(row.pointingEnergy!, `rows.${i}.pointingEnergy`)}`;
+      const small = curves?.[m]
+        ? smallCurvesSvg(
+            results.metrics.filter((k) => curves[m][k]).map((k) => ({ label: `${k} curve`, scores: curves[m][k]! })),
+          )
+        : '';
       return `<td>${info ? `<img class="thumb" src="maps/${esc(info.id)}/${esc(m)}.png" alt="${esc(m)} overlay">` : ''}
 <div class="small">${aucs.join('<br>')}${pointing}</div>${small}</td>`;
     });
@@ -201,4 +248,3 @@ function skipped(results: Results): string {
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-

@@ -8,7 +8,12 @@ export interface PlotCurve {
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
-export function curvesSvg(title: string, curves: readonly PlotCurve[], xLabel = 'fraction of pixels', yLabel = 'probability'): string {
+export function curvesSvg(
+  title: string,
+  curves: readonly PlotCurve[],
+  xLabel = 'fraction of pixels',
+  yLabel = 'probability',
+): string {
   const [W, H, left, right, top, bottom] = [520, 340, 56, 20, 40, 48];
   const pw = W - left - right;
   const ph = H - top - bottom;
@@ -28,14 +33,18 @@ export function curvesSvg(title: string, curves: readonly PlotCurve[], xLabel = 
     parts.push(`<text x="${left - 7}" y="${y(t) + 4}" text-anchor="end">${t.toFixed(2)}</text>`);
   }
   parts.push(`<text x="${left + pw / 2}" y="${H - 10}" text-anchor="middle">${escapeHtml(xLabel)}</text>`);
-  parts.push(`<text transform="translate(14 ${top + ph / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(yLabel)}</text>`);
+  parts.push(
+    `<text transform="translate(14 ${top + ph / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(yLabel)}</text>`,
+  );
   curves.forEach((c, k) => {
     const n = c.scores.length - 1;
     const pts = c.scores.map((v, i) => `${x(n > 0 ? i / n : 0).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
     const color = COLORS[k % COLORS.length];
     parts.push(`<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="2"/>`);
     if (curves.length > 1 || c.label) {
-      parts.push(`<line x1="${left + pw - 170}" y1="${top + 14 + 16 * k}" x2="${left + pw - 150}" y2="${top + 14 + 16 * k}" stroke="${color}" stroke-width="2"/>`);
+      parts.push(
+        `<line x1="${left + pw - 170}" y1="${top + 14 + 16 * k}" x2="${left + pw - 150}" y2="${top + 14 + 16 * k}" stroke="${color}" stroke-width="2"/>`,
+      );
       parts.push(`<text x="${left + pw - 145}" y="${top + 18 + 16 * k}">${escapeHtml(c.label)}</text>`);
     }
   });

@@ -1,4 +1,4 @@
-// RISE mask generation, in two steps (see src/kernels/rise-mask-params.ts for the scheme and why it is
+// RISE mask generation, in two steps (see src/kernels/rise-mask-plan.ts for the scheme and why it is
 // bit-exact on every device):
 //
 //   rise_grid:     one invocation per (mask, grid cell): the cell's value in fixed point

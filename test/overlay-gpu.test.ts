@@ -1,5 +1,5 @@
-// Output on the GPU: CamExplainer.explainToGpu leaves the maps in a GPU buffer (equal to what
-// explain reads back), and drawOverlay blends the colour-mapped map over a host texture, which
+// Output on the GPU: CamExplainer.explainToGpu and RiseExplainer.explainToGpu leave the maps in a
+// GPU buffer (equal to what explain reads back), and drawOverlay blends the colour-mapped map over a host texture, which
 // must show what the CPU overlay (viz/overlay.ts, the CLI's overlay.png) computes from the same
 // image and map. Tolerance: 1 level per channel (the GPU blends in float and rounds once to
 // 8 bits; the CPU rounds the same sum in float64, so ties may go the other way), except where
@@ -11,6 +11,7 @@ import { drawOverlay } from '../src/kernels/overlay.js';
 import { JET_LUT } from '../src/viz/colormap.js';
 import { loadNpyFile, loadWeightsFile } from '../src/io/files.js';
 import { CamExplainer } from '../src/explain/cam.js';
+import { RiseExplainer } from '../src/explain/rise.js';
 import { ResNet } from '../src/model/resnet.js';
 import type { GpuContext } from '../src/gpu/context.js';
 import { closeGpu, gpu, randomArray, rng, SEED } from './helpers.js';
@@ -108,7 +109,7 @@ test('drawOverlay stretches the map to a larger target (nearest pixel)', async (
   target.destroy();
 });
 
-test('explainToGpu leaves the maps explain reads back in a GPU buffer', async () => {
+test('explainToGpu (CAM and RISE) leaves the maps explain reads back in a GPU buffer', async () => {
   const ctx = await gpu();
   const model = ResNet.fromStateDict(ctx, loadWeightsFile(`${MODEL}resnet18-w8-c5.pth`));
   const x = loadNpyFile(`${MODEL}resnet18-w8-c5.input-0.npy`);
@@ -122,6 +123,15 @@ test('explainToGpu leaves the maps explain reads back in a GPU buffer', async ()
     assert.equal(onGpu.classes, host.classes);
     ctx.release(onGpu.saliency);
   }
+  // RISE: every class's map, from one image (the masks depend on the seed only: the same maps).
+  const one = { shape: [1, ...x.shape.slice(1)], data: x.data.subarray(0, x.data.length / x.shape[0]) };
+  const rise = new RiseExplainer(model);
+  const host = await rise.explain(one, { masks: 40, batch: 16, seed: 7 });
+  const onGpu = await rise.explainToGpu(one, { masks: 40, batch: 16, seed: 7 });
+  assert.equal(onGpu.saliency.shape, host.saliency.shape);
+  assert.equal((await ctx.read(onGpu.saliency)).data, host.saliency.data, 'rise');
+  assert.is(onGpu.classIndex, host.classIndex);
+  ctx.release(onGpu.saliency);
   model.dispose();
   await closeGpu();
 });

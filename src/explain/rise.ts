@@ -45,9 +45,10 @@ export interface RiseOptions extends InputOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface RiseResult {
+/** A RISE result; `saliency` is [classes, H, W] float32, on the host or (explainToGpu) the GPU. */
+export interface RiseResultOf<S> {
   /** [classes, H, W] */
-  saliency: HostTensor;
+  saliency: S;
   /** The tracked class, its logit, and the standard error of its map. */
   classIndex: number;
   score: number;
@@ -70,6 +71,15 @@ export interface RiseResult {
   };
 }
 
+export type RiseResult = RiseResultOf<HostTensor>;
+/** The maps of classes from, from + 1, ... in one tensor [group, H, W]. */
+interface ClassGroup {
+  from: number;
+  acc: GpuTensor;
+}
+/** The maps left on the GPU: `saliency.buffer` may be bound by the host; release it with ctx.release. */
+export type RiseGpuResult = RiseResultOf<GpuTensor>;
+
 /** N, s and p1 are the RISE paper's for ResNet-50; logits are the original project's scores. */
 export const RISE_DEFAULTS = { masks: 4000, grid: 7, p1: 0.5, seed: 0, scores: 'logits' } as const; // batch: ResNet.defaultBatch
 
@@ -86,10 +96,31 @@ export class RiseExplainer {
   /** image: one ImageNet-normalised [1, 3, H, W] or [3, H, W] on the host or the GPU, or one image source (model/input.ts). */
   async explain(image: ModelInput, opts: RiseOptions = {}): Promise<RiseResult> {
     const t0 = performance.now();
-    return withInput(this.ctx, image, opts, (x) => this.explainTensor(x, opts, t0));
+    const r = await withInput(this.ctx, image, opts, (x) => this.explainTensor(x, opts, t0, false));
+    const [first] = r.saliency;
+    const [, H, W] = first.acc.shape;
+    const out = new Float32Array(this.model.numClasses * H * W);
+    try {
+      for (const g of r.saliency) out.set((await this.ctx.read(g.acc)).data, g.from * H * W);
+    } finally {
+      this.ctx.release(...r.saliency.map((g) => g.acc));
+    }
+    return { ...r, saliency: { shape: [this.model.numClasses, H, W], data: out }, timingsMs: { total: Math.round(performance.now() - t0) } };
   }
 
-  private async explainTensor(x: GpuTensor, opts: RiseOptions, t0: number): Promise<RiseResult> {
+  /**
+   * As explain, with the maps of every class left on the GPU in one tensor [classes, H, W] (for a
+   * host that binds them: drawOverlay with `plane` = the class, its own shaders). The saliency
+   * tensor is the caller's. Refused where the maps of all classes exceed one binding.
+   */
+  async explainToGpu(image: ModelInput, opts: RiseOptions = {}): Promise<RiseGpuResult> {
+    const t0 = performance.now();
+    const r = await withInput(this.ctx, image, opts, (x) => this.explainTensor(x, opts, t0, true));
+    return { ...r, saliency: r.saliency[0].acc };
+  }
+
+  /** The run; the maps of the classes stay on the GPU in groups that each fit one binding. */
+  private async explainTensor(x: GpuTensor, opts: RiseOptions, t0: number, oneBinding: boolean): Promise<RiseResultOf<ClassGroup[]>> {
     const ctx = this.ctx;
     const model = this.model;
     model.checkInput(x.shape);
@@ -135,9 +166,12 @@ export class RiseExplainer {
       if (!Number.isInteger(cls) || cls < 0 || cls >= C)
         throw new XaiError(`class ${cls} is out of range: the model has classes 0..${C - 1}`);
 
-      // Class groups whose [group, P] accumulator fits one binding.
+      // Class groups whose [group, P] accumulator fits one binding (read back one by one).
       const perGroup = Math.max(1, Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * P)));
-      const groups: { from: number; acc: GpuTensor }[] = [];
+      if (oneBinding && perGroup < C) {
+        throw new XaiError(`the maps of ${C} classes at ${H}x${W} take ${((4 * C * P) / 2 ** 20).toFixed(0)} MiB, more than one binding holds: use explain (host maps)`);
+      }
+      const groups: ClassGroup[] = [];
       for (let c = 0; c < C; c += perGroup)
         groups.push({ from: c, acc: ctx.tensor([Math.min(perGroup, C - c), H, W], 'rise.saliency') });
       const s1 = ctx.tensor([1, P], 'rise.s1');
@@ -173,15 +207,11 @@ export class RiseExplainer {
         }
       }
       const st = await this.stats(s1, s2, total, done, norm);
-      const out = new Float32Array(C * P);
-      for (const g of groups) {
-        riseFinalize(ctx, g.acc, total, done, norm);
-        out.set((await ctx.read(g.acc)).data, g.from * P);
-      }
-      ctx.release(s1, s2, total, ...groups.map((g) => g.acc));
+      for (const g of groups) riseFinalize(ctx, g.acc, total, done, norm);
+      ctx.release(s1, s2, total);
       const peak = endPeak();
       return {
-        saliency: { shape: [C, H, W], data: out },
+        saliency: groups,
         classIndex: cls,
         score: logits0.data[cls],
         standardError: { max: st.max, mean: st.mean },

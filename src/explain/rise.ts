@@ -105,7 +105,11 @@ export class RiseExplainer {
     } finally {
       this.ctx.release(...r.saliency.map((g) => g.acc));
     }
-    return { ...r, saliency: { shape: [this.model.numClasses, H, W], data: out }, timingsMs: { total: Math.round(performance.now() - t0) } };
+    return {
+      ...r,
+      saliency: { shape: [this.model.numClasses, H, W], data: out },
+      timingsMs: { total: Math.round(performance.now() - t0) },
+    };
   }
 
   /**
@@ -120,7 +124,12 @@ export class RiseExplainer {
   }
 
   /** The run; the maps of the classes stay on the GPU in groups that each fit one binding. */
-  private async explainTensor(x: GpuTensor, opts: RiseOptions, t0: number, oneBinding: boolean): Promise<RiseResultOf<ClassGroup[]>> {
+  private async explainTensor(
+    x: GpuTensor,
+    opts: RiseOptions,
+    t0: number,
+    oneBinding: boolean,
+  ): Promise<RiseResultOf<ClassGroup[]>> {
     const ctx = this.ctx;
     const model = this.model;
     model.checkInput(x.shape);
@@ -169,7 +178,9 @@ export class RiseExplainer {
       // Class groups whose [group, P] accumulator fits one binding (read back one by one).
       const perGroup = Math.max(1, Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * P)));
       if (oneBinding && perGroup < C) {
-        throw new XaiError(`the maps of ${C} classes at ${H}x${W} take ${((4 * C * P) / 2 ** 20).toFixed(0)} MiB, more than one binding holds: use explain (host maps)`);
+        throw new XaiError(
+          `the maps of ${C} classes at ${H}x${W} take ${((4 * C * P) / 2 ** 20).toFixed(0)} MiB, more than one binding holds: use explain (host maps)`,
+        );
       }
       const groups: ClassGroup[] = [];
       for (let c = 0; c < C; c += perGroup)

@@ -1,11 +1,14 @@
-// Runs a page in headless Chromium (WebGPU on SwiftShader) and returns what it posts to /result.
-// A small static server serves `root` read-only, `/` as the given HTML; the page reports with
-// fetch('/result', { method: 'POST', body: JSON.stringify({ ok, result | error }) }).
+// Headless Chromium for the tests. runPage runs a page (WebGPU on SwiftShader) and returns what it
+// posts to /result: a small static server serves `root` read-only, `/` as the given HTML; the page
+// reports with fetch('/result', { method: 'POST', body: JSON.stringify({ ok, result | error }) }).
+// DrivenPage drives a page over the DevTools protocol as a user would; openFile opens a file and
+// reports the errors a reader would meet.
 // Needs Debian's chromium (scripts/setup.sh --browser).
 import { mkdtempSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { staticServer } from '../examples/serve.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -93,6 +96,8 @@ export class DrivenPage {
   private nextId = 1;
   private pending = new Map<number, { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }>();
   private session = '';
+  /** Called with every event the browser sends (a message with a method and no id). */
+  onEvent: (method: string, params: Record<string, unknown>) => void = () => {};
 
   private constructor(
     private browser: ReturnType<typeof spawn>,
@@ -105,6 +110,7 @@ export class DrivenPage {
       while ((end = buffered.indexOf('\0')) >= 0) {
         const msg = JSON.parse(buffered.slice(0, end));
         buffered = buffered.slice(end + 1);
+        if (msg.id === undefined && msg.method) this.onEvent(msg.method, msg.params ?? {});
         const p = msg.id !== undefined ? this.pending.get(msg.id) : undefined;
         if (!p) continue;
         this.pending.delete(msg.id);
@@ -174,5 +180,56 @@ export class DrivenPage {
 
   close(): void {
     this.browser.kill('SIGKILL');
+  }
+}
+
+/**
+ * Opens a file as a reader would and reports what they would meet: every console error, uncaught
+ * exception and failed load, and the value of `expression` once the load event (images included)
+ * has fired.
+ */
+export async function openFile(
+  path: string,
+  expression: string,
+  timeoutMs: number,
+): Promise<{ errors: string[]; value: unknown }> {
+  const page = await DrivenPage.open('about:blank');
+  const errors: string[] = [];
+  let loaded: () => void = () => {};
+  const load = new Promise<void>((done) => {
+    loaded = done;
+  });
+  page.onEvent = (method, params) => {
+    const p = params as {
+      exceptionDetails?: { exception?: { description?: string }; text: string };
+      type?: string;
+      args?: unknown;
+      entry?: { level: string; source: string; text: string; url?: string };
+    };
+    if (method === 'Page.loadEventFired') loaded();
+    else if (method === 'Runtime.exceptionThrown')
+      errors.push(`exception: ${p.exceptionDetails?.exception?.description ?? p.exceptionDetails?.text}`);
+    else if (method === 'Runtime.consoleAPICalled' && p.type === 'error')
+      errors.push(`console.error: ${JSON.stringify(p.args)}`);
+    else if (method === 'Log.entryAdded' && p.entry?.level === 'error')
+      errors.push(`${p.entry.source}: ${p.entry.text} ${p.entry.url ?? ''}`);
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the page did not load within ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([
+      timeout,
+      (async () => {
+        for (const domain of ['Runtime', 'Log', 'Page']) await page.send(`${domain}.enable`);
+        await page.send('Page.navigate', { url: pathToFileURL(path).href });
+        await load;
+        return { errors, value: await page.evaluate(expression) };
+      })(),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    page.close();
   }
 }

@@ -10,7 +10,7 @@ import { loadNpyFile } from '../src/io/files.js';
 import { decodeImage } from '../src/io/image.js';
 import { PAGE_SIZE, renderPages, type Results } from '../src/report/page.js';
 import { cli, ROOT } from './cli-helpers.js';
-import { openFile } from './chromium-file.js';
+import { openFile } from './chromium.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'webgpu-xai-report-'));
 const SET = `${ROOT}weights/demo-set/`;

@@ -69,6 +69,8 @@ step "ResNet-18 forward at $SIZE (tuned f32 and f16 vs the 0.1.0 kernel)"
 run 180 "$here/node" dist/bench/forward.js --size "$SIZE" --batches 1,16 --iterations "$ITER" --baseline --precision f32,f16
 step "conv variants per shape, batch 16"
 run 90 "$here/node" dist/bench/conv.js --size "$SIZE" --batch 16 --reps 5
+step "channel-blocked layout (NC4HW4) against NCHW, 3x3 convs of ResNet-18 at 224, batch 16"
+run 60 "$here/node" dist/bench/layout.js --batch 16 --reps 5
 step "RISE N = $MASKS at $SIZE"
 run 60 "$here/node" dist/bench/rise.js --size "$SIZE" --masks "$MASKS"
 step "Abs-CAM Final at $SIZE, layer4"

@@ -13,10 +13,10 @@ import { acquireBrowserDevice, acquireNodeDevice, type AcquiredDevice } from './
 import { BufferPool } from './buffer-pool.js';
 import { PipelineCache, pipelineLabel, type PipelineKey } from './pipelines.js';
 import { ENTRY_POINTS, UNIFORMS, type EntryPoint } from './wgsl.generated.js';
-import { grid1d } from './grid.js';
+import { grid3d } from './grid.js';
 import { TimestampProfiler, type KernelTime } from './profiler.js';
 import { FileTuneStore, MemoryTuneStore, type TuneStore } from './tune-cache.js';
-import { dtypeOf, type GpuTensor, type StorageType } from './tensor.js';
+import { dtypeOf, ELEMENT_BYTES, type GpuTensor, type StorageType } from './tensor.js';
 import { halfToFloat } from '../io/dtype.js';
 
 const FLUSH_EVERY = 16;
@@ -149,7 +149,7 @@ export class GpuContext {
   tensor(shape: number[], label = 'tensor', dtype: StorageType = 'f32'): GpuTensor {
     this.assertAlive();
     // f16 tensors round their size up to whole 4-byte words (what a binding's size must be).
-    const bytes = dtype === 'f16' ? 4 * Math.ceil(numel(shape) / 2) : 4 * numel(shape);
+    const bytes = 4 * Math.ceil((ELEMENT_BYTES[dtype] * numel(shape)) / 4);
     const max = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
     if (bytes > max) {
       throw new XaiError(
@@ -266,8 +266,7 @@ export class GpuContext {
     const width =
       typeof entry.width === 'number' ? entry.width : (key.constants?.[entry.width.override] ?? entry.width.default);
     const [count, rows] = typeof invocations === 'number' ? [invocations, 0] : invocations;
-    const [x, fold] = grid1d(count, width, this.maxWorkgroupsPerDim);
-    return rows ? [x, rows, fold] : [x, fold, 1];
+    return grid3d(count, width, this.maxWorkgroupsPerDim, rows);
   }
 
   /** Records a buffer copy in order with the dispatches around it (bytes, multiples of 4). */

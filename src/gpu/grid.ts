@@ -16,15 +16,20 @@ export function grid1d(count: number, wgSize: number, maxPerDim: number): [numbe
 }
 
 /**
- * Workgroups for `blocks` workgroup-sized blocks (× `rows` in y): [x, rows, z] with the blocks
- * folded into z past the limit (shaders rebuild the block as wid.x + wid.z · num_workgroups.x), or
- * [x, y, 1] folded into y when there are no rows.
+ * The 3-D grid of `count` invocations in workgroups of `wgSize` (× `rows` in y): [x, rows, z] with
+ * the range folded into z past the limit (shaders rebuild the index as gid.x + gid.z ·
+ * num_workgroups.x · wgSize), or [x, y, 1] folded into y when there are no rows.
  */
+export function grid3d(count: number, wgSize: number, maxPerDim: number, rows?: number): [number, number, number] {
+  const [x, fold] = grid1d(count, wgSize, maxPerDim);
+  return rows ? [x, rows, fold] : [x, fold, 1];
+}
+
+/** grid3d for `blocks` workgroup-sized blocks (a block per workgroup: wid.x + wid.z · num_workgroups.x). */
 export function tiledGrid(
   ctx: { maxWorkgroupsPerDim: number },
   blocks: number,
   rows?: number,
 ): [number, number, number] {
-  const [x, fold] = grid1d(blocks, 1, ctx.maxWorkgroupsPerDim);
-  return rows ? [x, rows, fold] : [x, fold, 1];
+  return grid3d(blocks, 1, ctx.maxWorkgroupsPerDim, rows);
 }

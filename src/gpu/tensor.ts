@@ -11,6 +11,9 @@ export interface GpuTensor {
   dtype?: StorageType;
 }
 
+/** Bytes of one element of each storage type. */
+export const ELEMENT_BYTES: Readonly<Record<StorageType, number>> = { f32: 4, f16: 2 };
+
 export function dtypeOf(t: GpuTensor): StorageType {
   return t.dtype ?? 'f32';
 }

@@ -11,7 +11,14 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
-import { identityScaleShift, packWeightVec4, variantName, type ConvGeometry, type ConvVariant } from './conv2d.js';
+import {
+  convGeometry,
+  identityScaleShift,
+  packWeightVec4,
+  variantName,
+  type ConvGeometry,
+  type ConvVariant,
+} from './conv2d.js';
 import { winogradApplies, winogradConv2d, winogradWeights, type WinogradM } from './winograd.js';
 
 /** The gather with 4 pixels per invocation: every geometry, and the tuner's reference. */
@@ -67,9 +74,8 @@ export function uploadConvGrad(
   geometry: { stride: number; pad: number },
   label = 'conv',
 ): ConvGradLayer {
-  const [cout, cin, kh, kw] = w.shape;
   const packed = packWeightVec4(w, 'ci', scale);
-  const g = { cin, cout, kh, kw, stride: geometry.stride, pad: geometry.pad };
+  const g = convGeometry(w, geometry);
   return {
     weight: ctx.upload({ shape: [packed.length], data: packed }, `${label}.gradWeight`),
     transposed: winogradApplies(g) ? { host: transposedFlippedWeight(w, scale), winograd: new Map() } : undefined,

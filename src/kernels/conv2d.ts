@@ -64,6 +64,12 @@ export interface ConvGeometry {
   pad: number;
 }
 
+/** A conv's geometry from its PyTorch weights [co, ci, kh, kw], stride and padding. */
+export function convGeometry(weight: HostTensor, { stride, pad }: { stride: number; pad: number }): ConvGeometry {
+  const [cout, cin, kh, kw] = weight.shape;
+  return { cin, cout, kh, kw, stride, pad };
+}
+
 /** A convolution ready for the GPU: packed weights, per-channel scale/shift, geometry. */
 export interface ConvLayer extends ConvGeometry {
   weight: GpuTensor;
@@ -135,7 +141,6 @@ export function uploadConv(
   geometry: { stride: number; pad: number },
   label = 'conv',
 ): ConvLayer {
-  const [cout, cin, kh, kw] = weight.shape;
   const packed = packWeightVec4(weight, 'co');
   const ss = packScaleShift(scale, shift);
   return {
@@ -143,12 +148,7 @@ export function uploadConv(
     scaleShift: ctx.upload({ shape: [ss.length], data: ss }, `${label}.scaleShift`),
     host: weight,
     winograd: new Map(),
-    cin,
-    cout,
-    kh,
-    kw,
-    stride: geometry.stride,
-    pad: geometry.pad,
+    ...convGeometry(weight, geometry),
   };
 }
 

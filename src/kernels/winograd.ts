@@ -5,7 +5,7 @@
  * float64.
  */
 import type { GpuContext } from '../gpu/context.js';
-import { dtypeOf, type GpuTensor, type StorageType } from '../gpu/tensor.js';
+import { dtypeOf, ELEMENT_BYTES, type GpuTensor, type StorageType } from '../gpu/tensor.js';
 import type { HostTensor } from '../io/tensor.js';
 import { tiledGrid } from '../gpu/grid.js';
 import { actTypes, uploadAs } from './precision.js';
@@ -125,12 +125,13 @@ export function winogradConv2d(
   for (const t of [conv.u, post.residual]) {
     if (t && dtypeOf(t) !== dtype) throw new Error(`${label}: input is ${dtype}, weights or residual ${dtypeOf(t)}`);
   }
-  const perTile = (dtype === 'f16' ? 2 : 4) * a2 * Math.max(cin, conv.cout);
+  const perTileElements = a2 * Math.max(cin, conv.cout);
+  const perElement = ELEMENT_BYTES[dtype];
+  const perTile = perElement * perTileElements;
   const chunk = Math.min(4 * Math.ceil(tiles / 4), Math.max(4, 4 * Math.floor(winogradLimits.tempBytes / perTile / 4)));
   // Chunked convs all take buffers of exactly the budget, so they share the pool's buffers
   // whatever their channels; a conv that fits in one chunk takes what it needs.
-  const perElement = dtype === 'f16' ? 2 : 4;
-  const elements = chunk < tiles ? winogradLimits.tempBytes / perElement : a2 * Math.max(cin, conv.cout) * chunk;
+  const elements = chunk < tiles ? winogradLimits.tempBytes / perElement : perTileElements * chunk;
   const v = ctx.tensor([elements], `${label}.V`, dtype);
   const mx = ctx.tensor([elements], `${label}.M`, dtype);
   const y = ctx.tensor([n, conv.cout, h, w], label, dtype);

@@ -185,18 +185,9 @@ export class ResNet {
    * the on-disk store) find the choice made. Forwards run without it use the static defaults.
    */
   async prepare(shape: readonly number[]): Promise<void> {
-    this.checkInput(shape);
-    const [n, , h, w] = shape;
-    const timedBefore = this.tuner.timed;
-    for (const { conv, h: H, w: W } of convInputs(this.spec, h, w)) {
-      await this.tuner.tune(this.units.get(conv.convName)!.fused, [n, conv.weight.shape[1], H, W], this.precision);
-    }
-    if (this.tuner.timed > timedBefore) {
-      // Timing left buffers of every conv shape's size in the pool; free them rather than hold
-      // them for the rest of the run (at 224 and batch 32 they came to ~2 GiB).
-      await this.ctx.sync();
-      this.ctx.pool.trim();
-    }
+    await this.tuneEach(shape, (conv, n, H, W) =>
+      this.tuner.tune(this.units.get(conv.convName)!.fused, [n, conv.weight.shape[1], H, W], this.precision),
+    );
   }
 
   /**
@@ -204,17 +195,27 @@ export class ResNet {
    * tuner's `tuneGrad`): what model/gradient.ts runs next, and nothing else.
    */
   async prepareGradients(shape: readonly number[], convNames: readonly string[]): Promise<void> {
-    this.checkInput(shape);
-    const [n, , h, w] = shape;
     const wanted = new Set(convNames);
-    const timedBefore = this.tuner.timed;
-    for (const { conv, h: H, w: W } of convInputs(this.spec, h, w)) {
-      if (!wanted.has(conv.convName)) continue;
+    await this.tuneEach(shape, async (conv, n, H, W) => {
+      if (!wanted.has(conv.convName)) return;
       const g = this.convGrad(conv.convName);
       const dyShape = [n, g.cout, convOutSize(H, g.kh, g.stride, g.pad), convOutSize(W, g.kw, g.stride, g.pad)];
       await this.tuner.tuneGrad(g, dyShape, [H, W]);
-    }
+    });
+  }
+
+  /** Calls tune for every conv of an input of this shape (with its input size), in order. */
+  private async tuneEach(
+    shape: readonly number[],
+    tune: (conv: ConvBnSpec, n: number, h: number, w: number) => Promise<unknown>,
+  ): Promise<void> {
+    this.checkInput(shape);
+    const [n, , h, w] = shape;
+    const timedBefore = this.tuner.timed;
+    for (const { conv, h: H, w: W } of convInputs(this.spec, h, w)) await tune(conv, n, H, W);
     if (this.tuner.timed > timedBefore) {
+      // Timing left buffers of every conv shape's size in the pool; free them rather than hold
+      // them for the rest of the run (at 224 and batch 32 they came to ~2 GiB).
       await this.ctx.sync();
       this.ctx.pool.trim();
     }
